@@ -1,0 +1,62 @@
+/**
+ * Key builders: the only place that composes pk/sk and index key values.
+ *
+ * Item collections (pk -> sort keys):
+ *   CONTACT#<id>   P#PROFILE             the contact          (byType, byPhone, byEmail, byFirstName, byLastName, byFilter, byBand, byAssignee)
+ *                  P#CH#<channel>        channel state
+ *                  P#LIST#<listId>       list membership      (byMember: LIST#<listId> / <contactId>)
+ *                  P#TAG#<tagId>         tag membership       (byMember: TAG#<tagId> / <contactId>)
+ *                  P#ENG...              engagement summary, daily counters, tickets, satisfaction
+ *                  H#...                 history (messages, conversations, dispatches): NOT part of the profile read
+ *   LIST#<id>      #META                 list with memberCount (byType: LIST)
+ *   TAG#<id>       #META                 tag with contactCount (byType: TAG)
+ *   TAGNAME#<folded name> #NAME          uniqueness guard for tag names
+ *   COMPANY#<id> / DEPARTMENT#<id> / CFIELD#<id> / AGENT#<id>   #META (byType)
+ *
+ * Access patterns:
+ *   profile read             Query pk=CONTACT#id, begins_with(sk, "P#")          (one request)
+ *   contact base page        Query byType gsi1pk=CONTACT, newest first           (one request)
+ *   phone / email lookup     Query byPhone / byEmail                             (one request)
+ *   name prefix              Query byFirstName + byLastName, begins_with
+ *   blocked / band / assignee  Query byFilter / byBand / byAssignee (sparse)
+ *   list or tag members      Query byMember, then BatchGet the profiles
+ */
+export const PROFILE_PREFIX = 'P#';
+export const HISTORY_PREFIX = 'H#';
+
+export const contactKey = (id: string) => ({ pk: `CONTACT#${id}`, sk: 'P#PROFILE' });
+export const contactPk = (id: string) => `CONTACT#${id}`;
+export const contactIdFromPk = (pk: string) => pk.slice('CONTACT#'.length);
+export const channelKey = (id: string, channel: string) => ({ pk: contactPk(id), sk: `P#CH#${channel}` });
+export const listMemberKey = (contactId: string, listId: string) => ({ pk: contactPk(contactId), sk: `P#LIST#${listId}` });
+export const tagMemberKey = (contactId: string, tagId: string) => ({ pk: contactPk(contactId), sk: `P#TAG#${tagId}` });
+
+export const listKey = (id: string) => ({ pk: `LIST#${id}`, sk: '#META' });
+export const tagKey = (id: string) => ({ pk: `TAG#${id}`, sk: '#META' });
+export const tagNameKey = (foldedName: string) => ({ pk: `TAGNAME#${foldedName}`, sk: '#NAME' });
+
+/** Simple catalog entities that share one shape: `{ id, name }` under `<TYPE>#<id>` / `#META`. */
+export const CATALOG_TYPES = {
+  company: 'COMPANY',
+  department: 'DEPARTMENT',
+  customField: 'CFIELD',
+  agent: 'AGENT',
+} as const;
+export const catalogKey = (type: keyof typeof CATALOG_TYPES, id: string) => ({ pk: `${CATALOG_TYPES[type]}#${id}`, sk: '#META' });
+
+/** Index attribute values, by index. */
+export const gsi = {
+  byType: (type: string, sortValue: string) => ({ gsi1pk: type, gsi1sk: sortValue }),
+  byPhone: (e164: string, contactId: string) => ({ gsi2pk: `PHONE#${e164}`, gsi2sk: contactId }),
+  byEmail: (email: string, contactId: string) => ({ gsi3pk: `EMAIL#${email}`, gsi3sk: contactId }),
+  byFirstName: (foldedFullName: string, contactId: string) => ({ gsi4pk: 'FNAME', gsi4sk: `${foldedFullName}#${contactId}` }),
+  byLastName: (foldedLastName: string, contactId: string) => ({ gsi5pk: 'LNAME', gsi5sk: `${foldedLastName}#${contactId}` }),
+  blocked: (contactId: string) => ({ gsi6pk: 'BLOCKED', gsi6sk: contactId }),
+  band: (band: string, contactId: string) => ({ gsi7pk: `BAND#${band}`, gsi7sk: contactId }),
+  assignee: (type: string, id: string, contactId: string) => ({ gsi8pk: `ASSIGNEE#${type}#${id}`, gsi8sk: contactId }),
+  listMember: (listId: string, contactId: string) => ({ gsi9pk: `LIST#${listId}`, gsi9sk: contactId }),
+  tagMember: (tagId: string, contactId: string) => ({ gsi9pk: `TAG#${tagId}`, gsi9sk: contactId }),
+};
+
+/** Index attribute names of the contact profile that depend on its fields (removed when the field is cleared). */
+export const CONTACT_INDEX_ATTRIBUTES = ['gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk', 'gsi5pk', 'gsi5sk', 'gsi6pk', 'gsi6sk', 'gsi8pk', 'gsi8sk'] as const;

@@ -1,0 +1,161 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { can, highestRole, type Permission, type Role } from '../../shared/roles.js';
+import { ForbiddenError, HttpError, UnauthorizedError, ValidationError } from './errors.js';
+import { logger } from './logger.js';
+
+export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+export interface Principal {
+  readonly sub: string;
+  readonly name: string;
+  readonly role: Role;
+}
+
+/** What a route handler receives: plain, parsed inputs, never the raw event. */
+export interface Request {
+  readonly principal?: Principal;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Parsed JSON body (undefined when none was sent). */
+  readonly body: unknown;
+  /** Raw body text, for routes that take non-JSON payloads. */
+  readonly rawBody: string;
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+export type RouteHandler = (request: Request) => Promise<Reply | unknown>;
+
+export const reply = (status: number, body?: unknown, headers?: Record<string, string>): Reply => ({ status, body, headers });
+const isReply = (value: unknown): value is Reply =>
+  typeof value === 'object' && value !== null && 'status' in value && typeof (value as Reply).status === 'number' && Object.keys(value).every((k) => k === 'status' || k === 'body' || k === 'headers');
+
+/**
+ * API Gateway HTTP APIs hand JWT claims to the function as strings; an array
+ * claim such as `cognito:groups` arrives as `"[admin operator]"`.
+ */
+export function groupsFromClaim(claim: unknown): string[] {
+  if (Array.isArray(claim)) return claim.map(String);
+  if (typeof claim !== 'string') return [];
+  const text = claim.trim();
+  if (text.startsWith('[') && text.endsWith(']')) {
+    const inner = text.slice(1, -1).trim();
+    if (!inner) return [];
+    try {
+      const parsed = JSON.parse(text);
+      if (Array.isArray(parsed)) return parsed.map(String);
+    } catch {
+      /* API Gateway's own "[a b]" form, handled below */
+    }
+    return inner.split(/[\s,]+/).filter(Boolean);
+  }
+  return text.split(/[\s,]+/).filter(Boolean);
+}
+
+export function principalFrom(event: HttpEvent): Principal | undefined {
+  const claims = event.requestContext?.authorizer?.jwt?.claims;
+  if (!claims || typeof claims.sub !== 'string') return undefined;
+  const role = highestRole(groupsFromClaim(claims['cognito:groups']));
+  if (!role) return undefined;
+  const name = typeof claims.name === 'string' && claims.name ? claims.name : String(claims['cognito:username'] ?? claims.sub);
+  return { sub: claims.sub, name, role };
+}
+
+/** Throws 401 without a principal and 403 when the role lacks the permission. */
+export function authorize(request: Request, permission: Permission): Principal {
+  const principal = request.principal;
+  if (!principal) throw new UnauthorizedError();
+  if (!can(principal.role, permission)) throw new ForbiddenError();
+  return principal;
+}
+
+const MAX_BODY_BYTES = 6 * 1024 * 1024; // Lambda's synchronous payload limit
+
+function parseBody(event: HttpEvent): { body: unknown; rawBody: string } {
+  if (event.body === undefined || event.body === null || event.body === '') return { body: undefined, rawBody: '' };
+  const rawBody = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const contentType = (event.headers?.['content-type'] ?? '').toLowerCase();
+  if (contentType && !contentType.includes('json')) return { body: undefined, rawBody };
+  try {
+    return { body: JSON.parse(rawBody), rawBody };
+  } catch {
+    throw new ValidationError({ body: 'must be valid JSON' }, 'The request body is not valid JSON.');
+  }
+}
+
+function lowerHeaders(headers: HttpEvent['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers ?? {})) if (value !== undefined) out[key.toLowerCase()] = value;
+  return out;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+export function errorResult(error: unknown): HttpResult {
+  if (error instanceof HttpError) {
+    const body: { error: { code: string; message: string; fields?: Record<string, string> } } = {
+      error: { code: error.code, message: error.message },
+    };
+    if (error.fields && Object.keys(error.fields).length > 0) body.error.fields = error.fields;
+    return { statusCode: error.status, headers: JSON_HEADERS, body: JSON.stringify(body) };
+  }
+  const name = (error as { name?: string })?.name;
+  if (name === 'ProvisionedThroughputExceededException' || name === 'ThrottlingException' || name === 'RequestLimitExceeded') {
+    return errorResult(new HttpError(429, 'throttled', 'The service is busy; retry shortly.'));
+  }
+  logger.error('unhandled error', { error: error as Error });
+  return {
+    statusCode: 500,
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ error: { code: 'internal', message: 'Something went wrong on our side.' } }),
+  };
+}
+
+function toResult(value: unknown): HttpResult {
+  const r: Reply = isReply(value) ? value : { status: 200, body: value };
+  if (r.body === undefined || r.status === 204) return { statusCode: r.status, headers: { ...r.headers } };
+  if (typeof r.body === 'string' && r.headers?.['content-type']) {
+    return { statusCode: r.status, headers: r.headers, body: r.body };
+  }
+  return { statusCode: r.status, headers: { ...JSON_HEADERS, ...r.headers }, body: JSON.stringify(r.body) };
+}
+
+/**
+ * One Lambda per API area: a router over the area's route keys. Middleware
+ * first, handler last; the error middleware at the edge hides 5xx details.
+ */
+export function httpRouter(routes: Record<string, RouteHandler>) {
+  const base = async (event: HttpEvent, _context: Context): Promise<HttpResult> => {
+    const route = routes[event.routeKey];
+    if (!route) return errorResult(new HttpError(404, 'not_found', 'No such route.'));
+    const { body, rawBody } = parseBody(event);
+    if (Buffer.byteLength(rawBody) > MAX_BODY_BYTES) {
+      return errorResult(new HttpError(413, 'too_large', 'The request body is too large.'));
+    }
+    const request: Request = {
+      principal: principalFrom(event),
+      params: (event.pathParameters ?? {}) as Record<string, string>,
+      query: (event.queryStringParameters ?? {}) as Record<string, string>,
+      headers: lowerHeaders(event.headers),
+      body,
+      rawBody,
+    };
+    return toResult(await route(request));
+  };
+  return middy(base).use({
+    before: (request) => {
+      logger.addContext(request.context);
+      logger.appendKeys({ routeKey: request.event.routeKey });
+    },
+    onError: (request) => {
+      request.response = errorResult(request.error);
+    },
+  });
+}

@@ -1,0 +1,4 @@
+import type { StreamProcessor } from './processors.js';
+
+/** Every consumer of the table stream, in no particular order (they run concurrently per batch). */
+export const STREAM_PROCESSORS: readonly StreamProcessor[] = [];

@@ -1,0 +1,194 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { resetConfig } from '../../functions/lib/config.js';
+import { setDdbClient } from '../../functions/lib/dynamo.js';
+import { setLocalJobInvoker } from '../../functions/lib/invoke.js';
+import { setOutboundSink, type OutboundDispatch } from '../../functions/lib/outbound.js';
+import { SCHEDULES } from '../../functions/scheduled/schedules.js';
+import type { Role } from '../../shared/roles.js';
+import { isPortFree, LocalStartError, startDynamoLocal, type DynamoLocal } from './dynamo-local.js';
+import { createHttpHost, lambdaContext } from './http-host.js';
+import { LocalIssuer } from './jwt.js';
+import { StreamPoller } from './stream-poller.js';
+import { ensureTable } from './table.js';
+
+export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+export interface LocalStackOptions {
+  /** HTTP port; 0 picks a free one. @default 3000 */
+  port?: number;
+  /** Persistent data dir (DynamoDB files, keys, blobs, checkpoints); memory only when unset. */
+  dataDir?: string;
+  /** An already running DynamoDB Local to use instead of starting one. */
+  dynamoEndpoint?: string;
+  /** @default 'contacts-local' */
+  tableName?: string;
+  /** Run the scheduled functions on their timers. @default true */
+  schedules?: boolean;
+  /** Speed up schedule timers (tests, demo): every schedule runs every N ms instead of its minutes. */
+  scheduleEveryMs?: number;
+  /** Sink for queued dispatches (the channel simulator). */
+  outbound?: (dispatch: OutboundDispatch) => Promise<void>;
+  timezone?: string;
+  phoneRegion?: string;
+  tenant?: string;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  readonly baseUrl: string;
+  readonly port: number;
+  readonly dynamoEndpoint: string;
+  readonly tableName: string;
+  readonly poller: StreamPoller;
+  token(role: Role, sub?: string): Promise<string>;
+  /** Waits until the stream poller has processed everything written so far. */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Runs a scheduled function once, now. */
+  runSchedule(name: string): Promise<unknown>;
+  /** Waits for background job workers started so far. */
+  idleJobs(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Handler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
+
+async function importHandler<E, R>(relative: string): Promise<Handler<E, R>> {
+  return ((await import(join(PROJECT_ROOT, relative))) as { handler: Handler<E, R> }).handler;
+}
+
+/**
+ * Composes the whole product on this machine: DynamoDB Local with the
+ * tenant table, the HTTP host over the real handlers, the stream poller,
+ * the schedules and the job worker. Only composition differs from AWS.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  const port = options.port ?? 3000;
+  if (port !== 0 && !(await isPortFree(port, '0.0.0.0'))) {
+    throw new LocalStartError(`Port ${port} is already in use. Stop what uses it or start with PORT=<another port>.`);
+  }
+  const tableName = options.tableName ?? 'contacts-local';
+  let dynamo: DynamoLocal | undefined;
+  const endpoint = options.dynamoEndpoint ?? (dynamo = await startDynamoLocal({ dataDir: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined })).endpoint;
+
+  const blobDir = options.dataDir ? join(options.dataDir, 'blobs') : join(PROJECT_ROOT, '.data', 'tmp-blobs', tableName);
+  mkdirSync(blobDir, { recursive: true });
+  Object.assign(process.env, {
+    TABLE_NAME: tableName,
+    DYNAMODB_ENDPOINT: endpoint,
+    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    TENANT: options.tenant ?? 'demo',
+    TENANT_TIMEZONE: options.timezone ?? process.env.TENANT_TIMEZONE ?? 'America/Sao_Paulo',
+    DEFAULT_PHONE_REGION: options.phoneRegion ?? process.env.DEFAULT_PHONE_REGION ?? 'BR',
+    BLOB_DIR: blobDir,
+    SENTIMENT_PROVIDER: 'lexicon',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+  });
+  delete process.env.BLOB_BUCKET;
+  delete process.env.JOB_WORKER_FUNCTION;
+  delete process.env.EVENT_BUS_NAME;
+  resetConfig();
+  setDdbClient(undefined);
+
+  const admin = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const streamArn = await ensureTable(admin, tableName);
+  admin.destroy();
+
+  const streamHandler = await importHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>('functions/streams/process-table-stream.ts');
+  const poller = new StreamPoller({
+    endpoint,
+    streamArn,
+    handler: (event) => streamHandler(event, lambdaContext('local-stream', 60_000)),
+    checkpointFile: options.dataDir ? join(options.dataDir, 'stream-checkpoints.json') : undefined,
+    failureFile: options.dataDir ? join(options.dataDir, 'stream-failures.jsonl') : undefined,
+    log,
+  });
+  poller.start();
+
+  // Background jobs: the worker runs in-process, one invocation per call, like an async Lambda invoke.
+  const running = new Set<Promise<unknown>>();
+  const workerHandler = await importHandler<{ jobId: string }, unknown>('functions/jobs/run-job-worker.ts');
+  setLocalJobInvoker((payload) => {
+    const run = workerHandler(payload as { jobId: string }, lambdaContext('local-job-worker', 15 * 60_000))
+      .catch((error) => log(`job worker: ${(error as Error).message}`))
+      .finally(() => running.delete(run));
+    running.add(run);
+  });
+  setOutboundSink(options.outbound);
+
+  const timers: NodeJS.Timeout[] = [];
+  const runSchedule = async (name: string) => {
+    const schedule = SCHEDULES.find((s) => s.name === name);
+    if (!schedule) throw new Error(`no schedule named ${name}`);
+    const handler = await importHandler<unknown, unknown>(`functions/scheduled/${name}.ts`);
+    return handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', time: new Date().toISOString() }, lambdaContext(`local-${name}`, 15 * 60_000));
+  };
+  if (options.schedules !== false) {
+    for (const schedule of SCHEDULES) {
+      let busy = false;
+      const every = options.scheduleEveryMs ?? schedule.everyMinutes * 60_000;
+      timers.push(
+        setInterval(() => {
+          if (busy) return;
+          busy = true;
+          runSchedule(schedule.name)
+            .catch((error) => log(`schedule ${schedule.name}: ${(error as Error).message}`))
+            .finally(() => (busy = false));
+        }, every),
+      );
+    }
+  }
+
+  const issuer = await LocalIssuer.create(`http://localhost:${port}/local-issuer`, options.dataDir ? join(options.dataDir, 'local-keys.json') : undefined);
+  const server: Server = createHttpHost({
+    issuer,
+    webDir: join(PROJECT_ROOT, 'web', 'dist'),
+    spaConfig: { apiUrl: '', tenant: process.env.TENANT, timezone: process.env.TENANT_TIMEZONE, auth: { mode: 'local' } },
+    isHealthy: () => poller.isRunning,
+    log,
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new LocalStartError(`Port ${port} is already in use. Start with PORT=<another port>.`) : error),
+    );
+    server.listen(port, () => resolveListen());
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+
+  const idleJobs = async () => {
+    while (running.size > 0) await Promise.allSettled([...running]);
+  };
+
+  return {
+    baseUrl: `http://localhost:${actualPort}`,
+    port: actualPort,
+    dynamoEndpoint: endpoint,
+    tableName,
+    poller,
+    token: (role, sub) => issuer.sign(sub ?? `${role}-user`, role),
+    drain: (timeoutMs) => poller.drain(timeoutMs),
+    runSchedule,
+    idleJobs,
+    stop: async () => {
+      for (const timer of timers) clearInterval(timer);
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await idleJobs();
+      await poller.stop();
+      setLocalJobInvoker(undefined);
+      setOutboundSink(undefined);
+      await dynamo?.stop();
+    },
+  };
+}

@@ -1,0 +1,272 @@
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record,
+  type Shard,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+
+export interface StreamPollerOptions {
+  endpoint: string;
+  streamArn: string;
+  handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
+  /** Records per invocation, as the event source mapping's batchSize. */
+  batchSize?: number;
+  /** Attempts for a failing record before it goes to the on-failure file. */
+  maxAttempts?: number;
+  /** Where checkpoints persist (a restart resumes after the last processed record); memory only when unset. */
+  checkpointFile?: string;
+  /** The local on-failure destination: one JSON line per record given up on. */
+  failureFile?: string;
+  idleMs?: number;
+  log?: (line: string) => void;
+}
+
+interface ShardState {
+  shardId: string;
+  iterator?: string;
+  /** Last sequence number handed to the handler successfully. */
+  checkpoint?: string;
+  closed: boolean;
+  /** Failed attempts of the record at the head of the shard. */
+  attempts: number;
+}
+
+function toLambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
+  const d = record.dynamodb ?? {};
+  return {
+    eventID: record.eventID,
+    eventName: record.eventName as DynamoDBRecord['eventName'],
+    eventVersion: record.eventVersion ?? '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: record.awsRegion ?? 'local',
+    eventSourceARN: streamArn,
+    dynamodb: {
+      ApproximateCreationDateTime: d.ApproximateCreationDateTime ? Math.floor(new Date(d.ApproximateCreationDateTime).getTime() / 1000) : undefined,
+      Keys: d.Keys as never,
+      NewImage: d.NewImage as never,
+      OldImage: d.OldImage as never,
+      SequenceNumber: d.SequenceNumber,
+      SizeBytes: d.SizeBytes,
+      StreamViewType: d.StreamViewType as never,
+    },
+  };
+}
+
+/**
+ * The local stand-in for the Lambda event source mapping on the table
+ * stream: reads shards through the DynamoDB Streams API, invokes the stream
+ * handler with real batches, honours `batchItemFailures` (retrying from the
+ * earliest failed record), gives up on a record after bounded attempts
+ * (writing it to the on-failure file), re-lists shards as they split or
+ * close and refreshes expired iterators.
+ */
+export class StreamPoller {
+  private readonly client: DynamoDBStreamsClient;
+  private readonly shards = new Map<string, ShardState>();
+  private running = false;
+  private loop?: Promise<void>;
+  private lastList = 0;
+  private idlePasses = 0;
+  private pending = 0;
+  private wake?: () => void;
+  readonly stats = { batches: 0, records: 0, failures: 0, givenUp: 0 };
+
+  constructor(private readonly options: StreamPollerOptions) {
+    this.client = new DynamoDBStreamsClient({
+      endpoint: options.endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    if (options.checkpointFile && existsSync(options.checkpointFile)) {
+      const saved = JSON.parse(readFileSync(options.checkpointFile, 'utf8')) as { streamArn: string; shards: Record<string, { checkpoint?: string; closed: boolean }> };
+      if (saved.streamArn === options.streamArn) {
+        for (const [shardId, s] of Object.entries(saved.shards)) this.shards.set(shardId, { shardId, checkpoint: s.checkpoint, closed: s.closed, attempts: 0 });
+      }
+    }
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.client.destroy();
+  }
+
+  /** Resolves once a full pass over every open shard found no new records (tests and benchmarks use it). */
+  async drain(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const target = this.idlePasses + 2;
+    this.wake?.();
+    while (this.idlePasses < target || this.pending > 0) {
+      if (Date.now() > deadline) throw new Error('stream did not drain in time');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let sawRecords = false;
+      try {
+        if (Date.now() - this.lastList > 5_000 || this.needsListing()) await this.listShards();
+        for (const shard of this.orderedOpenShards()) {
+          if (!this.running) break;
+          if (await this.pollShard(shard)) sawRecords = true;
+        }
+        this.saveCheckpoints();
+      } catch (error) {
+        this.options.log?.(`stream poller: ${(error as Error).message}`);
+      }
+      if (!sawRecords) {
+        this.idlePasses++;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.options.idleMs ?? 200);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
+  private needsListing(): boolean {
+    return this.shards.size === 0 || [...this.shards.values()].every((s) => s.closed);
+  }
+
+  private async listShards(): Promise<void> {
+    const shards: Shard[] = [];
+    let start: string | undefined;
+    do {
+      const out = await this.client.send(new DescribeStreamCommand({ StreamArn: this.options.streamArn, ExclusiveStartShardId: start }));
+      shards.push(...(out.StreamDescription?.Shards ?? []));
+      start = out.StreamDescription?.LastEvaluatedShardId;
+    } while (start);
+    for (const shard of shards) {
+      if (shard.ShardId && !this.shards.has(shard.ShardId)) {
+        this.shards.set(shard.ShardId, { shardId: shard.ShardId, closed: false, attempts: 0, parent: shard.ParentShardId } as ShardState & { parent?: string });
+      }
+    }
+    this.lastList = Date.now();
+  }
+
+  /** Parents before children, so records of one item stay in order across a shard split. */
+  private orderedOpenShards(): ShardState[] {
+    return [...this.shards.values()].filter((s) => {
+      if (s.closed) return false;
+      const parent = (s as ShardState & { parent?: string }).parent;
+      return !parent || !this.shards.has(parent) || this.shards.get(parent)!.closed;
+    });
+  }
+
+  private async iteratorFor(shard: ShardState): Promise<string | undefined> {
+    if (shard.iterator) return shard.iterator;
+    const out = await this.client.send(
+      new GetShardIteratorCommand({
+        StreamArn: this.options.streamArn,
+        ShardId: shard.shardId,
+        ...(shard.checkpoint ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.checkpoint } : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    shard.iterator = out.ShardIterator;
+    return shard.iterator;
+  }
+
+  /** One GetRecords and one handler invocation; true when it saw records. */
+  private async pollShard(shard: ShardState): Promise<boolean> {
+    const iterator = await this.iteratorFor(shard);
+    if (!iterator) {
+      shard.closed = true;
+      return false;
+    }
+    let out;
+    try {
+      out = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }));
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === 'ExpiredIteratorException' || name === 'TrimmedDataAccessException') {
+        shard.iterator = undefined;
+        return false;
+      }
+      if (name === 'ResourceNotFoundException') {
+        shard.closed = true;
+        return false;
+      }
+      throw error;
+    }
+    const records = out.Records ?? [];
+    if (records.length === 0) {
+      shard.iterator = out.NextShardIterator;
+      if (!out.NextShardIterator) shard.closed = true;
+      return false;
+    }
+    this.pending++;
+    try {
+      const lambdaRecords = records.map((r) => toLambdaRecord(r, this.options.streamArn));
+      let failedFrom: number | undefined;
+      try {
+        const response = await this.options.handler({ Records: lambdaRecords });
+        const failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+        if (failedIds.size > 0) {
+          const idx = lambdaRecords.findIndex((r) => failedIds.has(r.dynamodb?.SequenceNumber ?? ''));
+          failedFrom = idx === -1 ? 0 : idx;
+        }
+      } catch (error) {
+        this.options.log?.(`stream handler threw: ${(error as Error).message}`);
+        failedFrom = 0;
+      }
+      this.stats.batches++;
+      if (failedFrom === undefined) {
+        shard.checkpoint = records[records.length - 1].dynamodb?.SequenceNumber;
+        shard.iterator = out.NextShardIterator;
+        shard.attempts = 0;
+        this.stats.records += records.length;
+        if (!out.NextShardIterator) shard.closed = true;
+        return true;
+      }
+      // Retry from the earliest failed record, as the event source mapping does.
+      this.stats.failures++;
+      this.stats.records += failedFrom;
+      if (failedFrom > 0) {
+        shard.checkpoint = records[failedFrom - 1].dynamodb?.SequenceNumber;
+        shard.attempts = 0;
+      } else {
+        shard.attempts++;
+        if (shard.attempts >= (this.options.maxAttempts ?? 5)) {
+          const poison = lambdaRecords[0];
+          this.stats.givenUp++;
+          if (this.options.failureFile) appendFileSync(this.options.failureFile, `${JSON.stringify({ at: new Date().toISOString(), record: poison })}\n`);
+          this.options.log?.(`stream record ${poison.dynamodb?.SequenceNumber} given up after ${shard.attempts} attempts`);
+          shard.checkpoint = poison.dynamodb?.SequenceNumber;
+          shard.attempts = 0;
+        } else {
+          await new Promise((r) => setTimeout(r, 50 * 2 ** shard.attempts));
+        }
+      }
+      shard.iterator = undefined;
+      return true;
+    } finally {
+      this.pending--;
+    }
+  }
+
+  private saveCheckpoints(): void {
+    if (!this.options.checkpointFile) return;
+    const shards: Record<string, { checkpoint?: string; closed: boolean }> = {};
+    for (const s of this.shards.values()) shards[s.shardId] = { checkpoint: s.checkpoint, closed: s.closed };
+    writeFileSync(this.options.checkpointFile, JSON.stringify({ streamArn: this.options.streamArn, shards }));
+  }
+}
