@@ -1,0 +1,171 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpStage,
+  LogGroupLogDestination,
+  type ThrottleSettings,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { HTTP_AREAS, ROUTES, type HttpArea } from '../../functions/http/routes.js';
+import { type FunctionDefaults, LambdaFunction, type TableAccess } from './lambda-function.js';
+
+export interface ApiProps {
+  readonly table: ITable;
+  readonly defaults: FunctionDefaults;
+  /** Issuer of the JWTs the API accepts (the user pool's provider URL). */
+  readonly jwtIssuer: string;
+  /** Accepted token audience / client_id: the SPA's app client. */
+  readonly jwtAudience: string[];
+  /** Browser origins allowed by CORS: the SPA's origin(s) only. */
+  readonly allowedOrigins: string[];
+  /**
+   * Stage-wide throttling. A tenant's staff plus one integration pushing event
+   * batches stay well below this; it caps the cost of a runaway client.
+   * @default { rateLimit: 50, burstLimit: 100 }
+   */
+  readonly throttle?: ThrottleSettings;
+  /**
+   * Table access per area. Everything writes except the analytics panel.
+   * @default readWrite for every area but analytics (read)
+   */
+  readonly tableAccess?: Partial<Record<HttpArea, TableAccess>>;
+  /** @default RetentionDays.THREE_MONTHS */
+  readonly accessLogRetention?: RetentionDays;
+}
+
+const DEFAULT_TABLE_ACCESS: Record<HttpArea, TableAccess> = {
+  contacts: 'readWrite',
+  catalog: 'readWrite',
+  jobs: 'readWrite',
+  events: 'readWrite',
+  integrations: 'readWrite',
+  analytics: 'read',
+  merge: 'readWrite',
+};
+
+/**
+ * The HTTP API: one route per entry of ROUTES, one Lambda per area
+ * (`functions/http/<area>.ts`), a Cognito JWT authorizer on every `jwt`
+ * route, throttling and JSON access logs on the `$default` stage.
+ */
+export class Api extends Construct {
+  public readonly httpApi: HttpApi;
+  public readonly stage: HttpStage;
+  public readonly authorizer: HttpJwtAuthorizer;
+  public readonly handlers: Record<HttpArea, LambdaFunction>;
+  public readonly accessLogs: LogGroup;
+  /** Base URL, ending without a slash: `https://<id>.execute-api.<region>.amazonaws.com`. */
+  public readonly url: string;
+
+  /** Pattern matching any HTTP API endpoint of the stack's region (for CSP, where a reference would be circular). */
+  public static endpointPattern(scope: Construct): string {
+    return `https://*.execute-api.${Stack.of(scope).region}.${Stack.of(scope).urlSuffix}`;
+  }
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      apiName: `contacts-${props.defaults.tenant}`,
+      description: `Contact base API of tenant ${props.defaults.tenant}`,
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: props.allowedOrigins,
+        allowMethods: [
+          CorsHttpMethod.GET,
+          CorsHttpMethod.POST,
+          CorsHttpMethod.PUT,
+          CorsHttpMethod.PATCH,
+          CorsHttpMethod.DELETE,
+          CorsHttpMethod.OPTIONS,
+        ],
+        allowHeaders: ['authorization', 'content-type'],
+        maxAge: Duration.hours(1),
+      },
+    });
+
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latency: '$context.responseLatency',
+            integrationLatency: '$context.integration.latency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+            sub: '$context.authorizer.claims.sub',
+            userAgent: '$context.identity.userAgent',
+          }),
+        ),
+      },
+    });
+    this.url = `https://${this.httpApi.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
+
+    this.authorizer = new HttpJwtAuthorizer('CognitoJwt', props.jwtIssuer, {
+      authorizerName: 'cognito-jwt',
+      jwtAudience: props.jwtAudience,
+      identitySource: ['$request.header.Authorization'],
+    });
+
+    const tableAccess = { ...DEFAULT_TABLE_ACCESS, ...props.tableAccess };
+    this.handlers = Object.fromEntries(
+      HTTP_AREAS.map((area) => {
+        const fn = new LambdaFunction(this, `Http-${area}`, {
+          entry: `functions/http/${area}.ts`,
+          defaults: props.defaults,
+          description: `HTTP API, ${area} routes (${props.defaults.tenant})`,
+        });
+        fn.bindTable({ table: props.table, access: tableAccess[area] });
+        return [area, fn];
+      }),
+    ) as Record<HttpArea, LambdaFunction>;
+
+    // One API-scoped invoke permission per function instead of one per route
+    // (57 routes): the API only carries the routes declared below.
+    const integrations = Object.fromEntries(
+      HTTP_AREAS.map((area) => [
+        area,
+        new HttpLambdaIntegration(`${area}-integration`, this.handlers[area], { scopePermissionToRoute: false }),
+      ]),
+    ) as Record<HttpArea, HttpLambdaIntegration>;
+
+    const noAuthorizer = new HttpNoneAuthorizer();
+    for (const route of ROUTES) {
+      const [httpRoute] = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: integrations[route.area],
+        authorizer: route.auth === 'jwt' ? this.authorizer : noAuthorizer,
+      });
+      if (route.auth === 'apiKey') {
+        Validations.of(httpRoute).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${route.method} ${route.path} is called by the messaging platform, not by a signed-in user: the function authenticates the x-api-key header against the tenant's hashed API keys before reading the body.`,
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import type { Node } from 'constructs';
+
+/**
+ * Per-tenant deployment settings, read from CDK context
+ * (`cdk deploy -c tenant=acme -c timezone=America/Bogota`).
+ */
+export interface TenantSettings {
+  /** Tenant name: lower-case letters, digits and hyphens, 2-31 characters, starting with a letter. */
+  readonly tenant: string;
+  /** IANA timezone for day buckets and heatmaps. @default America/Sao_Paulo */
+  readonly timezone: string;
+  /** Region (ISO 3166-1 alpha-2) for phone numbers written without a country code. @default BR */
+  readonly phoneRegion: string;
+  /** Custom domain for the SPA (needs `certificateArn`, an ACM certificate in us-east-1). @default - the CloudFront domain */
+  readonly domain?: string;
+  /** ACM certificate (us-east-1) covering `domain`. */
+  readonly certificateArn?: string;
+  /** Extra OAuth callback URLs for the SPA app client, besides the SPA URL and localhost. @default - none */
+  readonly callbackUrls: string[];
+  /** Cognito managed login domain prefix. @default `<tenant>-contacts-<account id>` */
+  readonly loginDomainPrefix?: string;
+}
+
+export const TENANT_PATTERN = /^[a-z][a-z0-9-]{1,30}$/;
+const COGNITO_RESERVED = /aws|amazon|cognito/;
+
+export class TenantSettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TenantSettingsError';
+  }
+}
+
+function optionalString(node: Node, key: string): string | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new TenantSettingsError(`context "${key}" must be a string, got ${JSON.stringify(value)}`);
+  return value.trim();
+}
+
+/** `-c callbackUrls=a,b` arrives as a string; cdk.json or `--context` JSON may hold an array. */
+function stringList(node: Node, key: string): string[] {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return [];
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : undefined;
+  if (!items || items.some((item) => typeof item !== 'string')) {
+    throw new TenantSettingsError(`context "${key}" must be a comma-separated string or a list of strings`);
+  }
+  return (items as string[]).map((item) => item.trim()).filter(Boolean);
+}
+
+function isTimezone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads and validates the tenant settings; throws TenantSettingsError with a message meant for the operator. */
+export function readTenantSettings(node: Node): TenantSettings {
+  const tenant = optionalString(node, 'tenant');
+  if (!tenant) {
+    throw new TenantSettingsError('missing tenant: pass it as context, e.g. `npx cdk synth -c tenant=acme`');
+  }
+  if (!TENANT_PATTERN.test(tenant)) {
+    throw new TenantSettingsError(
+      `invalid tenant "${tenant}": use 2-31 lower-case letters, digits or hyphens, starting with a letter (${TENANT_PATTERN})`,
+    );
+  }
+
+  const timezone = optionalString(node, 'timezone') ?? 'America/Sao_Paulo';
+  if (!isTimezone(timezone)) throw new TenantSettingsError(`invalid timezone "${timezone}": use an IANA name such as America/Sao_Paulo`);
+
+  const phoneRegion = (optionalString(node, 'phoneRegion') ?? 'BR').toUpperCase();
+  if (!/^[A-Z]{2}$/.test(phoneRegion)) throw new TenantSettingsError(`invalid phoneRegion "${phoneRegion}": use an ISO 3166-1 alpha-2 code such as BR`);
+
+  const domain = optionalString(node, 'domain')?.toLowerCase();
+  const certificateArn = optionalString(node, 'certificateArn');
+  if (domain && !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domain)) {
+    throw new TenantSettingsError(`invalid domain "${domain}": give a host name such as contacts.example.com`);
+  }
+  if (domain && !certificateArn) {
+    throw new TenantSettingsError('context "domain" needs "certificateArn": an ACM certificate in us-east-1 that covers it');
+  }
+  if (certificateArn && !domain) throw new TenantSettingsError('context "certificateArn" is only used together with "domain"');
+
+  const callbackUrls = stringList(node, 'callbackUrls');
+  for (const url of callbackUrls) {
+    if (!/^https:\/\/[^\s]+$|^http:\/\/localhost(:\d+)?(\/[^\s]*)?$/.test(url)) {
+      throw new TenantSettingsError(`invalid callback URL "${url}": use https:// (or http://localhost for development)`);
+    }
+  }
+
+  // Cognito rejects domain prefixes containing these words; fail here rather than mid-deploy.
+  const loginDomainPrefix = optionalString(node, 'loginDomainPrefix');
+  if (loginDomainPrefix && (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(loginDomainPrefix) || COGNITO_RESERVED.test(loginDomainPrefix))) {
+    throw new TenantSettingsError(`invalid loginDomainPrefix "${loginDomainPrefix}": lower-case letters, digits and hyphens, without aws/amazon/cognito`);
+  }
+  if (!loginDomainPrefix && COGNITO_RESERVED.test(tenant)) {
+    throw new TenantSettingsError(
+      `tenant "${tenant}" contains a word Cognito forbids in login domains (aws, amazon, cognito): pass -c loginDomainPrefix=<prefix>`,
+    );
+  }
+
+  return { tenant, timezone, phoneRegion, domain, certificateArn, callbackUrls, loginDomainPrefix };
+}

@@ -1,0 +1,123 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AccessLogs } from './constructs/access-logs.js';
+import { Api } from './constructs/api.js';
+import { Auth, loginDomainUrl } from './constructs/auth.js';
+import { DataTable } from './constructs/data-table.js';
+import { Jobs } from './constructs/jobs.js';
+import type { FunctionDefaults } from './constructs/lambda-function.js';
+import { Messaging } from './constructs/messaging.js';
+import { Schedules } from './constructs/schedules.js';
+import { StreamProcessor } from './constructs/stream-processor.js';
+import type { TenantSettings } from './constructs/tenant-settings.js';
+import { WebHosting } from './constructs/web-hosting.js';
+
+export interface TenantStackProps extends StackProps, TenantSettings {
+  /**
+   * Origins of a developer's SPA allowed as OAuth callbacks (the local host and Vite).
+   * @default ['http://localhost:3000', 'http://localhost:5173']
+   */
+  readonly devOrigins?: string[];
+  /** Built SPA folder. @default `<repo>/web/dist` (a placeholder page is deployed when missing) */
+  readonly siteDir?: string;
+}
+
+/**
+ * Everything one tenant runs on: the contact table, staff sign-in, the HTTP
+ * API, the stream processor, background jobs, schedules, outbound messaging
+ * and the hosted SPA. It composes constructs and wires grants between them.
+ */
+export class TenantStack extends Stack {
+  public readonly data: DataTable;
+  public readonly accessLogs: AccessLogs;
+  public readonly web: WebHosting;
+  public readonly auth: Auth;
+  public readonly messaging: Messaging;
+  public readonly jobs: Jobs;
+  public readonly api: Api;
+  public readonly streamProcessor: StreamProcessor;
+  public readonly schedules: Schedules;
+
+  constructor(scope: Construct, id: string, props: TenantStackProps) {
+    super(scope, id, {
+      description: `Contact base and engagement monitor, tenant ${props.tenant}`,
+      ...props,
+    });
+    const defaults: FunctionDefaults = { tenant: props.tenant, timezone: props.timezone, phoneRegion: props.phoneRegion };
+    // Account-scoped so the prefix stays unique across AWS; known before the pool exists.
+    const loginDomainPrefix = props.loginDomainPrefix ?? `${props.tenant}-contacts-${this.account}`;
+    const loginUrl = loginDomainUrl(this, loginDomainPrefix);
+
+    this.data = new DataTable(this, 'Data');
+    this.accessLogs = new AccessLogs(this, 'AccessLogs');
+
+    // The API's URL would make the distribution depend on the API, whose CORS
+    // origin depends on the distribution: CSP names the region's API endpoints instead.
+    this.web = new WebHosting(this, 'Web', {
+      tenant: props.tenant,
+      accessLogsBucket: this.accessLogs.bucket,
+      connectSources: [Api.endpointPattern(this), loginUrl, `https://cognito-idp.${this.region}.${this.urlSuffix}`],
+      domainName: props.domain,
+      certificateArn: props.certificateArn,
+    });
+    const redirectUri = `${this.web.url}/`;
+
+    this.auth = new Auth(this, 'Auth', {
+      tenant: props.tenant,
+      domainPrefix: loginDomainPrefix,
+      callbackUrls: [
+        ...this.web.origins.map((origin) => `${origin}/`),
+        ...(props.devOrigins ?? ['http://localhost:3000', 'http://localhost:5173']).map((origin) => `${origin}/`),
+        ...props.callbackUrls,
+      ],
+    });
+
+    this.messaging = new Messaging(this, 'Messaging', { tenant: props.tenant });
+    this.jobs = new Jobs(this, 'Jobs', { table: this.data.table, defaults, accessLogsBucket: this.accessLogs.bucket });
+
+    this.api = new Api(this, 'Api', {
+      table: this.data.table,
+      defaults,
+      jwtIssuer: this.auth.issuerUrl,
+      jwtAudience: [this.auth.client.userPoolClientId],
+      allowedOrigins: this.web.origins,
+    });
+    this.jobs.bindStarter(this.api.handlers.jobs);
+    this.jobs.bindBlobs(this.api.handlers.jobs);
+    this.jobs.bindBlobs(this.api.handlers.contacts);
+    this.messaging.bindPublisher(this.api.handlers.contacts);
+
+    this.streamProcessor = new StreamProcessor(this, 'StreamProcessor', { table: this.data.table, defaults });
+
+    this.schedules = new Schedules(this, 'Schedules', { table: this.data.table, defaults });
+    this.jobs.bindStarter(this.schedules.handlers['resume-jobs']);
+
+    this.web.deploySite({
+      siteDir: props.siteDir,
+      runtimeConfig: {
+        apiUrl: this.api.url,
+        region: this.region,
+        tenant: props.tenant,
+        timezone: props.timezone,
+        auth: {
+          mode: 'cognito',
+          userPoolId: this.auth.userPool.userPoolId,
+          clientId: this.auth.client.userPoolClientId,
+          domain: this.auth.loginUrl,
+          redirectUri,
+        },
+      },
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API base URL (routes start with /v1)' });
+    new CfnOutput(this, 'WebUrl', { value: this.web.url, description: 'The SPA' });
+    new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId, description: 'Cognito user pool of the tenant staff' });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.auth.client.userPoolClientId, description: 'App client of the SPA' });
+    new CfnOutput(this, 'LoginDomain', { value: this.auth.loginUrl, description: 'Managed login base URL' });
+    new CfnOutput(this, 'TableName', { value: this.data.table.tableName, description: 'DynamoDB table (retained on stack delete)' });
+    new CfnOutput(this, 'OnFailureQueueUrl', {
+      value: this.streamProcessor.onFailureQueue.queueUrl,
+      description: 'Stream records that failed after retries',
+    });
+  }
+}
