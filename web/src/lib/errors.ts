@@ -1,0 +1,57 @@
+/** Turns API errors into words in the user's language. */
+import { ApiError } from './api';
+import { i18n, t } from './i18n.svelte';
+
+const CODE_KEYS = {
+  validation_error: 'error.validation',
+  unauthorized: 'error.unauthorized',
+  forbidden: 'error.forbidden',
+  not_found: 'error.notFound',
+  conflict: 'error.conflict',
+  too_large: 'error.tooLarge',
+  throttled: 'error.throttled',
+  network: 'error.network',
+  server_error: 'error.server',
+} as const;
+
+/** A one-line description: the localized meaning of the code, plus the API's own message for 4xx. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiError) {
+    const key = CODE_KEYS[error.code as keyof typeof CODE_KEYS];
+    const title = key ? t(key) : t('error.unknown');
+    if (error.code === 'validation_error' && error.hasFields) return title;
+    if (error.status >= 400 && error.status < 500 && error.message && error.code !== 'unauthorized') {
+      return `${title} ${localizeMessage(error.message)}`;
+    }
+    return title;
+  }
+  if (error instanceof Error) return error.message;
+  return t('error.unknown');
+}
+
+/**
+ * Field messages come from the shared schemas in English; the common ones are
+ * shown in the user's language, anything else as the API wrote it.
+ */
+export function localizeMessage(message: string): string {
+  if (i18n.locale === 'en') return message;
+  const m = message.trim();
+  if (/valid email/i.test(m)) return t('field.invalidEmail');
+  if (/valid phone/i.test(m)) return t('field.invalidPhone');
+  if (/^is required$/i.test(m) || /must not be empty/i.test(m)) return t('field.required');
+  if (/one of firstName, phone or email/i.test(m)) return t('field.nameOrContact');
+  if (/alpha-2/i.test(m)) return t('field.invalidCountry');
+  if (/language tag/i.test(m)) return t('field.invalidLanguage');
+  const max = /at most (\d+) characters/i.exec(m);
+  if (max) return t('field.tooLong', { max: max[1]! });
+  return message;
+}
+
+export function fieldMessage(error: ApiError | null | undefined, ...paths: string[]): string | undefined {
+  if (!error) return undefined;
+  for (const path of paths) {
+    const message = error.fields[path];
+    if (message) return localizeMessage(message);
+  }
+  return undefined;
+}

@@ -1,0 +1,230 @@
+/** Shapes of the HTTP API (API.md, METRICS.md) as the SPA reads them. Optional where the contract allows absence. */
+import type { Role } from './permissions';
+
+export const CHANNELS = ['sms', 'whatsapp', 'rcs', 'email', 'webchat', 'messenger', 'instagram'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const BANDS = ['none', 'low', 'high', 'very_high'] as const;
+export type Band = (typeof BANDS)[number];
+
+export interface Page<T> {
+  items: T[];
+  cursor: string | null;
+}
+
+export interface Named {
+  id: string;
+  name: string;
+}
+
+export interface Me {
+  sub: string;
+  name?: string;
+  role: Role;
+}
+
+export interface Origin {
+  type: string;
+  label?: string;
+}
+
+export interface Assignee {
+  type: 'agent' | 'group';
+  id: string;
+  name?: string;
+}
+
+export type SubscriptionStatus = 'subscribed' | 'unsubscribed';
+
+export interface ChannelState {
+  status?: SubscriptionStatus;
+  connectedAt?: string | null;
+}
+
+export interface Contact {
+  id: string;
+  firstName?: string | null;
+  lastName?: string | null;
+  phone?: string | null;
+  email?: string | null;
+  country?: string | null;
+  language?: string | null;
+  origin?: Origin | null;
+  companyId?: string | null;
+  departmentId?: string | null;
+  assignee?: Assignee | null;
+  customFields?: Record<string, unknown> | null;
+  channels?: Partial<Record<Channel, ChannelState | SubscriptionStatus>> | null;
+  blocked?: boolean;
+  createdAt?: string;
+  updatedAt?: string;
+  tags?: Array<Named | string> | null;
+  lists?: Named[] | null;
+  band?: Band | null;
+  engagement?: Partial<Engagement> | null;
+}
+
+export interface ChannelRates {
+  deliveryRate?: number | null;
+  openRate?: number | null;
+  clickRate?: number | null;
+  responseRate?: number | null;
+}
+
+export interface Engagement {
+  dispatched: { total: number; byChannel?: Partial<Record<Channel, number>> };
+  /** Per-channel rates; the backend may call this `channels` or `byChannel`. */
+  channels?: Partial<Record<Channel, ChannelRates>>;
+  byChannel?: Partial<Record<Channel, ChannelRates>>;
+  rate: number | null;
+  band: Band | null;
+  trend?: Array<{ date: string; rate: number | null }> | null;
+  bestTime?: { weekday: number; hour: number } | null;
+}
+
+export interface Tickets {
+  open: number;
+  resolved: number;
+  all: number;
+}
+
+export type SatisfactionIndex = 'satisfied' | 'neutral' | 'dissatisfied';
+
+export interface Satisfaction {
+  index: SatisfactionIndex | null;
+  interactionRate: number | null;
+}
+
+export interface Profile extends Contact {
+  channels?: Partial<Record<Channel, ChannelState>> | null;
+  lists?: Named[];
+  tags?: Named[];
+  company?: Named | null;
+  department?: Named | null;
+  engagement?: Engagement | null;
+  tickets?: Tickets | null;
+  satisfaction?: Satisfaction | null;
+}
+
+export interface ContactInput {
+  firstName?: string | null;
+  lastName?: string | null;
+  phone?: string | null;
+  email?: string | null;
+  country?: string | null;
+  language?: string | null;
+  companyId?: string | null;
+  departmentId?: string | null;
+  assignee?: { type: 'agent' | 'group'; id: string } | null;
+  customFields?: Record<string, unknown>;
+  channels?: Partial<Record<Channel, SubscriptionStatus>>;
+}
+
+export interface ContactQuery {
+  q?: string;
+  tag?: string;
+  list?: string;
+  blocked?: string;
+  band?: string;
+  assignee?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ListSummary extends Named {
+  memberCount?: number;
+  createdAt?: string;
+}
+
+export interface TagSummary extends Named {
+  contactCount?: number;
+}
+
+export const CUSTOM_FIELD_TYPES = ['text', 'number', 'date', 'boolean', 'choice'] as const;
+export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
+
+export interface CustomFieldDefinition {
+  id: string;
+  /** The key the value is stored under in `contact.customFields`; falls back to `name`. */
+  key?: string;
+  name: string;
+  type: CustomFieldType | string;
+  choices?: string[];
+}
+
+export interface AgentEntry extends Named {
+  type: 'agent' | 'group';
+}
+
+export type JobType = 'import-contacts' | 'export-contacts' | 'delete-contacts';
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface Job {
+  id: string;
+  type: JobType | string;
+  status: JobStatus;
+  total?: number | null;
+  processed?: number | null;
+  failed?: number | null;
+  errors?: Array<{ row?: number; message: string }>;
+  downloadUrl?: string | null;
+  fileName?: string;
+  createdAt?: string;
+}
+
+export interface ExportFilter {
+  tag?: string;
+  list?: string;
+  blocked?: boolean;
+  band?: string;
+}
+
+export type JobRequest =
+  | { type: 'delete-contacts'; contactIds: string[] }
+  | { type: 'delete-contacts'; all: true }
+  | {
+      type: 'import-contacts';
+      fileName: string;
+      csv: string;
+      mapping?: Record<string, string>;
+      onDuplicate: 'update' | 'skip' | 'create';
+      listId?: string;
+    }
+  | { type: 'export-contacts'; filter?: ExportFilter };
+
+export interface Dispatch {
+  id: string;
+  contactId: string;
+  channel: Channel | string;
+  status: string;
+  reason?: string;
+  at: string;
+  text?: string;
+}
+
+export interface MessageResult {
+  id: string;
+  status: 'queued' | 'sending_error' | string;
+  reason?: string;
+}
+
+export interface MergeSuggestion {
+  key: string;
+  contacts: Array<{ id: string; name?: string; phone?: string | null; email?: string | null }>;
+}
+
+export interface MergeRecord {
+  id: string;
+  primaryId: string;
+  duplicateIds: string[];
+  at: string;
+  by?: string;
+  undoneAt?: string | null;
+}
+
+export interface ApiKeySummary {
+  id: string;
+  name: string;
+  createdAt?: string;
+  key?: string;
+}
