@@ -60,3 +60,27 @@ export const gsi = {
 
 /** Index attribute names of the contact profile that depend on its fields (removed when the field is cleared). */
 export const CONTACT_INDEX_ATTRIBUTES = ['gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk', 'gsi5pk', 'gsi5sk', 'gsi6pk', 'gsi6sk', 'gsi8pk', 'gsi8sk'] as const;
+
+/**
+ * Duplicates and merges (functions/merge):
+ *   DUPKEY#<phone:+55...|email:...>  #META       a suggestion key: `members` (string set of non-blocked contact ids);
+ *                                                 in byType (MERGE_SUGGESTION, <since>#<key>) only while it has >= 2
+ *   MERGE#<id>     #META                         the merge record (byType: MERGE, newest first)
+ *                  S#<pk>#<sk>                   byte-for-byte snapshot of an item the merge changed or deleted
+ *                  R#<eventId-or-sk>             an item created on the primary because an event named a duplicate
+ *   MERGELOCK#<contactId> #LOCK                  one merge at a time per contact
+ *   CONTACT#<dupId> A#MERGED                     a merged duplicate: where its id now resolves (not under P# or H#)
+ *   ALIAS#PHONE#<e164> / ALIAS#EMAIL#<email>  <mergeId>   a merged duplicate's phone/email, for event resolution
+ *
+ * Access patterns:
+ *   suggestions of the base   Query byType gsi1pk=MERGE_SUGGESTION (sparse), newest first
+ *   suggestions of a contact  Query byPhone + byEmail with the contact's values
+ *   merge history             Query byType gsi1pk=MERGE, newest first
+ *   merged id / phone / email GetItem CONTACT#<id> A#MERGED; Query ALIAS#PHONE#<e164>, newest first
+ */
+export const suggestionKey = (key: string) => ({ pk: `DUPKEY#${key}`, sk: '#META' });
+export const mergeKey = (id: string) => ({ pk: `MERGE#${id}`, sk: '#META' });
+export const mergePk = (id: string) => `MERGE#${id}`;
+export const mergeLockKey = (contactId: string) => ({ pk: `MERGELOCK#${contactId}`, sk: '#LOCK' });
+export const mergedAliasKey = (contactId: string) => ({ pk: contactPk(contactId), sk: 'A#MERGED' });
+export const aliasPk = (kind: 'phone' | 'email', value: string) => `ALIAS#${kind.toUpperCase()}#${value}`;
