@@ -44,6 +44,21 @@ export const CATALOG_TYPES = {
 } as const;
 export const catalogKey = (type: keyof typeof CATALOG_TYPES, id: string) => ({ pk: `${CATALOG_TYPES[type]}#${id}`, sk: '#META' });
 
+/**
+ * Catalog members and background jobs (functions/catalog, functions/jobs):
+ *   COMPANY#<id> / DEPARTMENT#<id>  M#<contactId>  a contact carrying it (kept by the catalog-refs stream
+ *                                                  processor; a consistent Query finds them for rename/delete)
+ *   CFIELDKEY#<lower-cased key>     #KEY           uniqueness guard of a custom field key
+ *   JOB#<id>                        #META          job with progress, lease and heartbeat (byType: JOB)
+ */
+export const CATALOG_MEMBER_PREFIX = 'M#';
+export const catalogMemberKey = (type: 'company' | 'department', id: string, contactId: string) => ({
+  pk: `${CATALOG_TYPES[type]}#${id}`,
+  sk: `${CATALOG_MEMBER_PREFIX}${contactId}`,
+});
+export const customFieldKeyGuard = (key: string) => ({ pk: `CFIELDKEY#${key.toLowerCase()}`, sk: '#KEY' });
+export const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: '#META' });
+
 /** Index attribute values, by index. */
 export const gsi = {
   byType: (type: string, sortValue: string) => ({ gsi1pk: type, gsi1sk: sortValue }),
