@@ -99,3 +99,24 @@ export const mergePk = (id: string) => `MERGE#${id}`;
 export const mergeLockKey = (contactId: string) => ({ pk: `MERGELOCK#${contactId}`, sk: '#LOCK' });
 export const mergedAliasKey = (contactId: string) => ({ pk: contactPk(contactId), sk: 'A#MERGED' });
 export const aliasPk = (kind: 'phone' | 'email', value: string) => `ALIAS#${kind.toUpperCase()}#${value}`;
+
+/**
+ * Engagement pipeline (shapes in functions/engagement/items.ts):
+ *   CONTACT#<id>   H#MSG#<messageId>      message state (stage -> earliest time)      stream -> counters
+ *                  H#CONV#<conversationId> conversation state (status, messages)      stream -> counters
+ *                  P#ENGD#<yyyy-mm-dd>    per-day engagement counters (profile read)
+ *                  P#ENG#SUMMARY          tickets counters + 90-day band snapshot (profile read)
+ *   ENGDAY#<date>  <contactId>            contacts with engagement on that day (window roll)
+ *   EVT#<eventId>  #EVT                   idempotency marker of an ingested event (TTL)
+ *   APIKEY#<id>    #META                  integration API key, hash only (byType: APIKEY)
+ *   ROLL#<name>    #STATE                 progress of a scheduled roll
+ */
+export const messageKey = (contactId: string, messageId: string) => ({ pk: contactPk(contactId), sk: `H#MSG#${messageId}` });
+export const conversationKey = (contactId: string, conversationId: string) => ({ pk: contactPk(contactId), sk: `H#CONV#${conversationId}` });
+export const dispatchKey = (contactId: string, dispatchId: string) => ({ pk: contactPk(contactId), sk: `H#DSP#${dispatchId}` });
+export const engagementDayKey = (contactId: string, date: string) => ({ pk: contactPk(contactId), sk: `P#ENGD#${date}` });
+export const engagementSummaryKey = (contactId: string) => ({ pk: contactPk(contactId), sk: 'P#ENG#SUMMARY' });
+export const activeDayKey = (date: string, contactId: string) => ({ pk: `ENGDAY#${date}`, sk: contactId });
+export const eventMarkerKey = (eventId: string) => ({ pk: `EVT#${eventId}`, sk: '#EVT' });
+export const apiKeyKey = (id: string) => ({ pk: `APIKEY#${id}`, sk: '#META' });
+export const rollStateKey = (name: string) => ({ pk: `ROLL#${name}`, sk: '#STATE' });

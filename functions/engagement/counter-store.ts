@@ -1,0 +1,300 @@
+import type { DynamoDBRecord } from 'aws-lambda';
+import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, tableName } from '../lib/dynamo.js';
+import { isConditionFailure } from '../lib/errors.js';
+import { logger } from '../lib/logger.js';
+
+/**
+ * Exact counters fed by the table stream, idempotent under at-least-once
+ * delivery and written at most once per distinct counter item per batch.
+ * It knows nothing about what the counters mean: callers turn stream
+ * records into deltas (per-contact engagement here, tenant-wide daily
+ * aggregates in analytics) and hand them over together.
+ *
+ * Idempotency: every counter item keeps, per source, the sequence number of
+ * the last stream record applied to it (`wm`). A source is a lane whose
+ * records arrive in sequence order: the partition key of the record's item
+ * (all records of one partition key go to one shard, in order, and Lambda
+ * runs a shard's batches one at a time, parents before children). Lambda
+ * retries a batch from its earliest failed record, so a replay is always a
+ * suffix of each source's records; applying only records newer than the
+ * watermark makes replaying a batch, or any part of it, change nothing.
+ * The write is conditioned on the watermarks it read; a concurrent writer
+ * makes the condition fail, and the key is re-read and retried.
+ *
+ * Sources with many lanes per item (a tenant-wide aggregate is fed by every
+ * contact) grow `wm` by one entry per active source; entries older than the
+ * stream's retention are pruned on write, since no retry can bring their
+ * records back. Split very hot aggregates into a few items if that map
+ * would approach the 400 KB item limit.
+ */
+
+export interface CounterKey {
+  pk: string;
+  sk: string;
+}
+
+export interface CounterDelta {
+  key: CounterKey;
+  /** Numeric attributes to ADD (negative to subtract). */
+  add: Record<string, number>;
+  /** Attributes written when the item is created (type, ids, dates). */
+  init?: Record<string, unknown>;
+  /** Ordered lane of the record (see above): use `recordSource(record)`. */
+  source: string;
+  /** Stream sequence number of the record. */
+  seq: string;
+  /** Batch item identifier reported back when this delta cannot be written. */
+  recordId: string;
+}
+
+export interface CounterBatchStats {
+  /** Distinct counter items the batch's deltas touch. */
+  distinctKeys: number;
+  /** UpdateItem calls made (including condition retries). */
+  writes: number;
+  /** Keys whose deltas were all already applied (replays) or netted to nothing on a new item. */
+  skippedKeys: number;
+  conditionRetries: number;
+  failedKeys: number;
+  deltas: number;
+}
+
+export interface ApplyCountersResult {
+  /** Record ids of deltas whose key could not be written; report them as batch item failures. */
+  failedRecordIds: string[];
+  /** Keys that did not exist before this call and were created by it. */
+  created: CounterKey[];
+  /** Keys written successfully. */
+  written: CounterKey[];
+  stats: CounterBatchStats;
+}
+
+export interface ApplyCountersOptions {
+  /** Attempts per key when its condition fails (concurrent writer). @default 6 */
+  maxAttempts?: number;
+  /** Parallel writes. @default 16 */
+  concurrency?: number;
+  /** Watermarks not advanced for this long are pruned. @default 2 days (stream retention is 24 h) */
+  watermarkRetentionSeconds?: number;
+  now?: () => number;
+}
+
+type Watermarks = Record<string, { s: string; t: number }>;
+
+interface KeyState {
+  exists: boolean;
+  wm?: Watermarks;
+}
+
+const keyId = (key: CounterKey) => `${key.pk}\u0000${key.sk}`;
+
+/** The ordered lane of a stream record: its item's partition key. */
+export function recordSource(record: DynamoDBRecord): string {
+  const pk = record.dynamodb?.Keys?.pk?.S;
+  if (!pk) throw new Error('stream record without a partition key');
+  return pk;
+}
+
+/** Stream sequence numbers are decimal strings of varying length. */
+export function seqAfter(seq: string, watermark: string | undefined): boolean {
+  if (watermark === undefined) return true;
+  return BigInt(seq) > BigInt(watermark);
+}
+
+const totals = { batches: 0, distinctKeys: 0, writes: 0, maxWritesOverKeys: 0 };
+const listeners = new Set<(stats: CounterBatchStats) => void>();
+
+/** Cumulative figures since start (benchmarks read them; `maxWritesOverKeys` > 1 would break the per-batch write bound). */
+export function counterTotals(): Readonly<typeof totals> {
+  return { ...totals };
+}
+
+/** Observes every applyCounterDeltas call (benchmarks, tests). Returns the unsubscribe function. */
+export function onCounterBatch(listener: (stats: CounterBatchStats) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export async function applyCounterDeltas(deltas: readonly CounterDelta[], options: ApplyCountersOptions = {}): Promise<ApplyCountersResult> {
+  const maxAttempts = options.maxAttempts ?? 6;
+  const now = options.now ?? Date.now;
+  const retention = options.watermarkRetentionSeconds ?? 2 * 86_400;
+  const byKey = new Map<string, { key: CounterKey; deltas: CounterDelta[] }>();
+  for (const delta of deltas) {
+    const id = keyId(delta.key);
+    let group = byKey.get(id);
+    if (!group) byKey.set(id, (group = { key: delta.key, deltas: [] }));
+    group.deltas.push(delta);
+  }
+  const stats: CounterBatchStats = { distinctKeys: byKey.size, writes: 0, skippedKeys: 0, conditionRetries: 0, failedKeys: 0, deltas: deltas.length };
+  const result: ApplyCountersResult = { failedRecordIds: [], created: [], written: [], stats };
+  if (byKey.size === 0) return result;
+
+  let states: Map<string, KeyState>;
+  try {
+    states = await readStates([...byKey.values()].map((g) => g.key));
+  } catch (error) {
+    logger.error('counter watermarks could not be read', { error: error as Error });
+    result.failedRecordIds = [...new Set(deltas.map((d) => d.recordId))];
+    stats.failedKeys = byKey.size;
+    return finish(result);
+  }
+
+  const failed = new Set<string>();
+  await eachLimited([...byKey.entries()], options.concurrency ?? 16, async ([id, group]) => {
+    let state = states.get(id) ?? { exists: false };
+    for (let attempt = 1; ; attempt++) {
+      const write = buildWrite(group.key, group.deltas, state, Math.floor(now() / 1000), retention);
+      if (!write) {
+        stats.skippedKeys++;
+        return;
+      }
+      try {
+        stats.writes++;
+        await ddb().send(new UpdateCommand(write));
+        result.written.push(group.key);
+        if (!state.exists) result.created.push(group.key);
+        return;
+      } catch (error) {
+        if (isConditionFailure(error) && attempt < maxAttempts) {
+          stats.conditionRetries++;
+          try {
+            state = await readState(group.key);
+            continue;
+          } catch (readError) {
+            error = readError;
+          }
+        }
+        logger.warn('counter item could not be written', { key: group.key, attempt, error: error as Error });
+        stats.failedKeys++;
+        for (const delta of group.deltas) failed.add(delta.recordId);
+        return;
+      }
+    }
+  });
+  result.failedRecordIds = [...failed];
+  return finish(result);
+}
+
+function finish(result: ApplyCountersResult): ApplyCountersResult {
+  totals.batches++;
+  totals.distinctKeys += result.stats.distinctKeys;
+  totals.writes += result.stats.writes;
+  if (result.stats.distinctKeys > 0) totals.maxWritesOverKeys = Math.max(totals.maxWritesOverKeys, result.stats.writes / result.stats.distinctKeys);
+  for (const listener of listeners) listener(result.stats);
+  return result;
+}
+
+/**
+ * The UpdateItem for one key, or undefined when there is nothing to write:
+ * every delta is already applied, or the item does not exist and only
+ * subtractions are left (its counted state was deleted with it, e.g. a
+ * contact purge; re-creating it would leave an orphan with negative counts).
+ */
+function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, nowSeconds: number, retention: number) {
+  const marks: Watermarks = {};
+  const sums: Record<string, number> = {};
+  let init: Record<string, unknown> | undefined;
+  for (const delta of deltas) {
+    if (!seqAfter(delta.seq, state.wm?.[delta.source]?.s)) continue;
+    const current = marks[delta.source]?.s;
+    if (current === undefined || seqAfter(delta.seq, current)) marks[delta.source] = { s: delta.seq, t: nowSeconds };
+    for (const [field, amount] of Object.entries(delta.add)) sums[field] = (sums[field] ?? 0) + amount;
+    init ??= delta.init;
+  }
+  if (Object.keys(marks).length === 0) return undefined;
+  const adds = Object.entries(sums).filter(([, amount]) => amount !== 0 && (state.exists || amount > 0));
+  if (!state.exists && adds.length === 0) return undefined;
+
+  const names: Record<string, string> = { '#wm': 'wm' };
+  const values: Record<string, unknown> = {};
+  const set: string[] = [];
+  const remove: string[] = [];
+  const conditions: string[] = [];
+  if (state.exists && state.wm) {
+    conditions.push('attribute_exists(pk)');
+    Object.entries(marks).forEach(([source, mark], i) => {
+      names[`#w${i}`] = source;
+      values[`:w${i}`] = mark;
+      set.push(`#wm.#w${i} = :w${i}`);
+      const previous = state.wm![source];
+      if (previous) {
+        values[`:p${i}`] = previous.s;
+        conditions.push(`#wm.#w${i}.s = :p${i}`);
+      } else conditions.push(`attribute_not_exists(#wm.#w${i})`);
+    });
+    Object.entries(state.wm)
+      .filter(([source, mark]) => !marks[source] && mark.t < nowSeconds - retention)
+      .forEach(([source, mark], i) => {
+        names[`#r${i}`] = source;
+        values[`:r${i}`] = mark.s;
+        remove.push(`#wm.#r${i}`);
+        conditions.push(`#wm.#r${i}.s = :r${i}`);
+      });
+  } else {
+    values[':wm'] = marks;
+    set.push('#wm = :wm');
+    conditions.push(state.exists ? 'attribute_exists(pk) AND attribute_not_exists(#wm)' : 'attribute_not_exists(pk)');
+    if (!state.exists) {
+      Object.entries(init ?? {}).forEach(([attribute, value], i) => {
+        names[`#i${i}`] = attribute;
+        values[`:i${i}`] = value;
+        set.push(`#i${i} = :i${i}`);
+      });
+    }
+  }
+  const add = adds.map(([field, amount], i) => {
+    names[`#a${i}`] = field;
+    values[`:a${i}`] = amount;
+    return `#a${i} :a${i}`;
+  });
+  return {
+    TableName: tableName(),
+    Key: { pk: key.pk, sk: key.sk },
+    UpdateExpression: `SET ${set.join(', ')}${add.length ? ` ADD ${add.join(', ')}` : ''}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** Watermarks of many keys: BatchGet (reads, not writes), 100 keys per call, unprocessed keys retried. */
+async function readStates(keys: CounterKey[]): Promise<Map<string, KeyState>> {
+  const states = new Map<string, KeyState>();
+  for (const key of keys) states.set(keyId(key), { exists: false });
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt > 8) throw new Error('counter watermarks: BatchGet kept returning unprocessed keys');
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1_000, 20 * 2 ** attempt)));
+      const out = await ddb().send(
+        new BatchGetCommand({
+          RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk, sk, #wm', ExpressionAttributeNames: { '#wm': 'wm' } } },
+        }),
+      );
+      for (const item of out.Responses?.[tableName()] ?? []) {
+        states.set(keyId(item as CounterKey), { exists: true, wm: item.wm as Watermarks | undefined });
+      }
+      pending = out.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined;
+    }
+  }
+  return states;
+}
+
+async function readState(key: CounterKey): Promise<KeyState> {
+  const { Item } = await ddb().send(
+    new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true, ProjectionExpression: 'pk, sk, #wm', ExpressionAttributeNames: { '#wm': 'wm' } }),
+  );
+  return Item ? { exists: true, wm: Item.wm as Watermarks | undefined } : { exists: false };
+}
+
+/** Runs `work` over items with at most `limit` in flight. */
+export async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
+}
