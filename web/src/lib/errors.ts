@@ -1,6 +1,6 @@
 /** Turns API errors into words in the user's language. */
 import { ApiError } from './api';
-import { i18n, t } from './i18n.svelte';
+import { t } from './i18n.svelte';
 
 const CODE_KEYS = {
   validation_error: 'error.validation',
@@ -34,7 +34,6 @@ export function describeError(error: unknown): string {
  * shown in the user's language, anything else as the API wrote it.
  */
 export function localizeMessage(message: string): string {
-  if (i18n.locale === 'en') return message;
   const m = message.trim();
   if (/valid email/i.test(m)) return t('field.invalidEmail');
   if (/valid phone/i.test(m)) return t('field.invalidPhone');
@@ -44,7 +43,8 @@ export function localizeMessage(message: string): string {
   if (/language tag/i.test(m)) return t('field.invalidLanguage');
   const max = /at most (\d+) characters/i.exec(m);
   if (max) return t('field.tooLong', { max: max[1]! });
-  return message;
+  // Schema messages are fragments ("must be …"); shown alone they read better capitalized.
+  return m.charAt(0).toUpperCase() + m.slice(1);
 }
 
 export function fieldMessage(error: ApiError | null | undefined, ...paths: string[]): string | undefined {

@@ -71,6 +71,14 @@ class I18n {
     return this.#memo('date', () => new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeZone: this.timeZone })).format(d);
   };
 
+  /** Compact date for table cells. */
+  shortDate = (iso: string | null | undefined): string => {
+    if (!iso) return '—';
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return iso;
+    return this.#memo('shortDate', () => new Intl.DateTimeFormat(this.locale, { dateStyle: 'short', timeZone: this.timeZone })).format(d);
+  };
+
   dateTime = (iso: string | null | undefined): string => {
     if (!iso) return '—';
     const d = new Date(iso);

@@ -1,77 +1,72 @@
 /**
- * The role matrix of API.md ("Roles"), as the SPA applies it: each action
- * names the lowest role allowed to do it. The UI hides what a role cannot do;
- * the API enforces the same table on its side.
+ * What the SPA offers to each role. The role matrix itself (API.md "Roles")
+ * lives in shared/roles.ts, which the API authorizes with; here each screen
+ * action names the permission of that matrix it needs, so the UI hides
+ * exactly what the API would refuse.
  */
-export const ROLES = ['agent', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import {
+  can as roleCan,
+  highestRole as highestOf,
+  isRole,
+  ROLES,
+  type Permission,
+  type Role,
+} from '../../../shared/roles.js';
 
-const RANK: Record<Role, number> = { agent: 0, operator: 1, admin: 2 };
+export { isRole, ROLES, type Role };
 
-export const PERMISSIONS = {
-  // read contacts, profiles, lists, tags, companies, departments, jobs
-  'contacts.read': 'agent',
-  'catalog.read': 'agent',
-  'jobs.read': 'agent',
+export const ACTIONS = {
+  'contacts.read': 'read',
+  'catalog.read': 'read',
+  'jobs.read': 'read',
 
-  // analytics panel, dispatch report
-  'analytics.view': 'operator',
-  'dispatches.view': 'operator',
-  // create/edit contacts; memberships; tags; block; subscriptions; messages
-  'contacts.create': 'operator',
-  'contacts.edit': 'operator',
-  'lists.addMember': 'operator',
-  'lists.removeMember': 'operator',
-  'tags.assign': 'operator',
-  'contacts.block': 'operator',
-  'channels.subscription': 'operator',
-  'messages.send': 'operator',
-  'lists.create': 'operator',
-  'lists.rename': 'operator',
-  'tags.create': 'operator',
-  'companies.create': 'operator',
-  'companies.rename': 'operator',
-  'departments.create': 'operator',
-  'departments.rename': 'operator',
-  'contacts.import': 'operator',
-  'contacts.export': 'operator',
-  'contacts.delete': 'operator',
-  'contacts.deleteSelected': 'operator',
-  'merge.run': 'operator',
-  'merge.undo': 'operator',
+  'analytics.view': 'viewAnalytics',
+  'dispatches.view': 'viewDispatches',
 
-  // admin only
-  'tags.unassign': 'admin',
-  'tags.delete': 'admin',
-  'lists.delete': 'admin',
-  'companies.delete': 'admin',
-  'departments.delete': 'admin',
-  'contacts.unblock': 'admin',
-  'channels.remove': 'admin',
-  'contacts.deleteAll': 'admin',
-  'merge.history': 'admin',
-  'apiKeys.manage': 'admin',
-  'customFields.manage': 'admin',
-  'agents.manage': 'admin',
-} as const satisfies Record<string, Role>;
+  'contacts.create': 'work',
+  'contacts.edit': 'work',
+  'lists.addMember': 'work',
+  'lists.removeMember': 'work',
+  'tags.assign': 'work',
+  'contacts.block': 'work',
+  'channels.subscription': 'work',
+  'messages.send': 'work',
+  'lists.create': 'work',
+  'lists.rename': 'work',
+  'tags.create': 'work',
+  'companies.create': 'work',
+  'companies.rename': 'work',
+  'departments.create': 'work',
+  'departments.rename': 'work',
+  'contacts.import': 'work',
+  'contacts.export': 'work',
+  'contacts.delete': 'work',
+  'contacts.deleteSelected': 'work',
+  'merge.run': 'work',
+  'merge.undo': 'work',
 
-export type Action = keyof typeof PERMISSIONS;
+  'tags.unassign': 'administer',
+  'tags.delete': 'administer',
+  'lists.delete': 'administer',
+  'companies.delete': 'administer',
+  'departments.delete': 'administer',
+  'contacts.unblock': 'administer',
+  'channels.remove': 'administer',
+  'contacts.deleteAll': 'administer',
+  'merge.history': 'administer',
+  'apiKeys.manage': 'administer',
+  'customFields.manage': 'administer',
+  'agents.manage': 'administer',
+} as const satisfies Record<string, Permission>;
+
+export type Action = keyof typeof ACTIONS;
 
 export function can(role: Role | null | undefined, action: Action): boolean {
-  if (!role) return false;
-  return RANK[role] >= RANK[PERMISSIONS[action]];
-}
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+  return roleCan(role ?? undefined, ACTIONS[action]);
 }
 
 /** The highest role among Cognito groups (admin > operator > agent); unknown groups are ignored. */
 export function highestRole(groups: unknown): Role | null {
-  const list = Array.isArray(groups) ? groups : typeof groups === 'string' ? groups.split(/[\s,]+/) : [];
-  let best: Role | null = null;
-  for (const group of list) {
-    if (isRole(group) && (best === null || RANK[group] > RANK[best])) best = group;
-  }
-  return best;
+  const list = Array.isArray(groups) ? groups.map(String) : typeof groups === 'string' ? groups.split(/[\s,]+/) : [];
+  return highestOf(list) ?? null;
 }

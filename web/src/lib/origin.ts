@@ -1,0 +1,31 @@
+/**
+ * Origin labels: the API stores English defaults ("Manual import", "API",
+ * "CSV Import - <file>"); those are shown in the user's language, any other
+ * label (a campaign name, a chatbot flow) as written.
+ */
+import type { MessageKey } from '../../../shared/i18n/index.js';
+import { t } from './i18n.svelte';
+import type { Origin } from './types';
+
+const TYPE_KEYS: Record<string, MessageKey> = {
+  app: 'origin.app',
+  app_spec: 'origin.app_spec',
+  campaign: 'origin.campaign',
+  manual_import: 'origin.manual_import',
+  api: 'origin.api',
+  csv: 'origin.csv',
+  direct: 'origin.direct',
+  chatbot: 'origin.chatbot',
+};
+
+const DEFAULT_LABELS: Record<string, string> = { manual_import: 'Manual import', api: 'API' };
+const CSV_PREFIX = 'CSV Import - ';
+
+export function originLabel(origin: Origin | null | undefined): string {
+  if (!origin) return '—';
+  const key = TYPE_KEYS[origin.type];
+  if (!origin.label) return key ? t(key) : origin.type;
+  if (key && DEFAULT_LABELS[origin.type] === origin.label) return t(key);
+  if (origin.type === 'csv' && origin.label.startsWith(CSV_PREFIX)) return `${t('origin.csv')} - ${origin.label.slice(CSV_PREFIX.length)}`;
+  return origin.label;
+}
