@@ -35,6 +35,26 @@ interface ShardState {
   attempts: number;
 }
 
+type Av = Record<string, unknown>;
+
+/**
+ * The Streams SDK client deserializes an empty map attribute (`{"M":{}}`) as
+ * `{}`; Lambda delivers `{"M":{}}`. Put the map back so handlers see what
+ * they would see in AWS.
+ */
+function repairAttribute(value: Av): Av {
+  const keys = Object.keys(value);
+  if (keys.length === 0) return { M: {} };
+  if (value.M && typeof value.M === 'object') return { M: repairImage(value.M as Record<string, Av>) };
+  if (Array.isArray(value.L)) return { L: (value.L as Av[]).map(repairAttribute) };
+  return value;
+}
+
+function repairImage(image: Record<string, Av> | undefined): Record<string, Av> | undefined {
+  if (!image) return image;
+  return Object.fromEntries(Object.entries(image).map(([k, v]) => [k, repairAttribute(v)]));
+}
+
 function toLambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
   const d = record.dynamodb ?? {};
   return {
@@ -47,8 +67,8 @@ function toLambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
     dynamodb: {
       ApproximateCreationDateTime: d.ApproximateCreationDateTime ? Math.floor(new Date(d.ApproximateCreationDateTime).getTime() / 1000) : undefined,
       Keys: d.Keys as never,
-      NewImage: d.NewImage as never,
-      OldImage: d.OldImage as never,
+      NewImage: repairImage(d.NewImage as Record<string, Av> | undefined) as never,
+      OldImage: repairImage(d.OldImage as Record<string, Av> | undefined) as never,
       SequenceNumber: d.SequenceNumber,
       SizeBytes: d.SizeBytes,
       StreamViewType: d.StreamViewType as never,
