@@ -1,4 +1,7 @@
 import type { StreamProcessor } from './processors.js';
+import { mergeSuggestionsProcessor } from '../merge/suggestions-processor.js';
 
 /** Every consumer of the table stream, in no particular order (they run concurrently per batch). */
-export const STREAM_PROCESSORS: readonly StreamProcessor[] = [];
+export const STREAM_PROCESSORS: readonly StreamProcessor[] = [
+  mergeSuggestionsProcessor,
+];

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack } from '../support/local-stack.js';
+
+type Stack = Awaited<ReturnType<typeof startLocalStack>>;
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startLocalStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const operator = () => stack.api.as('operator', 'otto');
+const agent = () => stack.api.as('agent', 'gil');
+const admin = () => stack.api.as('admin', 'ana');
+
+let serial = 0;
+/** A phone no other test in this file uses. */
+const freshPhone = () => `(11) 9${String(7000_0000 + ++serial * 37).padStart(8, '0')}`;
+
+async function aContact(fields: Record<string, unknown>) {
+  const r = await operator().post('/v1/contacts', fields);
+  expect(r.status).toBe(201);
+  return r.body as { id: string; phone: string | null; email: string | null };
+}
+
+async function allSuggestions() {
+  const out: { key: string; contacts: { id: string; name: string; phone: string | null; email: string | null }[] }[] = [];
+  let cursor: string | null = null;
+  do {
+    const r: { status: number; body: any } = await agent().get(`/v1/merge-suggestions?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(r.status).toBe(200);
+    out.push(...r.body.items);
+    cursor = r.body.cursor;
+  } while (cursor);
+  return out;
+}
+
+const idsOf = (s: { contacts: { id: string }[] } | undefined) => s?.contacts.map((c) => c.id).sort();
+
+describe('merge suggestions', () => {
+  it('groups contacts sharing a phone typed in different formats', async () => {
+    const phone = freshPhone();
+    const a = await aContact({ firstName: 'Ana', lastName: 'Souza', phone });
+    const b = await aContact({ firstName: 'Ana S.', phone: `+55 ${phone}` });
+    await stack.drain();
+    const key = `phone:${a.phone}`;
+    const found = (await allSuggestions()).find((s) => s.key === key);
+    expect(idsOf(found)).toEqual([a.id, b.id].sort());
+    expect(found!.contacts.find((c) => c.id === a.id)).toEqual({ id: a.id, name: 'Ana Souza', phone: a.phone, email: null });
+
+    const own = await agent().get(`/v1/contacts/${a.id}/merge-suggestions`);
+    expect(own.status).toBe(200);
+    expect(own.body.items.map((s: { key: string }) => s.key)).toEqual([key]);
+    expect(idsOf(own.body.items[0])).toEqual([a.id, b.id].sort());
+  });
+
+  it('groups by lower-cased email and disappears when the phone or email changes', async () => {
+    const a = await aContact({ firstName: 'Bia', email: 'Bia@Example.com' });
+    const b = await aContact({ firstName: 'Beatriz', email: 'bia@example.COM' });
+    await stack.drain();
+    expect(idsOf((await allSuggestions()).find((s) => s.key === 'email:bia@example.com'))).toEqual([a.id, b.id].sort());
+
+    expect((await operator().patch(`/v1/contacts/${b.id}`, { email: 'beatriz@example.com' })).status).toBe(200);
+    await stack.drain();
+    expect((await allSuggestions()).find((s) => s.key === 'email:bia@example.com')).toBeUndefined();
+    expect((await agent().get(`/v1/contacts/${a.id}/merge-suggestions`)).body.items).toEqual([]);
+
+    expect((await operator().patch(`/v1/contacts/${b.id}`, { email: 'BIA@example.com' })).status).toBe(200);
+    await stack.drain();
+    expect(idsOf((await allSuggestions()).find((s) => s.key === 'email:bia@example.com'))).toEqual([a.id, b.id].sort());
+  });
+
+  it('never shows blocked contacts, and shows them again once unblocked', async () => {
+    const phone = freshPhone();
+    const a = await aContact({ firstName: 'Caio', phone });
+    const b = await aContact({ firstName: 'Caio', phone });
+    const c = await aContact({ firstName: 'Caio', phone });
+    await stack.drain();
+    const key = `phone:${a.phone}`;
+    expect(idsOf((await allSuggestions()).find((s) => s.key === key))).toEqual([a.id, b.id, c.id].sort());
+
+    await operator().post(`/v1/contacts/${c.id}/block`);
+    await stack.drain();
+    expect(idsOf((await allSuggestions()).find((s) => s.key === key))).toEqual([a.id, b.id].sort());
+    expect((await agent().get(`/v1/contacts/${c.id}/merge-suggestions`)).body.items).toEqual([]);
+
+    await operator().post(`/v1/contacts/${b.id}/block`);
+    await stack.drain();
+    expect((await allSuggestions()).find((s) => s.key === key)).toBeUndefined();
+    expect((await agent().get(`/v1/contacts/${a.id}/merge-suggestions`)).body.items).toEqual([]);
+
+    await admin().post(`/v1/contacts/${b.id}/unblock`);
+    await stack.drain();
+    expect(idsOf((await allSuggestions()).find((s) => s.key === key))).toEqual([a.id, b.id].sort());
+  });
+
+  it('drops a deleted contact', async () => {
+    const phone = freshPhone();
+    const a = await aContact({ firstName: 'Dora', phone });
+    const b = await aContact({ firstName: 'Dora', phone });
+    await stack.drain();
+    expect((await operator().delete(`/v1/contacts/${b.id}`)).status).toBe(204);
+    await stack.drain();
+    expect((await allSuggestions()).find((s) => s.key === `phone:${a.phone}`)).toBeUndefined();
+  });
+
+  it('answers 404 for an unknown contact, 400 for a forged cursor and 401 without a token', async () => {
+    expect((await agent().get('/v1/contacts/nope/merge-suggestions')).status).toBe(404);
+    const forged = await agent().get('/v1/merge-suggestions?cursor=abc.def');
+    expect(forged.status).toBe(400);
+    expect(forged.body.error.fields.cursor).toBeTruthy();
+    expect((await agent().get('/v1/merge-suggestions?limit=0')).status).toBe(400);
+    expect((await stack.api.call('GET', '/v1/merge-suggestions')).status).toBe(401);
+  });
+});
