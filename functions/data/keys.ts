@@ -120,3 +120,25 @@ export const activeDayKey = (date: string, contactId: string) => ({ pk: `ENGDAY#
 export const eventMarkerKey = (eventId: string) => ({ pk: `EVT#${eventId}`, sk: '#EVT' });
 export const apiKeyKey = (id: string) => ({ pk: `APIKEY#${id}`, sk: '#META' });
 export const rollStateKey = (name: string) => ({ pk: `ROLL#${name}`, sk: '#STATE' });
+
+/**
+ * Contact Behavior panel (functions/analytics/). Tenant-wide aggregates are
+ * counter items written through the engagement counter store; each has its
+ * own partition except the day and month series, which the panel reads as
+ * one range each.
+ *   CONTACT#<id>   S#ANALYTICS            the contact's activity state (days per metric, months, journey times, base, geography)
+ *   ANLANE#<n>     #LANE                  the latest tenant-wide deltas written through lane n (stream -> aggregates)
+ *   ANGONE#<id>    <sequence number>      a removed activity state already subtracted (TTL)
+ *   ANNODE#<level>#<index>  #NODE         distinct-count histograms of an aligned day range
+ *   ANDAY          <yyyy-mm-dd>           daily counts, heatmap hours, base changes
+ *   ANMONTH        <yyyy-mm>              monthly distinct contacts, base changes
+ *   ANGEO          #GEO                   contacts in the base by country and state
+ * Panel read: one BatchGet (nodes of both periods + geography) and one Query each on ANDAY and ANMONTH.
+ */
+export const contactActivityKey = (contactId: string) => ({ pk: contactPk(contactId), sk: 'S#ANALYTICS' });
+export const analyticsLaneKey = (lane: number) => ({ pk: `ANLANE#${lane}`, sk: '#LANE' });
+export const removedActivityKey = (contactId: string, sequence: string) => ({ pk: `ANGONE#${contactId}`, sk: sequence });
+export const analyticsNodeKey = (nodeId: string) => ({ pk: `ANNODE#${nodeId}`, sk: '#NODE' });
+export const analyticsDayKey = (day: string) => ({ pk: 'ANDAY', sk: day });
+export const analyticsMonthKey = (month: string) => ({ pk: 'ANMONTH', sk: month });
+export const analyticsGeoKey = () => ({ pk: 'ANGEO', sk: '#GEO' });
