@@ -100,11 +100,14 @@ export async function seedDemoIfEmpty(stack: LocalStack, log: (line: string) => 
     const lastName = rnd.pick(LAST);
     const foreign = rnd.chance(0.06);
     const phone = foreign
-      ? rnd.pick(['+54 9 11 5', '+52 55 1', '+1 415 55', '+351 91 2']) + String(rnd.int(100000, 999999)).padEnd(6, '0')
+      ? rnd.pick([`+54 9 11 ${rnd.int(10000000, 99999999)}`, `+52 55 ${rnd.int(10000000, 99999999)}`, `+1 415 555 ${rnd.int(1000, 9999)}`, `+351 91 ${rnd.int(1000000, 9999999)}`])
       : `(${rnd.pick(DDDS)}) 9${rnd.int(6000, 9999)}-${String(rnd.int(0, 9999)).padStart(4, '0')}`;
     const email = rnd.chance(0.7) ? `${firstName}.${lastName}${i}@example.com`.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase() : undefined;
     const channels: ContactFields['channels'] = {};
-    for (const ch of channelChoices) if (rnd.chance(0.6)) channels[ch] = rnd.chance(0.92) ? 'subscribed' : 'unsubscribed';
+    for (const ch of channelChoices) {
+      if (ch === 'email' && !email) continue;
+      if (rnd.chance(0.6)) channels[ch] = rnd.chance(0.92) ? 'subscribed' : 'unsubscribed';
+    }
     return {
       fields: {
         firstName,
