@@ -4,7 +4,7 @@
  * label (a campaign name, a chatbot flow) as written.
  */
 import type { MessageKey } from '../../../shared/i18n/index.js';
-import { t } from './i18n.svelte';
+import { i18n, t } from './i18n.svelte';
 import type { Origin } from './types';
 
 const TYPE_KEYS: Record<string, MessageKey> = {
@@ -21,6 +21,8 @@ const TYPE_KEYS: Record<string, MessageKey> = {
 const DEFAULT_LABELS: Record<string, string> = { manual_import: 'Manual import', api: 'API' };
 const CSV_PREFIX = 'CSV Import - ';
 
+const isKey = (key: string): key is MessageKey => i18n.has(key);
+
 export function originLabel(origin: Origin | null | undefined): string {
   if (!origin) return '—';
   const key = TYPE_KEYS[origin.type];
@@ -28,4 +30,23 @@ export function originLabel(origin: Origin | null | undefined): string {
   if (key && DEFAULT_LABELS[origin.type] === origin.label) return t(key);
   if (origin.type === 'csv' && origin.label.startsWith(CSV_PREFIX)) return `${t('origin.csv')} - ${origin.label.slice(CSV_PREFIX.length)}`;
   return origin.label;
+}
+
+/** A channel's name; channels the SPA does not know yet show as the API names them. */
+export function channelLabel(channel: string): string {
+  const key = `channel.${channel}`;
+  return isKey(key) ? t(key) : channel;
+}
+
+/** A dispatch or message status in words. */
+export function dispatchStatusLabel(status: string): string {
+  const key = `dispatch.status.${status}`;
+  return isKey(key) ? t(key) : status;
+}
+
+/** A `sending_error` reason in words (`blocked`, `unsubscribed`). */
+export function reasonLabel(reason: string | undefined): string {
+  if (!reason) return '';
+  const key = `message.reason.${reason}`;
+  return isKey(key) ? t(key) : reason;
 }
