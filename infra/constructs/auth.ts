@@ -136,6 +136,7 @@ export class Auth extends Construct {
     branding.node.addDependency(this.domain);
 
     this.loginUrl = loginDomainUrl(this, props.domainPrefix);
-    this.issuerUrl = this.userPool.userPoolProviderUrl;
+    const stack = Stack.of(this);
+    this.issuerUrl = `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${this.userPool.userPoolId}`;
   }
 }

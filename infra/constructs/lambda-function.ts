@@ -120,7 +120,9 @@ export class LambdaFunction extends NodejsFunction {
       bundling: {
         format: OutputFormat.ESM,
         target: ESBUILD_TARGET,
-        mainFields: ['module', 'main'],
+        // mainFields stays at esbuild's Node default (main before module): a CommonJS
+        // package require()-ing a dual package must get its CommonJS build, or
+        // multilang-sentiment's `new Fuse()` receives an ESM namespace and throws.
         minify: true,
         sourceMap: true,
         sourcesContent: false,

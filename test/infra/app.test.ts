@@ -1,0 +1,95 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../infra/constructs/lambda-function.js';
+import { readTenantSettings, TenantSettingsError } from '../../infra/constructs/tenant-settings.js';
+import { aTenantApp, SYNTH_TIMEOUT } from './support.js';
+
+const settingsFrom = (context: Record<string, unknown>) => readTenantSettings(new App({ context }).node);
+
+describe('tenant settings from context', () => {
+  it('defaults the timezone to America/Sao_Paulo and the phone region to BR', () => {
+    expect(settingsFrom({ tenant: 'acme' })).toEqual({
+      tenant: 'acme',
+      timezone: 'America/Sao_Paulo',
+      phoneRegion: 'BR',
+      domain: undefined,
+      certificateArn: undefined,
+      callbackUrls: [],
+      loginDomainPrefix: undefined,
+    });
+  });
+
+  it('takes the optional keys, callbackUrls as a comma-separated string or a list', () => {
+    const settings = settingsFrom({
+      tenant: 'globex-2',
+      timezone: 'America/Bogota',
+      phoneRegion: 'co',
+      domain: 'contacts.globex.example',
+      certificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/abc',
+      callbackUrls: 'https://a.globex.example/, https://b.globex.example/',
+    });
+    expect(settings).toMatchObject({ tenant: 'globex-2', timezone: 'America/Bogota', phoneRegion: 'CO', domain: 'contacts.globex.example' });
+    expect(settings.callbackUrls).toEqual(['https://a.globex.example/', 'https://b.globex.example/']);
+    expect(settingsFrom({ tenant: 'acme', callbackUrls: ['https://x.example/'] }).callbackUrls).toEqual(['https://x.example/']);
+  });
+
+  it.each([
+    [{}, /missing tenant/],
+    [{ tenant: '' }, /missing tenant/],
+    [{ tenant: 'Acme' }, /invalid tenant "Acme"/],
+    [{ tenant: '1acme' }, /invalid tenant/],
+    [{ tenant: 'a' }, /invalid tenant/],
+    [{ tenant: 'a'.repeat(32) }, /invalid tenant/],
+    [{ tenant: 'acme_corp' }, /invalid tenant/],
+    [{ tenant: 'acme', timezone: 'Mars/Olympus' }, /invalid timezone/],
+    [{ tenant: 'acme', phoneRegion: 'BRA' }, /invalid phoneRegion/],
+    [{ tenant: 'acme', domain: 'contacts.acme.example' }, /needs "certificateArn"/],
+    [{ tenant: 'acme', callbackUrls: 'http://evil.example/' }, /invalid callback URL/],
+    [{ tenant: 'aws-team' }, /loginDomainPrefix/],
+  ])('rejects %j with a clear message', (context, message) => {
+    expect(() => settingsFrom(context)).toThrow(TenantSettingsError);
+    expect(() => settingsFrom(context)).toThrow(message);
+  });
+
+  it('accepts the longest and shortest valid tenant names', () => {
+    expect(settingsFrom({ tenant: `a${'b'.repeat(30)}` }).tenant).toHaveLength(31);
+    expect(settingsFrom({ tenant: 'ab' }).tenant).toBe('ab');
+  });
+});
+
+describe('the app', () => {
+  it('creates one stack named after the tenant, with the tenant in every function environment', () => {
+    const { app, stack } = aTenantApp({ context: { tenant: 'initech', timezone: 'Europe/Lisbon', phoneRegion: 'PT' } });
+    expect(app.node.children.filter((child) => child instanceof Stack)).toEqual([stack]);
+    expect(stack.stackName).toBe('contacts-initech');
+    const functions = Object.entries(Template.fromStack(stack).findResources('AWS::Lambda::Function')).filter(
+      ([id]) => !id.startsWith('CustomCDKBucketDeployment'),
+    );
+    expect(functions.length).toBeGreaterThan(0);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.Environment.Variables, id).toMatchObject({
+        TENANT: 'initech',
+        TENANT_TIMEZONE: 'Europe/Lisbon',
+        DEFAULT_PHONE_REGION: 'PT',
+      });
+    }
+  }, SYNTH_TIMEOUT);
+
+  it('exits with status 1 and names the missing context when run without a tenant', () => {
+    const tsx = join(REPO_ROOT, 'node_modules/.bin/tsx');
+    const node = join(REPO_ROOT, 'node_modules/.bin/node');
+    expect(existsSync(tsx)).toBe(true);
+    const result = spawnSync(existsSync(node) ? node : process.execPath, [tsx, 'infra/bin/app.ts'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('missing tenant: pass it as context, e.g. `npx cdk synth -c tenant=acme`');
+  }, SYNTH_TIMEOUT);
+});

@@ -1,0 +1,423 @@
+import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Schedule } from 'aws-cdk-lib/aws-events';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_DEFINITION } from '../../functions/data/table-schema.js';
+import { HTTP_AREAS, ROUTES, routeKey } from '../../functions/http/routes.js';
+import { SCHEDULES } from '../../functions/scheduled/schedules.js';
+import type { TenantStack } from '../../infra/tenant-stack.js';
+import { ROLES } from '../../shared/roles.js';
+import { aTenantApp, SYNTH_TIMEOUT } from './support.js';
+
+let stack: TenantStack;
+let template: Template;
+const logicalId = (construct: IConstruct) => Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+const resourcesOf = (type: string) => template.findResources(type) as Record<string, { Properties: Record<string, any> }>;
+/** Every function of the project (the BucketDeployment singleton belongs to aws-cdk-lib). */
+const projectFunctions = () =>
+  Object.entries(resourcesOf('AWS::Lambda::Function')).filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'));
+const envOf = (construct: IConstruct): Record<string, unknown> =>
+  resourcesOf('AWS::Lambda::Function')[logicalId(construct)].Properties.Environment.Variables;
+
+beforeAll(() => {
+  stack = aTenantApp().stack;
+  template = Template.fromStack(stack);
+}, SYNTH_TIMEOUT);
+
+describe('the template as a whole', () => {
+  it('has no dependency cycle between resources (CloudFormation would reject the deploy)', () => {
+    // Template.fromStack refuses a template with a cycle unless told to skip the check.
+    expect(() => Template.fromStack(stack, { skipCyclicalDependenciesCheck: false })).not.toThrow();
+  });
+
+  it('exports the outputs operators and the SPA need', () => {
+    for (const name of ['ApiUrl', 'WebUrl', 'UserPoolId', 'UserPoolClientId', 'LoginDomain', 'TableName', 'OnFailureQueueUrl']) {
+      template.hasOutput(name, {});
+    }
+  });
+});
+
+describe('data table', () => {
+  const attributeNames = [
+    TABLE_DEFINITION.partitionKey,
+    TABLE_DEFINITION.sortKey,
+    ...TABLE_DEFINITION.indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+  ];
+
+  it('has the keys and indexes of TABLE_DEFINITION, all string-typed, every index projecting ALL', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    const [table] = Object.values(resourcesOf('AWS::DynamoDB::Table'));
+    expect(table.Properties.KeySchema).toEqual([
+      { AttributeName: TABLE_DEFINITION.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_DEFINITION.sortKey, KeyType: 'RANGE' },
+    ]);
+    expect(new Set(table.Properties.AttributeDefinitions)).toEqual(
+      new Set([...new Set(attributeNames)].map((AttributeName) => ({ AttributeName, AttributeType: 'S' }))),
+    );
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual(
+      TABLE_DEFINITION.indexes.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    );
+  });
+
+  it('is on-demand, streams new and old images, expires by TTL and is encrypted with a KMS key', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      StreamSpecification: { StreamViewType: TABLE_DEFINITION.streamViewType },
+      TimeToLiveSpecification: { AttributeName: TABLE_DEFINITION.ttlAttribute, Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it('is protected: point-in-time recovery, deletion protection, retained on stack delete', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+});
+
+describe('HTTP API', () => {
+  it('has exactly one route per entry of ROUTES', () => {
+    const keys = Object.values(resourcesOf('AWS::ApiGatewayV2::Route')).map((route) => route.Properties.RouteKey);
+    expect(keys.sort()).toEqual(ROUTES.map(routeKey).sort());
+  });
+
+  it('puts the Cognito JWT authorizer on every jwt route and none on the api-key route', () => {
+    const routes = Object.values(resourcesOf('AWS::ApiGatewayV2::Route'));
+    const authorizerId = logicalId(stack.api.node.findChild('HttpApi').node.findChild('CognitoJwt'));
+    for (const route of ROUTES) {
+      const resource = routes.find((candidate) => candidate.Properties.RouteKey === routeKey(route));
+      if (route.auth === 'jwt') {
+        expect(resource?.Properties, routeKey(route)).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+      } else {
+        expect(resource?.Properties.AuthorizationType, routeKey(route)).toBe('NONE');
+        expect(resource?.Properties.AuthorizerId, routeKey(route)).toBeUndefined();
+      }
+    }
+    expect(ROUTES.filter((route) => route.auth === 'apiKey').map(routeKey)).toEqual(['POST /v1/events']);
+  });
+
+  it('routes each path to the function of its area (functions/http/<area>.ts)', () => {
+    const integrations = resourcesOf('AWS::ApiGatewayV2::Integration');
+    const routes = Object.values(resourcesOf('AWS::ApiGatewayV2::Route'));
+    for (const route of ROUTES) {
+      const target: string = routes.find((candidate) => candidate.Properties.RouteKey === routeKey(route))!.Properties.Target['Fn::Join'][1][1].Ref;
+      expect(integrations[target].Properties.IntegrationUri, routeKey(route)).toEqual({
+        'Fn::GetAtt': [logicalId(stack.api.handlers[route.area]), 'Arn'],
+      });
+      expect(integrations[target].Properties.PayloadFormatVersion).toBe('2.0');
+    }
+    expect(Object.keys(stack.api.handlers).sort()).toEqual([...HTTP_AREAS].sort());
+  });
+
+  it('validates JWTs issued by the tenant user pool for the SPA client', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: {
+        Audience: [{ Ref: logicalId(stack.auth.client) }],
+        Issuer: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([{ Ref: logicalId(stack.auth.userPool) }])]) }),
+      },
+    });
+  });
+
+  it('allows CORS only from the SPA origin', () => {
+    const api = Object.values(resourcesOf('AWS::ApiGatewayV2::Api'))[0];
+    expect(api.Properties.CorsConfiguration.AllowOrigins).toEqual([
+      { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.web.distribution), 'DomainName'] }]] },
+    ]);
+    expect(api.Properties.CorsConfiguration.AllowHeaders).toEqual(['authorization', 'content-type']);
+  });
+
+  it('throttles and access-logs the $default stage', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [logicalId(stack.api.accessLogs), 'Arn'] },
+        Format: Match.stringLikeRegexp('\\$context.requestId'),
+      },
+    });
+  });
+});
+
+describe('Lambda functions', () => {
+  it('run nodejs24.x on arm64 with active tracing, JSON logs to their own log group, 1024 MB', () => {
+    const functions = projectFunctions();
+    expect(functions).toHaveLength(HTTP_AREAS.length + SCHEDULES.length + 2);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties, id).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 1024,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
+      });
+    }
+  });
+
+  it('give HTTP handlers 29 s (under the 30 s API Gateway limit) and the job worker 15 minutes', () => {
+    for (const area of HTTP_AREAS) {
+      expect(resourcesOf('AWS::Lambda::Function')[logicalId(stack.api.handlers[area])].Properties.Timeout).toBe(29);
+    }
+    expect(resourcesOf('AWS::Lambda::Function')[logicalId(stack.jobs.worker)].Properties.Timeout).toBe(900);
+  });
+
+  it('share the tenant environment and TABLE_NAME', () => {
+    for (const [id, fn] of projectFunctions()) {
+      expect(fn.Properties.Environment.Variables, id).toMatchObject({
+        TABLE_NAME: { Ref: logicalId(stack.data.table) },
+        TENANT: 'acme',
+        TENANT_TIMEZONE: 'America/Sao_Paulo',
+        DEFAULT_PHONE_REGION: 'BR',
+        POWERTOOLS_SERVICE_NAME: expect.any(String),
+        SENTIMENT_PROVIDER: 'comprehend',
+      });
+    }
+  });
+
+  it('hand BLOB_BUCKET, JOB_WORKER_FUNCTION and EVENT_BUS_NAME only to the functions that use them', () => {
+    const blobs = { Ref: logicalId(stack.jobs.bucket) };
+    expect(envOf(stack.api.handlers.jobs)).toMatchObject({ BLOB_BUCKET: blobs, JOB_WORKER_FUNCTION: 'contacts-acme-job-worker' });
+    expect(envOf(stack.api.handlers.contacts)).toMatchObject({ BLOB_BUCKET: blobs, EVENT_BUS_NAME: { Ref: logicalId(stack.messaging.bus) } });
+    expect(envOf(stack.jobs.worker)).toMatchObject({ BLOB_BUCKET: blobs, JOB_WORKER_FUNCTION: 'contacts-acme-job-worker' });
+    expect(envOf(stack.schedules.handlers['resume-jobs'])).toMatchObject({ JOB_WORKER_FUNCTION: 'contacts-acme-job-worker' });
+    expect(envOf(stack.api.handlers.analytics)).not.toHaveProperty('BLOB_BUCKET');
+    expect(envOf(stack.api.handlers.analytics)).not.toHaveProperty('EVENT_BUS_NAME');
+    expect(envOf(stack.streamProcessor.handler)).not.toHaveProperty('JOB_WORKER_FUNCTION');
+  });
+
+  it('let the jobs API, the resume-jobs schedule and the worker itself invoke the worker', () => {
+    for (const fn of [stack.api.handlers.jobs, stack.schedules.handlers['resume-jobs'], stack.jobs.worker]) {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: logicalId(fn.role!) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'lambda:InvokeFunction',
+              Resource: { 'Fn::Join': ['', Match.arrayWith([':function:contacts-acme-job-worker'])] },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('give the analytics area read-only table access', () => {
+    const statements = new Capture();
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId(stack.api.handlers.analytics.role!) }],
+      PolicyDocument: { Statement: statements },
+    });
+    const actions = (statements.asArray() as { Action: string | string[] }[]).flatMap((statement) => statement.Action);
+    expect(actions).toContain('dynamodb:Query');
+    expect(actions).not.toContain('dynamodb:PutItem');
+  });
+
+  it('let the stream processor call Comprehend for sentiment', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId(stack.streamProcessor.handler.role!) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['comprehend:DetectSentiment', 'comprehend:BatchDetectSentiment'], Resource: '*' }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('stream processor', () => {
+  it('reads the table stream in batches with partial failures, bisect, bounded retries and an on-failure queue', () => {
+    const mappings = Object.values(resourcesOf('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(1);
+    const [mapping] = mappings;
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.data.table), 'StreamArn'] },
+      FunctionName: { Ref: logicalId(stack.streamProcessor.handler) },
+      BatchSize: 100,
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      ParallelizationFactor: 1,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack.streamProcessor.onFailureQueue), 'Arn'] } } },
+    });
+    expect(mapping.Properties.MaximumRetryAttempts).toBeGreaterThanOrEqual(1);
+    expect(mapping.Properties.MaximumRetryAttempts).toBeLessThanOrEqual(10);
+    expect(mapping.Properties.MaximumRecordAgeInSeconds).toBeGreaterThan(0);
+    expect(mapping.Properties.MaximumBatchingWindowInSeconds).toBeGreaterThan(0);
+  });
+
+  it('keeps failed records in an encrypted, TLS-only queue with an alarm on its depth', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.streamProcessor.onFailureQueue), 'QueueName'] } }],
+      Threshold: 1,
+    });
+  });
+});
+
+describe('schedules', () => {
+  it('has one rule per entry of SCHEDULES, every everyMinutes minutes, targeting its own function', () => {
+    const rules = Object.values(resourcesOf('AWS::Events::Rule'));
+    expect(rules).toHaveLength(SCHEDULES.length);
+    for (const schedule of SCHEDULES) {
+      const expression = Schedule.rate(Duration.minutes(schedule.everyMinutes)).expressionString;
+      const handlerId = logicalId(stack.schedules.handlers[schedule.name]);
+      const rule = rules.find((candidate) => candidate.Properties.Targets[0].Arn['Fn::GetAtt'][0] === handlerId);
+      expect(rule?.Properties.ScheduleExpression, schedule.name).toBe(expression);
+      expect(rule?.Properties.State).toBe('ENABLED');
+    }
+  });
+});
+
+describe('auth', () => {
+  it('has a user pool without self sign-up, with a strong password policy, MFA and threat protection', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'ON',
+      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true }) },
+      UserPoolTier: 'PLUS',
+      UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
+    });
+    template.hasResource('AWS::Cognito::UserPool', { DeletionPolicy: 'Retain' });
+  });
+
+  it('has one group per role: admin, operator, agent', () => {
+    const groups = Object.values(resourcesOf('AWS::Cognito::UserPoolGroup')).map((group) => group.Properties.GroupName);
+    expect(groups.sort()).toEqual([...ROLES].sort());
+    expect(groups.sort()).toEqual(['admin', 'agent', 'operator']);
+  });
+
+  it('has a public SPA client using the authorization code flow, calling back to CloudFront and localhost', () => {
+    const cloudFront = { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.web.distribution), 'DomainName'] }, '/']] };
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: Match.arrayWith(['openid']),
+      CallbackURLs: [cloudFront, 'http://localhost:3000/', 'http://localhost:5173/'],
+      SupportedIdentityProviders: ['COGNITO'],
+    });
+  });
+
+  it('has a managed login domain prefixed with the tenant name', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      Domain: { 'Fn::Join': ['', ['acme-contacts-', { Ref: 'AWS::AccountId' }]] },
+      ManagedLoginVersion: 2,
+    });
+    template.resourceCountIs('AWS::Cognito::ManagedLoginBranding', 1);
+  });
+});
+
+describe('web hosting', () => {
+  it('serves a private, TLS-only bucket through CloudFront with origin access control', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        Origins: [Match.objectLike({ OriginAccessControlId: { 'Fn::GetAtt': [Match.anyValue(), 'Id'] } })],
+        DefaultCacheBehavior: Match.objectLike({
+          ViewerProtocolPolicy: 'redirect-to-https',
+          ResponseHeadersPolicyId: { Ref: logicalId(stack.web.responseHeadersPolicy) },
+        }),
+        CustomErrorResponses: [
+          { ErrorCode: 403, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 10 },
+          { ErrorCode: 404, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 10 },
+        ],
+        Logging: Match.objectLike({ Bucket: Match.anyValue() }),
+      }),
+    });
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalId(stack.web.bucket) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject' }),
+        ]),
+      },
+    });
+  });
+
+  it('sends security headers: HSTS, CSP naming the API and login origins, nosniff, DENY framing, referrer policy', () => {
+    const policy = Object.values(resourcesOf('AWS::CloudFront::ResponseHeadersPolicy'))[0];
+    const headers = policy.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+    expect(headers.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 63_072_000, IncludeSubdomains: true, Override: true });
+    expect(headers.ContentTypeOptions).toEqual({ Override: true });
+    expect(headers.FrameOptions).toEqual({ FrameOption: 'DENY', Override: true });
+    expect(headers.ReferrerPolicy).toEqual({ ReferrerPolicy: 'same-origin', Override: true });
+    const csp = JSON.stringify(stack.resolve(headers.ContentSecurityPolicy.ContentSecurityPolicy));
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toMatch(/connect-src 'self' https:\/\/\*\.execute-api\./);
+    expect(csp).toContain('.amazoncognito.com');
+  });
+
+  it('deploys the SPA with a runtime config.json naming the API, user pool, client and login domain', () => {
+    const deployments = Object.values(resourcesOf('Custom::CDKBucketDeployment'));
+    expect(deployments).toHaveLength(1);
+    const [deployment] = deployments;
+    expect(deployment.Properties.SourceObjectKeys).toHaveLength(2);
+    expect(deployment.Properties.DistributionPaths).toEqual(['/*']);
+    const markers = JSON.stringify(deployment.Properties.SourceMarkers);
+    for (const construct of [stack.auth.userPool, stack.auth.client, stack.api.httpApi, stack.web.distribution]) {
+      expect(markers).toContain(`"${logicalId(construct)}"`);
+    }
+  });
+});
+
+describe('jobs and messaging', () => {
+  it('keeps imports and exports in a private, TLS-only bucket that expires them after 7 days and logs access', () => {
+    const blobs = resourcesOf('AWS::S3::Bucket')[logicalId(stack.jobs.bucket)];
+    expect(blobs.Properties.LifecycleConfiguration.Rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Prefix: 'imports/', ExpirationInDays: 7, Status: 'Enabled' }),
+        expect.objectContaining({ Prefix: 'exports/', ExpirationInDays: 7, Status: 'Enabled' }),
+      ]),
+    );
+    expect(blobs.Properties.LoggingConfiguration).toMatchObject({ DestinationBucketName: { Ref: logicalId(stack.accessLogs.bucket) } });
+    expect(blobs.Properties.BucketEncryption).toBeDefined();
+    template.hasResource('AWS::S3::Bucket', { Properties: Match.objectLike({ LifecycleConfiguration: Match.anyValue() }), DeletionPolicy: 'Retain' });
+  });
+
+  it('has an event bus the contacts function may put dispatches on', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId(stack.api.handlers.contacts.role!) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [logicalId(stack.messaging.bus), 'Arn'] } }),
+        ]),
+      },
+    });
+  });
+});
