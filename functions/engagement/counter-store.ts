@@ -78,6 +78,20 @@ export interface ApplyCountersOptions {
   /** Watermarks not advanced for this long are pruned. @default 2 days (stream retention is 24 h) */
   watermarkRetentionSeconds?: number;
   now?: () => number;
+  /**
+   * Called with the keys that do not exist yet, after reading and before
+   * writing, so an index of new counter items is written before the items
+   * themselves (a retry finds the item still missing and calls it again).
+   * If it throws, nothing is written and every record fails.
+   */
+  beforeCreate?: (keys: CounterKey[]) => Promise<void>;
+  /**
+   * Keep subtractions for items that do not exist yet. An aggregate fed by
+   * several ordered sources (the analytics lanes) can see a subtraction
+   * before the addition it cancels; dropping it would leave the sum wrong.
+   * @default false
+   */
+  allowNegative?: boolean;
 }
 
 type Watermarks = Record<string, { s: string; t: number }>;
@@ -134,8 +148,10 @@ export async function applyCounterDeltas(deltas: readonly CounterDelta[], option
   let states: Map<string, KeyState>;
   try {
     states = await readStates([...byKey.values()].map((g) => g.key));
+    const missing = [...byKey.entries()].filter(([id]) => !states.get(id)?.exists).map(([, g]) => g.key);
+    if (missing.length > 0) await options.beforeCreate?.(missing);
   } catch (error) {
-    logger.error('counter watermarks could not be read', { error: error as Error });
+    logger.error('counter items could not be prepared', { error: error as Error });
     result.failedRecordIds = [...new Set(deltas.map((d) => d.recordId))];
     stats.failedKeys = byKey.size;
     return finish(result);
@@ -145,7 +161,7 @@ export async function applyCounterDeltas(deltas: readonly CounterDelta[], option
   await eachLimited([...byKey.entries()], options.concurrency ?? 16, async ([id, group]) => {
     let state = states.get(id) ?? { exists: false };
     for (let attempt = 1; ; attempt++) {
-      const write = buildWrite(group.key, group.deltas, state, Math.floor(now() / 1000), retention);
+      const write = buildWrite(group.key, group.deltas, state, Math.floor(now() / 1000), retention, options.allowNegative === true);
       if (!write) {
         stats.skippedKeys++;
         return;
@@ -192,7 +208,7 @@ function finish(result: ApplyCountersResult): ApplyCountersResult {
  * subtractions are left (its counted state was deleted with it, e.g. a
  * contact purge; re-creating it would leave an orphan with negative counts).
  */
-function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, nowSeconds: number, retention: number) {
+function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, nowSeconds: number, retention: number, allowNegative = false) {
   const marks: Watermarks = {};
   const sums: Record<string, number> = {};
   let init: Record<string, unknown> | undefined;
@@ -204,7 +220,7 @@ function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, no
     init ??= delta.init;
   }
   if (Object.keys(marks).length === 0) return undefined;
-  const adds = Object.entries(sums).filter(([, amount]) => amount !== 0 && (state.exists || amount > 0));
+  const adds = Object.entries(sums).filter(([, amount]) => amount !== 0 && (state.exists || allowNegative || amount > 0));
   if (!state.exists && adds.length === 0) return undefined;
 
   const names: Record<string, string> = { '#wm': 'wm' };

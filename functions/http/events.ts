@@ -1,2 +1,15 @@
-// Placeholder entry: replaced by the real handler in this area.
-export const handler = async (): Promise<unknown> => ({ statusCode: 501, body: JSON.stringify({ error: { code: "not_implemented", message: "Not implemented yet." } }) });
+import { verifyApiKey } from '../events/api-keys.js';
+import { ingestEvents } from '../events/ingest.js';
+import { UnauthorizedError } from '../lib/errors.js';
+import { httpRouter, reply } from '../lib/http.js';
+import { logger } from '../lib/logger.js';
+
+/** Integrations push message and conversation events; the API key is checked here (the route has no JWT authorizer). */
+export const handler = httpRouter({
+  'POST /v1/events': async (req) => {
+    const keyId = await verifyApiKey(req.headers['x-api-key']);
+    if (!keyId) throw new UnauthorizedError('A valid x-api-key header is required.');
+    logger.appendKeys({ apiKeyId: keyId });
+    return reply(202, await ingestEvents(req.body));
+  },
+});

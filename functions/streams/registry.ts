@@ -1,7 +1,9 @@
 import type { StreamProcessor } from './processors.js';
 import { mergeSuggestionsProcessor } from '../merge/suggestions-processor.js';
+import { engagementProcessor } from '../engagement/stream-processor.js';
 
 /** Every consumer of the table stream, in no particular order (they run concurrently per batch). */
 export const STREAM_PROCESSORS: readonly StreamProcessor[] = [
   mergeSuggestionsProcessor,
+  engagementProcessor,
 ];

@@ -1,0 +1,188 @@
+import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import type { Channel } from '../../shared/contact-schema.js';
+import { effectiveStages, furthestStatus } from '../../shared/engagement.js';
+import { config } from '../lib/config.js';
+import { ddb, tableName } from '../lib/dynamo.js';
+import { logger } from '../lib/logger.js';
+import { activeDayKey, contactIdFromPk, dispatchKey } from '../data/keys.js';
+import type { StreamProcessor } from '../streams/processors.js';
+import { batchWriteAll } from './batch-write.js';
+import { contributionChange, isMessageItem } from './contributions.js';
+import { applyCounterDeltas, eachLimited, recordSource, type CounterBatchStats, type CounterDelta } from './counter-store.js';
+import type { MessageItem } from './items.js';
+import { refreshEngagementSummary } from './summary.js';
+import { WINDOW_DAYS } from './profile-engagement.js';
+
+/**
+ * Per-contact engagement counters from the message and conversation state
+ * items (functions/engagement/items.ts). For each record it takes
+ * contribution(NEW) - contribution(OLD), aggregates the whole batch per
+ * counter item and hands it to the counter store (one write per distinct
+ * item, watermarked). Then, for what changed: the active-day index of new
+ * day items, the dispatch report's delivery status, and the band snapshot.
+ */
+export interface EngagementBatchStats extends CounterBatchStats {
+  records: number;
+  failedRecords: number;
+  /** Writes besides counters: active-day markers, dispatch statuses, band snapshots. */
+  sideWrites: number;
+}
+
+let lastStats: EngagementBatchStats | undefined;
+/** Figures of the last batch (benchmarks: writes <= distinctKeys). */
+export function lastEngagementBatchStats(): EngagementBatchStats | undefined {
+  return lastStats;
+}
+
+const CLAIMED = /^H#(MSG|CONV)#/;
+
+function image(value: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  return value ? unmarshall(value as Record<string, AttributeValue>) : undefined;
+}
+
+interface DispatchChange {
+  contactId: string;
+  messageId: string;
+  status: string;
+}
+
+export const engagementProcessor: StreamProcessor = {
+  name: 'engagement-counters',
+  claims: (record) => CLAIMED.test(record.dynamodb?.Keys?.sk?.S ?? ''),
+  process: processEngagementRecords,
+};
+
+export async function processEngagementRecords(records: DynamoDBRecord[]): Promise<string[]> {
+  const timezone = config().timezone;
+  const failed = new Set<string>();
+  const poisoned = new Set<string>();
+  const deltas: CounterDelta[] = [];
+  const recordsByContact = new Map<string, string[]>();
+  const dispatches = new Map<string, DispatchChange>();
+
+  for (const record of records) {
+    const recordId = record.dynamodb?.SequenceNumber ?? '';
+    let source: string | undefined;
+    try {
+      source = recordSource(record);
+      // A later record of the same item collection must not overtake one that failed before it:
+      // the counters' watermark would then skip the failed one on retry.
+      if (poisoned.has(source)) {
+        failed.add(recordId);
+        continue;
+      }
+      const before = image(record.dynamodb?.OldImage);
+      const after = image(record.dynamodb?.NewImage);
+      for (const change of contributionChange(before, after, timezone)) {
+        deltas.push({ key: change.key, add: change.add, init: change.init, source, seq: recordId, recordId });
+      }
+      const contactId = contactIdFromPk(source);
+      recordsByContact.set(contactId, [...(recordsByContact.get(contactId) ?? []), recordId]);
+      const dispatch = dispatchChange(before, after);
+      if (dispatch) dispatches.set(`${dispatch.contactId}/${dispatch.messageId}`, dispatch);
+    } catch (error) {
+      logger.error('engagement record could not be read', { sequenceNumber: recordId, error: error as Error });
+      failed.add(recordId);
+      if (source) poisoned.add(source);
+    }
+  }
+
+  let sideWrites = 0;
+  const applied = await applyCounterDeltas(deltas, {
+    beforeCreate: async (keys) => {
+      const days = keys.filter((key) => key.sk.startsWith('P#ENGD#'));
+      sideWrites += await markActiveDays(days.map((key) => ({ contactId: contactIdFromPk(key.pk), date: key.sk.slice('P#ENGD#'.length) })));
+    },
+  });
+  for (const id of applied.failedRecordIds) failed.add(id);
+
+  const failContact = (contactId: string, error: unknown, what: string) => {
+    logger.error(`engagement ${what} failed`, { contactId, error: error as Error });
+    for (const id of recordsByContact.get(contactId) ?? []) failed.add(id);
+  };
+
+  try {
+    sideWrites += await updateDispatchStatuses([...dispatches.values()]);
+  } catch (error) {
+    for (const d of dispatches.values()) failContact(d.contactId, error, 'dispatch status');
+  }
+
+  // Every contact with counter changes in the batch, written now or by an earlier attempt of it.
+  const touched = [...new Set(deltas.map((d) => contactIdFromPk(d.key.pk)))];
+  await eachLimited(touched, 8, async (contactId) => {
+    try {
+      if ((await refreshEngagementSummary(contactId)) === 'updated') sideWrites++;
+    } catch (error) {
+      failContact(contactId, error, 'band refresh');
+    }
+  });
+
+  lastStats = { ...applied.stats, records: records.length, failedRecords: failed.size, sideWrites };
+  return [...failed];
+}
+
+/** The dispatch report follows its message's furthest stage (messageId = dispatch id); only individual messages have dispatches. */
+function dispatchChange(before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined): DispatchChange | undefined {
+  if (!isMessageItem(after) || after.broadcast === true) return undefined;
+  const status = furthestStatus(effectiveStages(after.channel as Channel, after.stages ?? {}));
+  const previous = isMessageItem(before) ? furthestStatus(effectiveStages(before.channel as Channel, before.stages ?? {})) : undefined;
+  if (!status || status === previous) return undefined;
+  return { contactId: (after as MessageItem).contactId, messageId: (after as MessageItem).messageId, status };
+}
+
+async function updateDispatchStatuses(changes: DispatchChange[]): Promise<number> {
+  if (changes.length === 0) return 0;
+  const existing = new Map<string, unknown>();
+  for (let i = 0; i < changes.length; i += 100) {
+    let keys: Record<string, unknown>[] | undefined = changes.slice(i, i + 100).map((c) => dispatchKey(c.contactId, c.messageId));
+    for (let attempt = 0; keys && keys.length > 0; attempt++) {
+      if (attempt > 8) throw new Error('dispatch lookup kept returning unprocessed keys');
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+      const out = await ddb().send(
+        new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys, ProjectionExpression: 'pk, sk, deliveryStatus' } } }),
+      );
+      for (const item of out.Responses?.[tableName()] ?? []) existing.set(`${item.pk}/${item.sk}`, item.deliveryStatus);
+      keys = out.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined;
+    }
+  }
+  let writes = 0;
+  await eachLimited(changes, 8, async (change) => {
+    const key = dispatchKey(change.contactId, change.messageId);
+    const id = `${key.pk}/${key.sk}`;
+    if (!existing.has(id) || existing.get(id) === change.status) return;
+    writes++;
+    await ddb().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: key,
+        ConditionExpression: 'attribute_exists(pk)',
+        UpdateExpression: 'SET deliveryStatus = :s',
+        ExpressionAttributeValues: { ':s': change.status },
+      }),
+    ).catch((error) => {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    });
+  });
+  return writes;
+}
+
+/** Indexes new day items by day, so the window roll finds the contacts whose day leaves the window. */
+async function markActiveDays(days: { contactId: string; date: string }[]): Promise<number> {
+  await batchWriteAll(
+    days.map(({ contactId, date }) => ({
+      PutRequest: {
+        Item: {
+          ...activeDayKey(date, contactId),
+          type: 'activeDay',
+          contactId,
+          date,
+          expiresAt: Math.floor(Date.parse(`${date}T00:00:00Z`) / 1000) + (WINDOW_DAYS + 30) * 86_400,
+        },
+      },
+    })),
+  );
+  return days.length;
+}

@@ -1,0 +1,102 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
+import { ddb, tableName } from '../lib/dynamo.js';
+import { decodeCursor, encodeCursor } from '../lib/cursor.js';
+import { isConditionFailure, NotFoundError, ValidationError } from '../lib/errors.js';
+import { apiKeyKey, gsi } from '../data/keys.js';
+import { INDEXES } from '../data/table-schema.js';
+import type { ApiKeyItem } from '../engagement/items.js';
+
+/**
+ * Integration API keys. A key reads `cek_<id>_<secret>`: the id finds the
+ * item in one GetItem, the secret is checked against the stored SHA-256 in
+ * constant time. The key itself is returned once, at creation, and never
+ * stored. Revoked keys stay listed (who revoked, when) and stop working at
+ * once, since every call reads the item.
+ */
+const PREFIX = 'cek';
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  hint: string;
+  createdAt: string;
+  createdBy: string;
+  revokedAt?: string;
+  revokedBy?: string;
+}
+
+const hashOf = (key: string) => createHash('sha256').update(key).digest('hex');
+
+function view(item: Record<string, unknown>): ApiKeyView {
+  const { id, name, hint, createdAt, createdBy, revokedAt, revokedBy } = item as unknown as ApiKeyItem;
+  return { id, name, hint, createdAt, createdBy, ...(revokedAt ? { revokedAt, revokedBy } : {}) };
+}
+
+export async function createApiKey(body: unknown, createdBy: string): Promise<ApiKeyView & { key: string }> {
+  const name = (body as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string' || name.trim() === '') throw new ValidationError({ name: 'is required' });
+  if (name.trim().length > 100) throw new ValidationError({ name: 'must be at most 100 characters' });
+  const id = ulid();
+  const key = `${PREFIX}_${id}_${randomBytes(32).toString('base64url')}`;
+  const item: ApiKeyItem = {
+    ...apiKeyKey(id),
+    type: 'apiKey',
+    id,
+    name: name.trim(),
+    hash: hashOf(key),
+    hint: key.slice(-4),
+    createdAt: new Date().toISOString(),
+    createdBy,
+    ...(gsi.byType('APIKEY', id) as { gsi1pk: 'APIKEY'; gsi1sk: string }),
+  };
+  await ddb().send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+  return { ...view(item as unknown as Record<string, unknown>), key };
+}
+
+export async function listApiKeys(query: { limit: number; cursor?: string }): Promise<{ items: ApiKeyView[]; cursor: string | null }> {
+  const index = INDEXES.byType;
+  const start = decodeCursor(query.cursor, ['pk', 'sk', index.partitionKey, index.sortKey], (s) => s[index.partitionKey] === 'APIKEY');
+  const page = await ddb().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: index.name,
+      KeyConditionExpression: `${index.partitionKey} = :t`,
+      ExpressionAttributeValues: { ':t': 'APIKEY' },
+      ScanIndexForward: false,
+      Limit: query.limit,
+      ExclusiveStartKey: start,
+    }),
+  );
+  return { items: (page.Items ?? []).map(view), cursor: encodeCursor(page.LastEvaluatedKey) };
+}
+
+/** Revoking twice is fine; an unknown id is a 404. */
+export async function revokeApiKey(id: string, revokedBy: string): Promise<void> {
+  try {
+    await ddb().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: apiKeyKey(id),
+        ConditionExpression: 'attribute_exists(pk)',
+        UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :now), revokedBy = if_not_exists(revokedBy, :by)',
+        ExpressionAttributeValues: { ':now': new Date().toISOString(), ':by': revokedBy },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) throw new NotFoundError('API key');
+    throw error;
+  }
+}
+
+/** The key's id when it is a live key, undefined otherwise (never says why: no oracle for guessing). */
+export async function verifyApiKey(key: string | undefined): Promise<string | undefined> {
+  const match = key ? /^cek_([0-9A-HJKMNP-TV-Z]{26})_[A-Za-z0-9_-]{43}$/.exec(key) : null;
+  if (!key || !match) return undefined;
+  const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: apiKeyKey(match[1]), ConsistentRead: true }));
+  if (!Item || Item.type !== 'apiKey' || Item.revokedAt) return undefined;
+  const expected = Buffer.from(String(Item.hash), 'hex');
+  const actual = Buffer.from(hashOf(key), 'hex');
+  return expected.length === actual.length && timingSafeEqual(expected, actual) ? match[1] : undefined;
+}

@@ -1,0 +1,157 @@
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../lib/config.js';
+import { ddb, tableName } from '../lib/dynamo.js';
+import { cancellationCodes, TooLargeError, ValidationError } from '../lib/errors.js';
+import { logger } from '../lib/logger.js';
+import { eventMarkerKey } from '../data/keys.js';
+import { eachLimited } from '../engagement/counter-store.js';
+import { EVENT_MARKER_TTL_SECONDS, type SentimentLabel } from '../engagement/items.js';
+import { applyEvent, targetKey, type StateItem } from './apply-event.js';
+import { MAX_EVENTS_PER_CALL, parseEvent, type IntegrationEvent } from './event-schema.js';
+import { resolveContact, type ContactRef, type ResolvedContact } from './resolve-contact.js';
+import { sentimentOf } from './sentiment.js';
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: { id: string | null; index: number; reason: string }[];
+}
+
+interface Pending {
+  event: IntegrationEvent;
+  index: number;
+  contact: ResolvedContact;
+  sentiment?: SentimentLabel;
+}
+
+/** A transaction holds at most 100 items: the state item and up to 99 event markers. */
+const MARKERS_PER_TRANSACTION = 99;
+const MAX_ATTEMPTS = 8;
+const CONCURRENCY = 16;
+
+/**
+ * `POST /v1/events`. Each event is validated and resolved on its own; a bad
+ * one is listed in `rejected` and the others land. Events are grouped by
+ * the state item they change (a message or a conversation of a contact);
+ * each group is one read-modify-write of that item, conditioned on its
+ * version, in the same transaction as the EVT# markers of its events, so
+ * an event id is applied exactly once even when a client retries.
+ */
+export async function ingestEvents(body: unknown): Promise<IngestResult> {
+  const events = (body as { events?: unknown } | undefined)?.events;
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(events)) {
+    throw new ValidationError({ events: 'must be an array of events' });
+  }
+  if (events.length > MAX_EVENTS_PER_CALL) throw new TooLargeError(`At most ${MAX_EVENTS_PER_CALL} events per call; split the batch.`);
+
+  const result: IngestResult = { accepted: 0, duplicates: 0, rejected: [] };
+  const now = Date.now();
+  const seen = new Set<string>();
+  const valid: { event: IntegrationEvent; index: number }[] = [];
+  events.forEach((raw, index) => {
+    const parsed = parseEvent(raw, { now, phoneRegion: config().defaultPhoneRegion });
+    if (!parsed.ok) result.rejected.push({ id: parsed.id, index, reason: parsed.reason });
+    else if (seen.has(parsed.event.id)) result.duplicates++;
+    else {
+      seen.add(parsed.event.id);
+      valid.push({ event: parsed.event, index });
+    }
+  });
+
+  const contacts = await resolveAll(valid.map((v) => v.event));
+  const pending: Pending[] = [];
+  for (const { event, index } of valid) {
+    const contact = contacts.get(refKey(event));
+    if (contact) pending.push({ event, index, contact });
+    else result.rejected.push({ id: event.id, index, reason: `contact: no contact matches ${describeRef(event)}` });
+  }
+
+  const ownMessages = pending.filter((p) => p.event.type === 'conversation.message' && p.event.from === 'contact');
+  const labels = await sentimentOf(ownMessages.map((p) => ({ text: (p.event as { text: string }).text, language: p.event.language ?? p.contact.language })));
+  ownMessages.forEach((p, i) => (p.sentiment = labels[i]));
+
+  const groups = new Map<string, Pending[]>();
+  for (const p of pending) {
+    const key = targetKey(p.event, p.contact.contactId);
+    const id = `${key.pk}\u0000${key.sk}`;
+    groups.set(id, [...(groups.get(id) ?? []), p]);
+  }
+  await eachLimited([...groups.values()], CONCURRENCY, async (group) => {
+    for (let i = 0; i < group.length; i += MARKERS_PER_TRANSACTION) {
+      const outcome = await applyGroup(group.slice(i, i + MARKERS_PER_TRANSACTION));
+      result.accepted += outcome.accepted;
+      result.duplicates += outcome.duplicates;
+      for (const p of outcome.failed) result.rejected.push({ id: p.event.id, index: p.index, reason: 'busy: the item kept changing; send this event again' });
+    }
+  });
+  result.rejected.sort((a, b) => a.index - b.index);
+  return result;
+}
+
+const refKey = (ref: ContactRef) => (ref.contactId ? `id:${ref.contactId}` : ref.phone ? `phone:${ref.phone}` : `email:${ref.email}`);
+const describeRef = (ref: ContactRef) => (ref.contactId ? `contactId ${ref.contactId}` : ref.phone ? `phone ${ref.phone}` : `email ${ref.email}`);
+
+/** Each distinct contact reference is resolved once per call. */
+async function resolveAll(events: ContactRef[]): Promise<Map<string, ResolvedContact | undefined>> {
+  const refs = new Map<string, ContactRef>();
+  for (const e of events) refs.set(refKey(e), { contactId: e.contactId, phone: e.phone, email: e.email });
+  const resolved = new Map<string, ResolvedContact | undefined>();
+  await eachLimited([...refs.entries()], CONCURRENCY, async ([key, ref]) => {
+    resolved.set(key, await resolveContact(ref));
+  });
+  return resolved;
+}
+
+async function applyGroup(group: Pending[]): Promise<{ accepted: number; duplicates: number; failed: Pending[] }> {
+  const target = targetKey(group[0].event, group[0].contact.contactId);
+  let remaining = group;
+  let duplicates = 0;
+  for (let attempt = 1; remaining.length > 0; attempt++) {
+    const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: target, ConsistentRead: true }));
+    const current = Item as StateItem | undefined;
+    let next: StateItem | undefined = current;
+    for (const p of remaining) next = applyEvent(next, p.event, p.contact.contactId, p.sentiment);
+    const changed = JSON.stringify(next) !== JSON.stringify(current);
+    const receivedAt = new Date().toISOString();
+    const expiresAt = Math.floor(Date.now() / 1000) + EVENT_MARKER_TTL_SECONDS;
+    const markers = remaining.map((p) => ({
+      Put: {
+        TableName: tableName(),
+        Item: { ...eventMarkerKey(p.event.id), type: 'eventMarker', eventId: p.event.id, target, receivedAt, expiresAt },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    }));
+    const state = changed
+      ? [
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...next!, version: (current?.version ?? 0) + 1, updatedAt: receivedAt },
+              ConditionExpression: current ? 'version = :v' : 'attribute_not_exists(pk)',
+              ...(current ? { ExpressionAttributeValues: { ':v': current.version } } : {}),
+            },
+          },
+        ]
+      : [];
+    try {
+      await ddb().send(new TransactWriteCommand({ TransactItems: [...markers, ...state] }));
+      return { accepted: remaining.length, duplicates, failed: [] };
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      const retryable = codes.length > 0 || (error as Error).name === 'TransactionConflictException';
+      if (!retryable) throw error;
+      // A marker that already exists is a duplicate event id: drop it and apply the rest.
+      const stillNew = remaining.filter((_, i) => codes[i] !== 'ConditionalCheckFailed');
+      duplicates += remaining.length - stillNew.length;
+      remaining = stillNew;
+      if (attempt >= MAX_ATTEMPTS) {
+        logger.warn('event group gave up after concurrent changes', { target, events: remaining.length });
+        return { accepted: 0, duplicates, failed: remaining };
+      }
+      if (codes.includes('TransactionConflict') || codes[markers.length] === 'ConditionalCheckFailed') {
+        await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
+      }
+    }
+  }
+  return { accepted: 0, duplicates, failed: [] };
+}

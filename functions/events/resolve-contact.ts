@@ -1,0 +1,57 @@
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { normalizePhone } from '../../shared/phone.js';
+import { config } from '../lib/config.js';
+import { ddb, tableName } from '../lib/dynamo.js';
+import { contactKey } from '../data/keys.js';
+import { INDEXES } from '../data/table-schema.js';
+
+export interface ContactRef {
+  contactId?: string;
+  phone?: string;
+  email?: string;
+}
+
+export interface ResolvedContact {
+  contactId: string;
+  /** The contact's language, when known (sentiment analysis). */
+  language?: string;
+}
+
+/**
+ * The contact an event names: by id when given, else by phone (any format,
+ * normalized to E.164 in the tenant's region), else by email. When several
+ * contacts share a phone or email (duplicates not merged yet) the oldest
+ * one wins, so events keep landing on the same contact. Undefined when no
+ * contact matches.
+ */
+export async function resolveContact(ref: ContactRef): Promise<ResolvedContact | undefined> {
+  if (ref.contactId) {
+    const { Item } = await ddb().send(
+      new GetCommand({ TableName: tableName(), Key: contactKey(ref.contactId), ProjectionExpression: 'id, #type, #language', ExpressionAttributeNames: { '#type': 'type', '#language': 'language' } }),
+    );
+    return Item?.type === 'contact' ? { contactId: String(Item.id), language: Item.language as string | undefined } : undefined;
+  }
+  if (ref.phone) {
+    const phone = normalizePhone(ref.phone, config().defaultPhoneRegion);
+    return phone ? byIndex('byPhone', `PHONE#${phone.e164}`) : undefined;
+  }
+  if (ref.email) return byIndex('byEmail', `EMAIL#${ref.email.trim().toLowerCase()}`);
+  return undefined;
+}
+
+async function byIndex(name: 'byPhone' | 'byEmail', partition: string): Promise<ResolvedContact | undefined> {
+  const index = INDEXES[name];
+  const { Items } = await ddb().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: index.name,
+      KeyConditionExpression: `${index.partitionKey} = :p`,
+      ExpressionAttributeValues: { ':p': partition },
+      // Sort keys are contact ids (ULIDs): the first is the oldest contact.
+      ScanIndexForward: true,
+      Limit: 5,
+    }),
+  );
+  const contact = (Items ?? []).find((item) => item.type === 'contact');
+  return contact ? { contactId: String(contact.id), language: contact.language as string | undefined } : undefined;
+}
