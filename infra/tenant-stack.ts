@@ -86,6 +86,8 @@ export class TenantStack extends Stack {
     this.jobs.bindBlobs(this.api.handlers.jobs);
     this.jobs.bindBlobs(this.api.handlers.contacts);
     this.messaging.bindPublisher(this.api.handlers.contacts);
+    // Ingested conversation messages are scored as they arrive (functions/events/sentiment.ts).
+    this.api.handlers.events.grantSentimentDetection();
 
     this.streamProcessor = new StreamProcessor(this, 'StreamProcessor', { table: this.data.table, defaults });
 
@@ -99,6 +101,7 @@ export class TenantStack extends Stack {
         region: this.region,
         tenant: props.tenant,
         timezone: props.timezone,
+        defaultPhoneRegion: props.phoneRegion,
         auth: {
           mode: 'cognito',
           userPoolId: this.auth.userPool.userPoolId,

@@ -84,6 +84,9 @@ export class Jobs extends Construct {
   /** Sets BLOB_BUCKET and allows reading, writing and deleting imports and exports. */
   public bindBlobs(fn: LambdaFunction): void {
     fn.addEnvironment('BLOB_BUCKET', this.bucket.bucketName);
+    // Without ListBucket, S3 answers a missing key with 403 instead of NoSuchKey,
+    // and the blob store could not tell "gone" (expired) from "forbidden".
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],

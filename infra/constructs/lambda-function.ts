@@ -158,6 +158,27 @@ export class LambdaFunction extends NodejsFunction {
     });
   }
 
+  /**
+   * Allows Amazon Comprehend sentiment detection (SENTIMENT_PROVIDER=comprehend),
+   * in a policy of its own so the Resource "*" acknowledgement covers only it.
+   */
+  public grantSentimentDetection(): this {
+    const policy = new Policy(this, 'SentimentPolicy', {
+      statements: [
+        new PolicyStatement({
+          actions: ['comprehend:DetectSentiment', 'comprehend:BatchDetectSentiment'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    this.role!.attachInlinePolicy(policy);
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'comprehend:DetectSentiment and BatchDetectSentiment have no resource-level permissions; Comprehend only accepts Resource "*".',
+    });
+    return this;
+  }
+
   /** Sets TABLE_NAME and grants exactly the requested access to the table and its indexes. */
   public bindTable({ table, access }: BindTableOptions): this {
     this.addEnvironment('TABLE_NAME', table.tableName);

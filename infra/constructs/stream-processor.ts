@@ -1,7 +1,6 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -51,12 +50,7 @@ export class StreamProcessor extends Construct {
       timeout: props.timeout ?? Duration.minutes(2),
     });
     this.handler.bindTable({ table: props.table, access: 'readWrite' });
-    this.handler.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['comprehend:DetectSentiment', 'comprehend:BatchDetectSentiment'],
-        resources: ['*'],
-      }),
-    );
+    this.handler.grantSentimentDetection();
 
     // Lambda writes a pointer to the failed records (shard, sequence numbers),
     // not the records themselves; 14 days is the longest SQS keeps a message.
@@ -87,7 +81,7 @@ export class StreamProcessor extends Construct {
 
     Validations.of(this.handler.role!).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'comprehend:DetectSentiment/BatchDetectSentiment have no resource-level permissions (Comprehend requires "*"), and dynamodb:ListStreams, added by the stream event source, cannot be scoped to a table either.',
+      reason: 'dynamodb:ListStreams, added by the DynamoDB event source, has no resource-level permissions; the other stream actions are scoped to this table\'s stream.',
     });
 
     this.onFailureAlarm = new Alarm(this, 'OnFailureAlarm', {

@@ -46,6 +46,8 @@ export interface RuntimeConfig {
   readonly region: string;
   readonly tenant: string;
   readonly timezone: string;
+  /** Region for phone numbers typed without a country code. */
+  readonly defaultPhoneRegion: string;
   readonly auth: {
     readonly mode: 'cognito';
     readonly userPoolId: string;

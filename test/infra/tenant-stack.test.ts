@@ -228,15 +228,28 @@ describe('Lambda functions', () => {
     expect(actions).not.toContain('dynamodb:PutItem');
   });
 
-  it('let the stream processor call Comprehend for sentiment', () => {
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: logicalId(stack.streamProcessor.handler.role!) }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Action: ['comprehend:DetectSentiment', 'comprehend:BatchDetectSentiment'], Resource: '*' }),
-        ]),
-      },
-    });
+  it('let the events API (which scores ingested messages) and the stream processor call Comprehend', () => {
+    for (const fn of [stack.api.handlers.events, stack.streamProcessor.handler]) {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: logicalId(fn.role!) }],
+        PolicyDocument: {
+          Statement: [Match.objectLike({ Action: ['comprehend:DetectSentiment', 'comprehend:BatchDetectSentiment'], Resource: '*' })],
+        },
+      });
+    }
+  });
+
+  it('let blob users tell a missing object from a forbidden one (s3:ListBucket on the blob bucket only)', () => {
+    for (const fn of [stack.api.handlers.jobs, stack.api.handlers.contacts, stack.jobs.worker]) {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: logicalId(fn.role!) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [logicalId(stack.jobs.bucket), 'Arn'] } }),
+          ]),
+        },
+      });
+    }
   });
 });
 
