@@ -219,6 +219,32 @@ describe('GET /v1/analytics/contacts', () => {
     expect((await panel()).interactions.contactBase.value).toBe(3);
   });
 
+  it('costs the same number of DynamoDB requests whatever the size of the base', async () => {
+    const periods = [MARCH, '?from=2026-01-01&to=2026-03-31', '?from=2025-03-20&to=2026-03-20', ''];
+    const requests = async () => {
+      const out: number[] = [];
+      for (const query of periods) {
+        const r = await operator().get(`/v1/analytics/contacts${query}`);
+        out.push(Number(/"(\d+) DynamoDB requests"/.exec(r.headers.get('server-timing') ?? '')?.[1]));
+      }
+      return out;
+    };
+    const small = await requests();
+    expect(small).toEqual([3, 3, 3, 3]);
+
+    const more = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => insertContact({ firstName: `Lia ${i}`, phone: `+55${11 + (i % 80)}98765${String(i).padStart(4, '0')}` }, { origin, now: '2026-01-15T12:00:00.000Z' })),
+    );
+    const events = more.flatMap((c, i) => [
+      message(c.id, `x${i}`, 'whatsapp', 'read', `2026-${String(1 + (i % 3)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}T12:00:00Z`),
+      conversation(c.id, `y${i}`, i % 2 ? 'sales' : 'support', 'open', `2026-03-${String(1 + (i % 28)).padStart(2, '0')}T15:00:00Z`),
+    ]);
+    expect((await postEvents(events)).status).toBe(202);
+    await stack.drain();
+    expect((await panel('?from=2026-01-01&to=2026-03-31')).interactions.contactBase.value).toBeGreaterThanOrEqual(43);
+    expect(await requests()).toEqual(small);
+  });
+
   it('rejects bad periods field by field and writes nothing', async () => {
     const bad = await operator().get('/v1/analytics/contacts?from=2026-02-30&to=tomorrow');
     expect(bad.status).toBe(400);
