@@ -92,7 +92,7 @@ export class TenantStack extends Stack {
     this.streamProcessor = new StreamProcessor(this, 'StreamProcessor', { table: this.data.table, defaults });
 
     this.schedules = new Schedules(this, 'Schedules', { table: this.data.table, defaults });
-    this.jobs.bindStarter(this.schedules.handlers['resume-jobs']);
+    this.jobs.bindStarter(this.schedules.handlerFor('resume-jobs'));
 
     this.web.deploySite({
       siteDir: props.siteDir,

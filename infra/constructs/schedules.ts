@@ -27,8 +27,8 @@ export class Schedules extends Construct {
         entry: `functions/scheduled/${schedule.name}.ts`,
         defaults: props.defaults,
         description: `Every ${schedule.everyMinutes} min: ${schedule.description}`.slice(0, 256),
-        // A run may take up to its own period (Lambda caps it at 15 minutes), so
-        // runs rarely overlap and never pile up.
+        // A run may take up to its own period (Lambda caps it at 15 minutes): at
+        // most two runs of a schedule ever overlap.
         timeout: Duration.minutes(Math.min(schedule.everyMinutes, 15)),
       });
       handler.bindTable({ table: props.table, access: 'readWrite' });
@@ -41,5 +41,12 @@ export class Schedules extends Construct {
         targets: [new LambdaTarget(handler, { retryAttempts: 2, maxEventAge: Duration.minutes(Math.max(schedule.everyMinutes, 1)) })],
       });
     }
+  }
+
+  /** The function of a schedule named in SCHEDULES; throws when the name is unknown. */
+  public handlerFor(name: string): LambdaFunction {
+    const handler = this.handlers[name];
+    if (!handler) throw new Error(`Schedules: no schedule named "${name}" in SCHEDULES`);
+    return handler;
   }
 }

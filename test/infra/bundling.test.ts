@@ -24,7 +24,7 @@ let bundles: Bundle[];
  * Node can load.
  */
 beforeAll(() => {
-  const { app, stack } = aTenantApp({ bundle: true, cfnValidation: true });
+  const { app, stack } = aTenantApp({ bundle: true });
   const assembly = app.synth();
   const template = Template.fromStack(stack).toJSON();
   const functions = Object.entries(template.Resources as Record<string, { Type: string; Properties: Record<string, any> }>).filter(

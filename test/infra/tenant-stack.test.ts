@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
@@ -12,6 +14,7 @@ import { aTenantApp, SYNTH_TIMEOUT } from './support.js';
 
 let stack: TenantStack;
 let template: Template;
+let assemblyDir: string;
 const logicalId = (construct: IConstruct) => Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 const resourcesOf = (type: string) => template.findResources(type) as Record<string, { Properties: Record<string, any> }>;
 /** Every function of the project (the BucketDeployment singleton belongs to aws-cdk-lib). */
@@ -21,8 +24,10 @@ const envOf = (construct: IConstruct): Record<string, unknown> =>
   resourcesOf('AWS::Lambda::Function')[logicalId(construct)].Properties.Environment.Variables;
 
 beforeAll(() => {
-  stack = aTenantApp().stack;
+  const tenantApp = aTenantApp();
+  stack = tenantApp.stack;
   template = Template.fromStack(stack);
+  assemblyDir = tenantApp.app.synth().directory;
 }, SYNTH_TIMEOUT);
 
 describe('the template as a whole', () => {
@@ -401,10 +406,25 @@ describe('web hosting', () => {
     const [deployment] = deployments;
     expect(deployment.Properties.SourceObjectKeys).toHaveLength(2);
     expect(deployment.Properties.DistributionPaths).toEqual(['/*']);
-    const markers = JSON.stringify(deployment.Properties.SourceMarkers);
-    for (const construct of [stack.auth.userPool, stack.auth.client, stack.api.httpApi, stack.web.distribution]) {
-      expect(markers).toContain(`"${logicalId(construct)}"`);
-    }
+    const markers: Record<string, unknown> = deployment.Properties.SourceMarkers[1];
+    const configDir = readdirSync(assemblyDir).find((name) => existsSync(join(assemblyDir, name, 'config.json')));
+    const raw = readFileSync(join(assemblyDir, configDir!, 'config.json'), 'utf8');
+    // Deploy-time values travel as markers the deployment replaces; show them as what they resolve to.
+    const config = JSON.parse(raw.replace(/<<marker:0xbaba:\d+>>/g, (marker) => `{${JSON.stringify(markers[marker]).replace(/"/g, "'")}}`));
+    expect(config).toEqual({
+      apiUrl: `https://{{'Ref':'${logicalId(stack.api.httpApi)}'}}.execute-api.{{'Ref':'AWS::Region'}}.{{'Ref':'AWS::URLSuffix'}}`,
+      region: "{{'Ref':'AWS::Region'}}",
+      tenant: 'acme',
+      timezone: 'America/Sao_Paulo',
+      defaultPhoneRegion: 'BR',
+      auth: {
+        mode: 'cognito',
+        userPoolId: `{{'Ref':'${logicalId(stack.auth.userPool)}'}}`,
+        clientId: `{{'Ref':'${logicalId(stack.auth.client)}'}}`,
+        domain: "https://acme-contacts-{{'Ref':'AWS::AccountId'}}.auth.{{'Ref':'AWS::Region'}}.amazoncognito.com",
+        redirectUri: `https://{{'Fn::GetAtt':['${logicalId(stack.web.distribution)}','DomainName']}}/`,
+      },
+    });
   });
 });
 
