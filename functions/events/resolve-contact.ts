@@ -2,7 +2,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { normalizePhone } from '../../shared/phone.js';
 import { config } from '../lib/config.js';
 import { ddb, tableName } from '../lib/dynamo.js';
-import { contactKey } from '../data/keys.js';
+import { contactKey, mergedAliasKey } from '../data/keys.js';
 import { INDEXES } from '../data/table-schema.js';
 
 export interface ContactRef {
@@ -15,6 +15,13 @@ export interface ResolvedContact {
   contactId: string;
   /** The contact's language, when known (sentiment analysis). */
   language?: string;
+  /**
+   * Set when the named contact is a duplicate merged into this primary
+   * (functions/merge): the event still lands on the duplicate's own id, and
+   * the merge forwarder moves its item on to the primary, remembering that
+   * it named the duplicate, so an undo can give it back.
+   */
+  mergedInto?: string;
 }
 
 /**
@@ -29,7 +36,8 @@ export async function resolveContact(ref: ContactRef): Promise<ResolvedContact |
     const { Item } = await ddb().send(
       new GetCommand({ TableName: tableName(), Key: contactKey(ref.contactId), ProjectionExpression: 'id, #type, #language', ExpressionAttributeNames: { '#type': 'type', '#language': 'language' } }),
     );
-    return Item?.type === 'contact' ? { contactId: String(Item.id), language: Item.language as string | undefined } : undefined;
+    if (Item?.type === 'contact') return { contactId: String(Item.id), language: Item.language as string | undefined };
+    return resolveMergedId(ref.contactId);
   }
   if (ref.phone) {
     const phone = normalizePhone(ref.phone, config().defaultPhoneRegion);
@@ -52,6 +60,23 @@ async function byIndex(name: 'byPhone' | 'byEmail', partition: string): Promise<
       Limit: 5,
     }),
   );
-  const contact = (Items ?? []).find((item) => item.type === 'contact');
+  // A merged duplicate's alias sits in the same index under its own id, so the oldest holder still wins as before the merge.
+  const contact = (Items ?? []).find((item) => item.type === 'contact' || item.type === MERGED_CONTACT);
+  if (contact?.type === MERGED_CONTACT) return mergedResolution(contact);
   return contact ? { contactId: String(contact.id), language: contact.language as string | undefined } : undefined;
+}
+
+/** The type of a merged duplicate's alias item (`CONTACT#<id>` / `A#MERGED`, functions/merge/primary-profile.ts). */
+const MERGED_CONTACT = 'mergedContact';
+
+const mergedResolution = (alias: Record<string, unknown>): ResolvedContact => ({
+  contactId: String(alias.id),
+  language: alias.language as string | undefined,
+  mergedInto: String(alias.mergedInto),
+});
+
+/** An id that is no longer a contact may be a duplicate merged into another one (while that merge stands). */
+async function resolveMergedId(contactId: string): Promise<ResolvedContact | undefined> {
+  const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: mergedAliasKey(contactId) }));
+  return Item?.type === MERGED_CONTACT ? mergedResolution(Item) : undefined;
 }

@@ -91,6 +91,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   r('GET', '/v1/contacts/{id}/merge-suggestions', 'merge'),
   r('POST', '/v1/merges', 'merge'),
   r('GET', '/v1/merges', 'merge'),
+  r('GET', '/v1/merges/{id}', 'merge'),
   r('POST', '/v1/merges/{id}/undo', 'merge'),
 ];
 

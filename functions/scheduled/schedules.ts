@@ -25,6 +25,11 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     everyMinutes: 1,
     description: 'resumes background jobs whose worker stopped (crash, timeout) from their saved progress',
   },
+  {
+    name: 'resume-merges',
+    everyMinutes: 1,
+    description: 'finishes merges and undos that a request left running (very large histories) or a crash interrupted, from their saved progress',
+  },
 ];
 
 /** The stream processor: one function on the table stream that routes records by item type. */

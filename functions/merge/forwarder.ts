@@ -1,0 +1,84 @@
+import type { DynamoDBRecord } from 'aws-lambda';
+import { contactIdFromPk, contactPk, mergedAliasKey, mergePk } from '../data/keys.js';
+import { logger } from '../lib/logger.js';
+import type { StreamProcessor } from '../streams/processors.js';
+import { entryToRaw, getManyRaw, getRaw, planMove } from './moves.js';
+import { keyId, rawKey, type RawItem } from './raw.js';
+import { transact, type Op } from './transact.js';
+
+/**
+ * Events that name a merged duplicate (its id, phone or email) resolve to
+ * the duplicate itself (functions/events/resolve-contact.ts) and land in its
+ * collection, which the merge emptied. This processor moves each such
+ * message, conversation or dispatch on to the primary, in one transaction
+ * with a forward record in the merge (`F#<duplicate>#<sk>`) when the item is
+ * new there. The record is what lets an undo give the duplicate back the
+ * events that named it, while events that named the primary stay put.
+ *
+ * The transaction holds only while the merged-alias item still names the
+ * same merge: once an undo has switched the duplicate back, its new items
+ * stay where they landed.
+ */
+const forwardKey = (mergeId: string, duplicateId: string, sk: string) => ({ pk: mergePk(mergeId), sk: `F#${duplicateId}#${sk}` });
+
+export async function forwardItem(alias: RawItem, sk: string): Promise<'forwarded' | 'gone'> {
+  const duplicateId = alias.id.S!;
+  const primaryId = alias.mergedInto.S!;
+  const mergeId = alias.mergeId.S!;
+  for (let attempt = 1; ; attempt++) {
+    const source = await getRaw({ pk: contactPk(duplicateId), sk });
+    if (!source) return 'gone';
+    const destination = await getRaw({ pk: contactPk(primaryId), sk });
+    const planned = planMove(source, destination, duplicateId, primaryId);
+    const ops: Op[] = [
+      { kind: 'check', key: mergedAliasKey(duplicateId), condition: { expression: 'mergeId = :m', values: { ':m': { S: mergeId } } } },
+      ...planned.ops,
+    ];
+    if (!destination) {
+      const entry = entryToRaw({ op: 'forward', key: { pk: contactPk(duplicateId), sk }, to: { pk: contactPk(primaryId), sk }, before: source });
+      ops.push({ kind: 'put', item: { ...rawKey(forwardKey(mergeId, duplicateId, sk)), type: { S: 'mergeForward' }, mergeId: { S: mergeId }, entry: { M: entry } } });
+    }
+    const outcome = await transact(ops);
+    if (outcome.ok) return 'forwarded';
+    // The merge was undone meanwhile: the item stays with the contact it named.
+    if (outcome.codes[0] === 'ConditionalCheckFailed') return 'gone';
+    if (attempt >= 6) throw new Error(`could not forward ${sk} of merged contact ${duplicateId}`);
+    await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
+  }
+}
+
+const isHistoryWrite = (record: DynamoDBRecord) =>
+  (record.eventName === 'INSERT' || record.eventName === 'MODIFY') &&
+  String(record.dynamodb?.Keys?.pk?.S ?? '').startsWith('CONTACT#') &&
+  String(record.dynamodb?.Keys?.sk?.S ?? '').startsWith('H#');
+
+export const mergeForwarder: StreamProcessor = {
+  name: 'merge-forwarder',
+  claims: isHistoryWrite,
+  async process(records) {
+    const byContact = new Map<string, { sks: Set<string>; sequences: string[] }>();
+    for (const record of records) {
+      const contactId = contactIdFromPk(record.dynamodb!.Keys!.pk!.S!);
+      const entry = byContact.get(contactId) ?? { sks: new Set<string>(), sequences: [] };
+      entry.sks.add(record.dynamodb!.Keys!.sk!.S!);
+      entry.sequences.push(record.dynamodb?.SequenceNumber ?? '');
+      byContact.set(contactId, entry);
+    }
+    // One BatchGet tells which of the batch's contacts are merged duplicates (almost always none).
+    const aliases = await getManyRaw([...byContact.keys()].map(mergedAliasKey));
+    const failed: string[] = [];
+    await Promise.all(
+      [...byContact.entries()].map(async ([contactId, entry]) => {
+        const alias = aliases.get(keyId(mergedAliasKey(contactId)));
+        if (!alias) return;
+        try {
+          for (const sk of entry.sks) await forwardItem(alias, sk);
+        } catch (error) {
+          logger.warn('merge forwarder: could not forward', { contactId, error: error as Error });
+          failed.push(...entry.sequences);
+        }
+      }),
+    );
+    return failed.filter(Boolean);
+  },
+};

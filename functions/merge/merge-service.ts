@@ -1,0 +1,164 @@
+import { ulid } from 'ulid';
+import { getContacts } from '../contacts/contact-repository.js';
+import { contactKey } from '../data/keys.js';
+import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
+import type { Principal } from '../lib/http.js';
+import { drive, MergeInvalid, newOwner } from './merge-engine.js';
+import {
+  acquireLease,
+  activeKey,
+  getMergeRecord,
+  listMergeRecords,
+  lockOps,
+  mergeTiming,
+  recordItem,
+  type MergePhase,
+  type MergeRecord,
+} from './merge-record.js';
+import { getManyRaw } from './moves.js';
+import { keyId, toRaw } from './raw.js';
+import { notExists, transact } from './transact.js';
+import { displayName } from './suggestions.js';
+
+/** Duplicates one merge takes at most (the switch writes two items per duplicate in one transaction). */
+export const MAX_DUPLICATES = 20;
+
+export type MergeStatus = 'running' | 'completed' | 'undoing' | 'undone' | 'failed';
+
+const STATUS: Record<MergePhase, MergeStatus> = {
+  preparing: 'running',
+  moving: 'running',
+  completed: 'completed',
+  undoing: 'undoing',
+  undone: 'undone',
+  failed: 'failed',
+};
+
+export function mergeView(record: MergeRecord, undoable?: boolean) {
+  const named = (id: string) => ({ id, name: record.names?.[id] ?? '' });
+  return {
+    id: record.id,
+    primaryId: record.primaryId,
+    duplicateIds: record.duplicateIds,
+    at: record.at,
+    by: record.by,
+    byName: record.byName,
+    status: STATUS[record.phase],
+    primary: named(record.primaryId),
+    duplicates: record.duplicateIds.map(named),
+    filled: record.filled ?? [],
+    movedItems: record.movedItems ?? 0,
+    completedAt: record.completedAt ?? null,
+    undoneAt: record.undoneAt ?? null,
+    undoneBy: record.undoneBy ?? null,
+    undoneByName: record.undoneByName ?? null,
+    ...(record.error ? { error: record.error } : {}),
+    ...(undoable !== undefined ? { undoable } : {}),
+  };
+}
+
+function parseMergeBody(body: unknown): { primaryId: string; duplicateIds: string[] } {
+  const errors: Record<string, string> = {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError({ body: 'must be a JSON object' });
+  const { primaryId, duplicateIds } = body as { primaryId?: unknown; duplicateIds?: unknown };
+  if (typeof primaryId !== 'string' || primaryId.trim() === '') errors.primaryId = 'is required';
+  if (!Array.isArray(duplicateIds) || duplicateIds.length === 0) errors.duplicateIds = 'must list at least one contact id';
+  else if (duplicateIds.length > MAX_DUPLICATES) errors.duplicateIds = `must list at most ${MAX_DUPLICATES} contacts`;
+  else {
+    duplicateIds.forEach((id, i) => {
+      if (typeof id !== 'string' || id.trim() === '') errors[`duplicateIds.${i}`] = 'must be a contact id';
+      else if (id === primaryId) errors[`duplicateIds.${i}`] = 'is the primary itself';
+      else if (duplicateIds.indexOf(id) !== i) errors[`duplicateIds.${i}`] = 'is listed twice';
+    });
+  }
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  return { primaryId: primaryId as string, duplicateIds: duplicateIds as string[] };
+}
+
+/**
+ * `POST /v1/merges`. Validates, takes the contacts' locks and runs the
+ * merge inline for up to `mergeTiming.inlineBudgetMs`: every ordinary merge
+ * finishes within the request; a very large history answers `running` and
+ * resume-merges finishes it within a minute or two.
+ */
+export async function createMerge(body: unknown, principal: Principal) {
+  const { primaryId, duplicateIds } = parseMergeBody(body);
+  const contacts = await getContacts([primaryId, ...duplicateIds]);
+  const found = new Map(contacts.map((c) => [c.id, c]));
+  const errors: Record<string, string> = {};
+  if (!found.has(primaryId)) errors.primaryId = 'no contact has this id';
+  duplicateIds.forEach((id, i) => {
+    if (!found.has(id)) errors[`duplicateIds.${i}`] = 'no contact has this id';
+  });
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+
+  const owner = newOwner();
+  const record: MergeRecord = {
+    id: ulid(),
+    primaryId,
+    duplicateIds,
+    names: Object.fromEntries(contacts.map((c) => [c.id, displayName(c as unknown as Record<string, unknown>) || c.phone || c.email || ''])),
+    at: new Date().toISOString(),
+    by: principal.sub,
+    byName: principal.name,
+    phase: 'preparing',
+    chunks: 0,
+    movedItems: 0,
+    undoChunk: 0,
+    undoEntry: 0,
+    filled: [],
+    leaseOwner: owner,
+    leaseUntil: Date.now() + mergeTiming.leaseMs,
+  };
+  const outcome = await transact([
+    { kind: 'put', item: toRaw(recordItem(record)), condition: notExists },
+    { kind: 'put', item: toRaw({ ...activeKey(record.id), type: 'mergeActive', mergeId: record.id }) },
+    ...lockOps(record.id, [primaryId, ...duplicateIds]),
+  ]);
+  if (!outcome.ok) throw new ConflictError('One of these contacts is part of a merge or undo that is still running; try again in a moment.');
+  try {
+    await drive(record.id, owner, Date.now() + mergeTiming.inlineBudgetMs);
+  } catch (error) {
+    if (error instanceof MergeInvalid) throw new ConflictError(error.message);
+    throw error;
+  }
+  return mergeView((await getMergeRecord(record.id))!);
+}
+
+/** Whether each merge can still be undone: completed, and its primary still a contact (not deleted, not merged away). */
+async function undoability(records: MergeRecord[]): Promise<Map<string, boolean>> {
+  const completed = records.filter((r) => r.phase === 'completed');
+  const primaries = await getManyRaw(completed.map((r) => contactKey(r.primaryId)));
+  return new Map(records.map((r) => [r.id, r.phase === 'completed' && primaries.get(keyId(contactKey(r.primaryId)))?.type?.S === 'contact']));
+}
+
+export async function undoMerge(id: string, principal: Principal) {
+  const record = await getMergeRecord(id);
+  if (!record) throw new NotFoundError('merge');
+  if (record.phase === 'undone' || record.phase === 'undoing') throw new ConflictError('This merge has already been undone.');
+  if (record.phase !== 'completed') throw new ConflictError(record.phase === 'failed' ? 'This merge did not happen; there is nothing to undo.' : 'This merge is still running; undo it once it has completed.');
+  if (!(await undoability([record])).get(id)) {
+    throw new ConflictError('The primary contact was deleted or merged into another contact since; undo that merge first.');
+  }
+  const owner = newOwner();
+  if (!(await acquireLease(id, owner, ['completed']))) throw new ConflictError('This merge is being undone right now.');
+  try {
+    await drive(id, owner, Date.now() + mergeTiming.inlineBudgetMs, { sub: principal.sub, name: principal.name });
+  } catch (error) {
+    if (error instanceof MergeInvalid) throw new ConflictError(error.message);
+    throw error;
+  }
+  return mergeView((await getMergeRecord(id))!, false);
+}
+
+export async function listMerges(query: { limit: number; cursor?: string }) {
+  const page = await listMergeRecords(query);
+  const undoable = await undoability(page.items);
+  return { items: page.items.map((r) => mergeView(r, undoable.get(r.id) ?? false)), cursor: page.cursor };
+}
+
+export async function getMerge(id: string) {
+  const record = await getMergeRecord(id);
+  if (!record) throw new NotFoundError('merge');
+  return mergeView(record, (await undoability([record])).get(id));
+}

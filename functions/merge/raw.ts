@@ -1,0 +1,82 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { contactIdFromPk, contactPk } from '../data/keys.js';
+
+/**
+ * Items as DynamoDB stores them (AttributeValue maps). Merges move and
+ * snapshot items in this form so that an undo puts back exactly the bytes
+ * it took away: no number formatting, set ordering or empty-map handling
+ * goes through a JavaScript round trip.
+ */
+export type RawItem = Record<string, AttributeValue>;
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+export const str = (item: RawItem | undefined, name: string): string | undefined => item?.[name]?.S;
+export const keyOf = (item: RawItem): ItemKey => ({ pk: item.pk.S!, sk: item.sk.S! });
+export const rawKey = (key: ItemKey): RawItem => ({ pk: { S: key.pk }, sk: { S: key.sk } });
+export const keyId = (key: ItemKey) => `${key.pk}\u0000${key.sk}`;
+export const contactOf = (item: RawItem) => contactIdFromPk(item.pk.S!);
+
+/** Plain JavaScript view of a raw item (numbers as numbers; fine for the small counts state items hold). */
+export const plain = (item: RawItem): Record<string, unknown> => unmarshall(item as never) as Record<string, unknown>;
+export const toRaw = (value: Record<string, unknown>): RawItem =>
+  marshall(value, { removeUndefinedValues: true, convertClassInstanceToMap: false }) as RawItem;
+
+/** Index sort keys that hold the owning contact's id (membership items: `gsi9sk = <contactId>`). */
+const CONTACT_VALUED = ['contactId', 'gsi1sk', 'gsi2sk', 'gsi3sk', 'gsi6sk', 'gsi7sk', 'gsi8sk', 'gsi9sk'];
+
+/** The same item in another contact's collection: the partition key and every attribute that names the owner follow. */
+export function rekey(item: RawItem, from: string, to: string): RawItem {
+  const out: RawItem = { ...item, pk: { S: contactPk(to) } };
+  for (const name of CONTACT_VALUED) if (item[name]?.S === from) out[name] = { S: to };
+  return out;
+}
+
+/** Canonical text of a raw value: map keys sorted, sets sorted, so two equal items compare equal. */
+export function canonical(value: AttributeValue | RawItem): string {
+  const v = value as Record<string, unknown>;
+  if ('M' in v && v.M) return `{M:${canonicalMap(v.M as RawItem)}}`;
+  if ('L' in v && v.L) return `{L:[${(v.L as AttributeValue[]).map(canonical).join(',')}]}`;
+  for (const set of ['SS', 'NS'] as const) if (set in v && v[set]) return `{${set}:${JSON.stringify([...(v[set] as string[])].sort())}}`;
+  if ('BS' in v && v.BS) return `{BS:${JSON.stringify((v.BS as Uint8Array[]).map((b) => Buffer.from(b).toString('base64')).sort())}}`;
+  if ('B' in v && v.B) return `{B:${Buffer.from(v.B as Uint8Array).toString('base64')}}`;
+  const keys = Object.keys(v).filter((k) => v[k] !== undefined);
+  if (keys.length === 1 && ['S', 'N', 'BOOL', 'NULL'].includes(keys[0])) return `{${keys[0]}:${JSON.stringify(v[keys[0]])}}`;
+  return canonicalMap(value as RawItem);
+}
+
+function canonicalMap(map: RawItem): string {
+  return `{${Object.keys(map)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical(map[k])}`)
+    .join(',')}}`;
+}
+
+export const sameItem = (a: RawItem | undefined, b: RawItem | undefined) => (a && b ? canonicalMap(a) === canonicalMap(b) : a === b);
+
+/** A generous estimate of an item's stored size (DynamoDB counts names and values in UTF-8). */
+export const approxSize = (item: RawItem) => Buffer.byteLength(canonicalMap(item));
+
+/**
+ * A condition that holds only while the item is as it was read: attributes
+ * that writers of this table change (state versions, timestamps, delivery
+ * status, subscription status, renamed list or tag names) must be unchanged.
+ */
+export function unchangedCondition(item: RawItem, prefix: string): { expression: string; names: Record<string, string>; values: RawItem } {
+  const parts = ['attribute_exists(pk)'];
+  const names: Record<string, string> = {};
+  const values: RawItem = {};
+  ['version', 'updatedAt', 'deliveryStatus', 'status', 'name'].forEach((attribute, i) => {
+    const name = `#${prefix}g${i}`;
+    names[name] = attribute;
+    if (item[attribute] === undefined) parts.push(`attribute_not_exists(${name})`);
+    else {
+      values[`:${prefix}g${i}`] = item[attribute];
+      parts.push(`${name} = :${prefix}g${i}`);
+    }
+  });
+  return { expression: parts.join(' AND '), names, values };
+}

@@ -1,0 +1,29 @@
+import type { Context } from 'aws-lambda';
+import { logger } from '../lib/logger.js';
+import { drive, newOwner } from '../merge/merge-engine.js';
+import { acquireLease, activeMergeIds } from '../merge/merge-record.js';
+
+/** Time kept back from the function's limit, so a step never runs into the timeout. */
+const RESERVE_MS = 60_000;
+
+/**
+ * Every minute: takes over merges and undos whose run stopped (the request
+ * answered `running`, or a crash or timeout interrupted it) once their lease
+ * has run out, and drives them on from the progress saved on the record.
+ */
+export const handler = async (_event: unknown, context?: Context) => {
+  const deadline = Date.now() + Math.max(10_000, (context?.getRemainingTimeInMillis?.() ?? 5 * 60_000) - RESERVE_MS);
+  const results: Record<string, string> = {};
+  for (const id of await activeMergeIds()) {
+    if (Date.now() > deadline) break;
+    const owner = newOwner();
+    if (!(await acquireLease(id, owner))) continue;
+    try {
+      results[id] = await drive(id, owner, deadline);
+    } catch (error) {
+      logger.warn('resume-merges: run stopped; the next run retries', { mergeId: id, error: error as Error });
+      results[id] = 'stopped';
+    }
+  }
+  return results;
+};
