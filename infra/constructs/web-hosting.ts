@@ -77,8 +77,7 @@ export class WebHosting extends Construct {
   public readonly url: string;
   /** Every origin the SPA is served from (CloudFront domain and custom domain). */
   public readonly origins: string[];
-  /** Set by deploySite(). */
-  public deployment?: BucketDeployment;
+  private siteDeployment?: BucketDeployment;
 
   constructor(scope: Construct, id: string, props: WebHostingProps) {
     super(scope, id);
@@ -179,12 +178,17 @@ export class WebHosting extends Construct {
     }
   }
 
+  /** The site upload, once deploySite() has run. */
+  public get deployment(): BucketDeployment | undefined {
+    return this.siteDeployment;
+  }
+
   /**
    * Uploads the built SPA (or a placeholder) with the runtime config.json, and
    * invalidates CloudFront so a deploy is visible at once.
    */
   public deploySite(options: DeploySiteOptions): BucketDeployment {
-    if (this.deployment) throw new Error('WebHosting: deploySite() called twice');
+    if (this.siteDeployment) throw new Error('WebHosting: deploySite() called twice');
     const siteDir = options.siteDir ?? join(REPO_ROOT, 'web', 'dist');
     const site: ISource = existsSync(join(siteDir, 'index.html'))
       ? Source.asset(siteDir)
@@ -199,7 +203,7 @@ export class WebHosting extends Construct {
     });
     role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
 
-    this.deployment = new BucketDeployment(this, 'Deployment', {
+    this.siteDeployment = new BucketDeployment(this, 'Deployment', {
       sources: [site, Source.jsonData('config.json', options.runtimeConfig)],
       destinationBucket: this.bucket,
       distribution: this.distribution,
@@ -215,7 +219,7 @@ export class WebHosting extends Construct {
       logGroup,
     });
     this.acknowledgeDeploymentFindings(role);
-    return this.deployment;
+    return this.siteDeployment;
   }
 
   private acknowledgeDeploymentFindings(role: Role): void {

@@ -17,6 +17,8 @@ interface Bundle {
 }
 
 let bundles: Bundle[];
+/** esbuild for every function; minutes on a loaded machine. */
+const BUNDLE_TIMEOUT = 600_000;
 
 /**
  * One real synth with esbuild for every function (the other test files skip
@@ -34,7 +36,7 @@ beforeAll(() => {
     const key: string = resource.Properties.Code.S3Key;
     return { logicalId, dir: join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`) };
   });
-}, SYNTH_TIMEOUT * 3);
+}, BUNDLE_TIMEOUT);
 
 describe('function bundles', () => {
   it('exist for every function: one per HTTP area and schedule, the stream processor and the job worker', () => {
@@ -71,7 +73,7 @@ describe('function bundles', () => {
     `;
     const result = spawnSync(NODE, ['--input-type=module', '-e', script], {
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: SYNTH_TIMEOUT,
       env: {
         PATH: process.env.PATH,
         BUNDLE_DIRS: JSON.stringify(bundles.map((bundle) => bundle.dir)),
@@ -93,7 +95,7 @@ describe('function bundles', () => {
     expect(result.status, result.stderr).toBe(0);
     const lastLine = result.stdout.trim().split('\n').pop() ?? '[]';
     expect(JSON.parse(lastLine)).toEqual([]);
-  });
+  }, SYNTH_TIMEOUT);
 
   it('carry the createRequire banner so bundled CommonJS can require Node builtins', () => {
     for (const bundle of bundles) {
