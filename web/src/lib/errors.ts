@@ -39,6 +39,7 @@ export function localizeMessage(message: string): string {
   if (/valid phone/i.test(m)) return t('field.invalidPhone');
   if (/^is required$/i.test(m) || /must not be empty/i.test(m)) return t('field.required');
   if (/one of firstName, phone or email/i.test(m)) return t('field.nameOrContact');
+  if (/already (taken|exists|in use)/i.test(m)) return t('catalog.nameTaken');
   if (/alpha-2/i.test(m)) return t('field.invalidCountry');
   if (/language tag/i.test(m)) return t('field.invalidLanguage');
   const max = /at most (\d+) characters/i.exec(m);
