@@ -113,7 +113,8 @@ export interface EngagementDayItem {
 /**
  * `CONTACT#<contactId>` / `P#ENG#SUMMARY`.
  * Counters (stream, counter-store): `tk_open`, `tk_resolved` (all time, by latest status).
- * Snapshot (band refresh, plain SET): the 90-day `rate`, `band`, `dispatched`, `windowFrom`, `refreshedAt`.
+ * Snapshot (band refresh, plain SET, written only when the band moves): the 90-day `band`, the `rate`
+ * that decided it, `windowFrom`, `refreshedAt`.
  * The profile computes the window itself from the day items; the snapshot
  * exists for the band written on the profile item (contact base `?band=`).
  */
@@ -126,7 +127,6 @@ export interface EngagementSummaryItem {
   tk_resolved?: number;
   rate?: number | null;
   band?: string | null;
-  dispatched?: number;
   windowFrom?: string;
   refreshedAt?: string;
   wm?: Record<string, { s: string; t: number }>;

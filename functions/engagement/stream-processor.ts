@@ -38,6 +38,7 @@ export function lastEngagementBatchStats(): EngagementBatchStats | undefined {
 }
 
 const CLAIMED = /^H#(MSG|CONV)#/;
+const BAND_FIELDS = /_(delivered|engaged)$/;
 
 function image(value: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   return value ? unmarshall(value as Record<string, AttributeValue>) : undefined;
@@ -110,8 +111,9 @@ export async function processEngagementRecords(records: DynamoDBRecord[]): Promi
     for (const d of dispatches.values()) failContact(d.contactId, error, 'dispatch status');
   }
 
-  // Every contact with counter changes in the batch, written now or by an earlier attempt of it.
-  const touched = [...new Set(deltas.map((d) => contactIdFromPk(d.key.pk)))];
+  // Contacts whose delivered or engaged counts changed in the batch (now or in an earlier attempt
+  // of it): the only counts the band depends on.
+  const touched = [...new Set(deltas.filter((d) => Object.keys(d.add).some((f) => BAND_FIELDS.test(f))).map((d) => contactIdFromPk(d.key.pk)))];
   await eachLimited(touched, 8, async (contactId) => {
     try {
       if ((await refreshEngagementSummary(contactId)) === 'updated') sideWrites++;

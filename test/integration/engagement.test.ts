@@ -133,7 +133,7 @@ describe('POST /v1/events -> profile engagement', () => {
     p = await profile(c.id);
     expect(p.engagement.dispatched.total).toBe(1);
     expect(p.engagement.channels.email).toMatchObject({ sent: 1, delivered: 1, read: 1, clicked: 1 });
-    expect(dayOf(p.engagement.trend) < firstBucket).toBe(true);
+    expect(dayOf(p.engagement.trend)! < firstBucket!).toBe(true);
   });
 
   it('lists bad events with reasons and lands the good ones', async () => {
