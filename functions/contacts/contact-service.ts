@@ -21,12 +21,13 @@ import { fold } from '../../shared/text.js';
 import { config } from '../lib/config.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
-import { ConflictError, isConditionFailure, NotFoundError, ValidationError } from '../lib/errors.js';
+import { cancellationCodes, ConflictError, isConditionFailure, NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';
 import { publishDispatch } from '../lib/outbound.js';
 import { channelKey, contactKey, contactPk, gsi, listKey, listMemberKey, tagKey, tagMemberKey } from '../data/keys.js';
 import { INDEXES } from '../data/table-schema.js';
 import { findOrCreateTag, getCatalogItem, getList, getTag } from '../catalog/catalog-repository.js';
+import { validateCustomFieldValues } from '../catalog/custom-field-validation.js';
 import { buildProfileEngagement } from '../engagement/profile-engagement.js';
 import {
   contactIndexAttributes,
@@ -92,6 +93,7 @@ function channelItems(contactId: string, channels: ContactFields['channels'], no
 export async function createContact(input: unknown, source: OriginSource, principal?: Principal): Promise<ContactRecord> {
   const parsed = parseContactFields(input, { mode: 'create', defaultRegion: config().defaultPhoneRegion });
   if (!parsed.ok) throw new ValidationError(parsed.fields);
+  parsed.value.customFields = await validateCustomFieldValues(parsed.value.customFields);
   return insertContact(parsed.value, { origin: parsed.value.origin ?? { ...DEFAULT_ORIGINS[source] }, createdBy: principal?.sub });
 }
 
@@ -150,6 +152,7 @@ const PATCHABLE = ['firstName', 'lastName', 'phone', 'email', 'country', 'langua
 export async function updateContact(id: string, input: unknown): Promise<ContactRecord> {
   const parsed = parseContactFields(input, { mode: 'patch', defaultRegion: config().defaultPhoneRegion });
   if (!parsed.ok) throw new ValidationError(parsed.fields);
+  parsed.value.customFields = await validateCustomFieldValues(parsed.value.customFields);
   return patchContact(id, parsed.value);
 }
 
@@ -406,13 +409,29 @@ async function getMembershipSet(contactIds: string[], kind: 'list' | 'tag', id: 
   return result;
 }
 
+/**
+ * Sends a membership transaction, again when DynamoDB cancels it for a
+ * conflict with another transaction on the same items (many contacts added
+ * to one list at once): the SDK does not retry a cancelled transaction.
+ */
+async function sendWithConflictRetry(command: TransactWriteCommand) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await ddb().send(command);
+    } catch (error) {
+      if (attempt >= 6 || !cancellationCodes(error).includes('TransactionConflict')) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** attempt));
+    }
+  }
+}
+
 /** Puts a membership and bumps the list's or tag's count in one transaction; idempotent. */
 async function addMembership(contactId: string, of: { kind: 'list' | 'tag'; id: string; name: string }): Promise<void> {
   const memberKey = of.kind === 'list' ? listMemberKey(contactId, of.id) : tagMemberKey(contactId, of.id);
   const parentKey = of.kind === 'list' ? listKey(of.id) : tagKey(of.id);
   const counter = of.kind === 'list' ? 'memberCount' : 'contactCount';
   try {
-    await ddb().send(
+    await sendWithConflictRetry(
       new TransactWriteCommand({
         TransactItems: [
           { ConditionCheck: { TableName: tableName(), Key: contactKey(contactId), ConditionExpression: 'attribute_exists(pk)' } },
@@ -459,7 +478,7 @@ export async function removeMembership(contactId: string, of: { kind: 'list' | '
   const parentKey = of.kind === 'list' ? listKey(of.id) : tagKey(of.id);
   const counter = of.kind === 'list' ? 'memberCount' : 'contactCount';
   try {
-    await ddb().send(
+    await sendWithConflictRetry(
       new TransactWriteCommand({
         TransactItems: [
           { Delete: { TableName: tableName(), Key: memberKey, ConditionExpression: 'attribute_exists(pk)' } },

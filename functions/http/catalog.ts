@@ -1,2 +1,111 @@
-// Placeholder entry: replaced by the real handler in this area.
-export const handler = async (): Promise<unknown> => ({ statusCode: 501, body: JSON.stringify({ error: { code: "not_implemented", message: "Not implemented yet." } }) });
+import { parseLimit } from '../lib/cursor.js';
+import { authorize, httpRouter, reply, type Request } from '../lib/http.js';
+import {
+  createAgent,
+  createCustomField,
+  createList,
+  createNamed,
+  createTagFromBody,
+  deleteAgent,
+  deleteCustomField,
+  deleteList,
+  deleteNamed,
+  deleteTag,
+  getOne,
+  listMembersPage,
+  listPage,
+  renameAgent,
+  renameList,
+  renameNamed,
+  renameTag,
+  updateCustomField,
+} from '../catalog/catalog-service.js';
+import type { CatalogKind } from '../catalog/catalog-repository.js';
+
+const page = (kind: CatalogKind) => async (req: Request) => {
+  authorize(req, 'read');
+  return listPage(kind, { limit: parseLimit(req.query.limit), cursor: req.query.cursor, q: req.query.q });
+};
+const one = (kind: CatalogKind) => async (req: Request) => {
+  authorize(req, 'read');
+  return getOne(kind, req.params.id);
+};
+
+/** Companies and departments share their routes' shape. */
+const namedRoutes = (path: string, kind: 'company' | 'department') => ({
+  [`GET /v1/${path}`]: page(kind),
+  [`POST /v1/${path}`]: async (req: Request) => {
+    authorize(req, 'work');
+    return reply(201, await createNamed(kind, req.body));
+  },
+  [`GET /v1/${path}/{id}`]: one(kind),
+  [`PATCH /v1/${path}/{id}`]: async (req: Request) => renameNamed(kind, req.params.id, req.body, authorize(req, 'work')),
+  [`DELETE /v1/${path}/{id}`]: async (req: Request) => {
+    await deleteNamed(kind, req.params.id, authorize(req, 'administer'));
+    return reply(204);
+  },
+});
+
+export const handler = httpRouter({
+  'GET /v1/lists': page('list'),
+  'POST /v1/lists': async (req) => {
+    authorize(req, 'work');
+    return reply(201, await createList(req.body));
+  },
+  'GET /v1/lists/{id}': one('list'),
+  'PATCH /v1/lists/{id}': async (req) => renameList(req.params.id, req.body, authorize(req, 'work')),
+  'DELETE /v1/lists/{id}': async (req) => {
+    await deleteList(req.params.id, authorize(req, 'administer'));
+    return reply(204);
+  },
+  'GET /v1/lists/{id}/contacts': async (req) => {
+    authorize(req, 'read');
+    return listMembersPage(req.params.id, { limit: parseLimit(req.query.limit), cursor: req.query.cursor });
+  },
+
+  'GET /v1/tags': page('tag'),
+  'POST /v1/tags': async (req) => {
+    authorize(req, 'work');
+    return reply(201, await createTagFromBody(req.body));
+  },
+  'GET /v1/tags/{id}': one('tag'),
+  'PATCH /v1/tags/{id}': async (req) => renameTag(req.params.id, req.body, authorize(req, 'work')),
+  'DELETE /v1/tags/{id}': async (req) => {
+    await deleteTag(req.params.id, authorize(req, 'administer'));
+    return reply(204);
+  },
+
+  ...namedRoutes('companies', 'company'),
+  ...namedRoutes('departments', 'department'),
+
+  'GET /v1/custom-fields': page('customField'),
+  'POST /v1/custom-fields': async (req) => {
+    authorize(req, 'administer');
+    return reply(201, await createCustomField(req.body));
+  },
+  'GET /v1/custom-fields/{id}': one('customField'),
+  'PATCH /v1/custom-fields/{id}': async (req) => {
+    authorize(req, 'administer');
+    return updateCustomField(req.params.id, req.body);
+  },
+  'DELETE /v1/custom-fields/{id}': async (req) => {
+    authorize(req, 'administer');
+    await deleteCustomField(req.params.id);
+    return reply(204);
+  },
+
+  'GET /v1/agents': page('agent'),
+  'POST /v1/agents': async (req) => {
+    authorize(req, 'administer');
+    return reply(201, await createAgent(req.body));
+  },
+  'GET /v1/agents/{id}': one('agent'),
+  'PATCH /v1/agents/{id}': async (req) => {
+    authorize(req, 'administer');
+    return renameAgent(req.params.id, req.body);
+  },
+  'DELETE /v1/agents/{id}': async (req) => {
+    await deleteAgent(req.params.id, authorize(req, 'administer'));
+    return reply(204);
+  },
+});

@@ -1,2 +1,25 @@
-// Placeholder entry: replaced by the real handler in this area.
-export const handler = async (): Promise<unknown> => ({ statusCode: 501, body: JSON.stringify({ error: { code: "not_implemented", message: "Not implemented yet." } }) });
+import { attachmentDisposition } from '../lib/blob-store.js';
+import { parseLimit } from '../lib/cursor.js';
+import { authorize, httpRouter, reply } from '../lib/http.js';
+import { createJob, getJobView, jobDownload, jobView, listJobViews } from '../jobs/job-service.js';
+
+export const handler = httpRouter({
+  'POST /v1/jobs': async (req) => {
+    const principal = authorize(req, 'work');
+    return reply(202, await jobView(await createJob(req.body, principal)));
+  },
+  'GET /v1/jobs': async (req) => {
+    authorize(req, 'read');
+    return listJobViews(parseLimit(req.query.limit), req.query.cursor);
+  },
+  'GET /v1/jobs/{id}': async (req) => {
+    authorize(req, 'read');
+    return getJobView(req.params.id);
+  },
+  'GET /v1/jobs/{id}/download': async (req) => {
+    authorize(req, 'read');
+    const file = await jobDownload(req.params.id);
+    if ('redirect' in file) return reply(302, undefined, { location: file.redirect, 'cache-control': 'no-store' });
+    return reply(200, file.body, { 'content-type': file.contentType, 'content-disposition': attachmentDisposition(file.fileName), 'cache-control': 'no-store' });
+  },
+});

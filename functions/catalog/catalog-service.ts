@@ -1,0 +1,396 @@
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
+import { fold } from '../../shared/text.js';
+import { listContacts } from '../contacts/contact-service.js';
+import { ddb, tableName } from '../lib/dynamo.js';
+import { cancellationCodes, ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
+import type { Principal } from '../lib/http.js';
+import { customFieldKeyGuard, gsi, tagKey, tagNameKey } from '../data/keys.js';
+import { startInternalJob } from '../jobs/job-service.js';
+import {
+  CATALOG_KINDS,
+  createTag,
+  deleteCatalogEntity,
+  getCatalogEntity,
+  getList,
+  getTag,
+  listAllCatalog,
+  listCatalogPage,
+  putCatalogEntity,
+  updateCatalogEntity,
+  type CatalogItem,
+  type CatalogKind,
+} from './catalog-repository.js';
+import type { FanOutParams } from './catalog-jobs.js';
+import { CUSTOM_FIELD_KEY, CUSTOM_FIELD_TYPES, type CustomFieldDefinition, type CustomFieldType } from './custom-fields.js';
+
+/**
+ * Lists, tags, companies, departments, custom field definitions and the
+ * agents directory. A rename or delete changes the entity at once and
+ * copies the change to its members in a background job, which runs inline
+ * for up to INLINE_BUDGET_MS first: small catalogs are consistent when the
+ * request answers, big ones a little later, and none depends on the
+ * request's time limit.
+ */
+export const INLINE_BUDGET_MS = 8_000;
+
+const NAME_MAX: Record<CatalogKind, number> = { list: 100, tag: 60, company: 100, department: 100, customField: 100, agent: 100 };
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function bodyOf(body: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (!isObject(body)) throw new ValidationError({ body: 'must be a JSON object' });
+  const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
+  if (unknown.length) throw new ValidationError(Object.fromEntries(unknown.map((key) => [key, 'unknown field'])));
+  return body;
+}
+
+function nameError(value: unknown, max: number): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return 'is required';
+  if (value.trim().length > max) return `must be at most ${max} characters`;
+  return undefined;
+}
+
+function parseName(body: Record<string, unknown>, kind: CatalogKind): string {
+  const error = nameError(body.name, NAME_MAX[kind]);
+  if (error) throw new ValidationError({ name: error });
+  return String(body.name).trim();
+}
+
+/**
+ * Names of lists, companies and departments are unique, case- and
+ * accent-insensitively, checked against the (small) catalog. Tags have a
+ * guard item instead, because contacts create tags on the fly, concurrently.
+ */
+async function assertNameFree(kind: CatalogKind, name: string, exceptId?: string): Promise<void> {
+  const taken = (await listAllCatalog(kind)).some((item) => item.id !== exceptId && fold(String(item.name)) === fold(name));
+  if (taken) throw new ConflictError(`A ${kind} with this name exists.`, { name: 'is already taken' });
+}
+
+export const listView = (item: CatalogItem) => ({ id: item.id, name: item.name, memberCount: Number(item.memberCount ?? 0), createdAt: item.createdAt ?? null });
+export const tagView = (item: CatalogItem) => ({ id: item.id, name: item.name, contactCount: Number(item.contactCount ?? 0), createdAt: item.createdAt ?? null });
+export const namedView = (item: CatalogItem) => ({ id: item.id, name: item.name, createdAt: item.createdAt ?? null });
+/** `kind` is the contract's name; `type` repeats it for clients that read the directory entry like an assignee. */
+export const agentView = (item: CatalogItem) => ({ id: item.id, name: item.name, kind: (item.kind as string) ?? 'agent', type: (item.kind as string) ?? 'agent', createdAt: item.createdAt ?? null });
+export const customFieldView = (item: CatalogItem) => ({
+  id: item.id,
+  name: item.name,
+  key: item.key as string,
+  type: item.fieldType as CustomFieldType,
+  ...(Array.isArray(item.choices) ? { choices: item.choices as string[] } : {}),
+  createdAt: item.createdAt ?? null,
+});
+
+const VIEWS: Record<CatalogKind, (item: CatalogItem) => unknown> = {
+  list: listView,
+  tag: tagView,
+  company: namedView,
+  department: namedView,
+  customField: customFieldView,
+  agent: agentView,
+};
+
+export async function listPage(kind: CatalogKind, query: { limit: number; cursor?: string; q?: string }) {
+  if (query.q !== undefined && query.q.length > 100) throw new ValidationError({ q: 'must be at most 100 characters' });
+  const page = await listCatalogPage(kind, query);
+  return { items: page.items.map(VIEWS[kind]), cursor: page.cursor };
+}
+
+export async function getOne(kind: CatalogKind, id: string) {
+  const item = await getCatalogEntity(kind, id);
+  if (!item) throw new NotFoundError(kind === 'customField' ? 'custom field' : kind);
+  return VIEWS[kind](item);
+}
+
+function fanOut(jobType: string, params: FanOutParams, principal: Principal, expected?: number) {
+  return startInternalJob(jobType, { ...params, ...(expected !== undefined ? { expected } : {}) }, {
+    createdBy: principal.sub,
+    total: expected ?? null,
+    inlineBudgetMs: INLINE_BUDGET_MS,
+  });
+}
+
+/* Lists */
+
+export async function createList(body: unknown) {
+  const name = parseName(bodyOf(body, ['name']), 'list');
+  await assertNameFree('list', name);
+  const list = { id: ulid(), name, memberCount: 0, createdAt: new Date().toISOString() };
+  await putCatalogEntity('list', list);
+  return listView(list);
+}
+
+export async function renameList(id: string, body: unknown, principal: Principal) {
+  const name = parseName(bodyOf(body, ['name']), 'list');
+  await assertNameFree('list', name, id);
+  const updated = await updateCatalogEntity('list', id, { name });
+  if (!updated) throw new NotFoundError('list');
+  await fanOut('rename-list', { kind: 'list', id, name }, principal, Number(updated.memberCount ?? 0));
+  return listView((await getCatalogEntity('list', id)) ?? updated);
+}
+
+/** Deletes the list; its members stay in the base, their memberships go in the background. */
+export async function deleteList(id: string, principal: Principal) {
+  const list = await getList(id);
+  if (!list || !(await deleteCatalogEntity('list', id))) throw new NotFoundError('list');
+  await fanOut('purge-list', { kind: 'list', id }, principal, list.memberCount);
+}
+
+export async function listMembersPage(id: string, query: { limit: number; cursor?: string }) {
+  if (!(await getList(id))) throw new NotFoundError('list');
+  return listContacts({ list: id, limit: query.limit, cursor: query.cursor });
+}
+
+/* Tags */
+
+export async function createTagFromBody(body: unknown) {
+  const name = parseName(bodyOf(body, ['name']), 'tag');
+  const tag = await createTag(name);
+  if (!tag) throw new ConflictError('A tag with this name exists.', { name: 'is already taken' });
+  return tagView(tag as unknown as CatalogItem);
+}
+
+/** Deletes a tag's name guard, unless another tag holds it (transaction item). */
+const releaseTagName = (name: string, tagId: string) => ({
+  Delete: {
+    TableName: tableName(),
+    Key: tagNameKey(fold(name)),
+    ConditionExpression: 'attribute_not_exists(pk) OR tagId = :id',
+    ExpressionAttributeValues: { ':id': tagId },
+  },
+});
+
+/** Renames a tag: the name guard moves in the same transaction, so two tags never share a name. */
+export async function renameTag(id: string, body: unknown, principal: Principal) {
+  const name = parseName(bodyOf(body, ['name']), 'tag');
+  const tag = await getTag(id);
+  if (!tag) throw new NotFoundError('tag');
+  if (tag.name !== name) {
+    const sameGuard = fold(tag.name) === fold(name);
+    try {
+      await ddb().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName(),
+                Key: tagKey(id),
+                UpdateExpression: 'SET #n = :new',
+                ConditionExpression: 'attribute_exists(pk) AND #n = :old',
+                ExpressionAttributeNames: { '#n': 'name' },
+                ExpressionAttributeValues: { ':new': name, ':old': tag.name },
+              },
+            },
+            ...(sameGuard
+              ? []
+              : [
+                  {
+                    Put: {
+                      TableName: tableName(),
+                      Item: { ...tagNameKey(fold(name)), type: 'tagName', tagId: id },
+                      ConditionExpression: 'attribute_not_exists(pk)',
+                    },
+                  },
+                  releaseTagName(tag.name, id),
+                ]),
+          ],
+        }),
+      );
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      if (codes[1] === 'ConditionalCheckFailed') throw new ConflictError('A tag with this name exists.', { name: 'is already taken' });
+      if (codes[0] === 'ConditionalCheckFailed') throw new ConflictError('The tag changed while renaming; try again.');
+      throw error;
+    }
+    await fanOut('rename-tag', { kind: 'tag', id, name }, principal, tag.contactCount);
+  }
+  return tagView((await getCatalogEntity('tag', id)) as CatalogItem);
+}
+
+/** Deletes a tag and its name guard at once; the tag leaves every contact in the background. */
+export async function deleteTag(id: string, principal: Principal) {
+  const tag = await getTag(id);
+  if (!tag) throw new NotFoundError('tag');
+  try {
+    await ddb().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Delete: { TableName: tableName(), Key: tagKey(id), ConditionExpression: 'attribute_exists(pk)' } },
+          releaseTagName(tag.name, id),
+        ],
+      }),
+    );
+  } catch (error) {
+    if (cancellationCodes(error)[0] === 'ConditionalCheckFailed') throw new NotFoundError('tag');
+    throw error;
+  }
+  await fanOut('purge-tag', { kind: 'tag', id }, principal, tag.contactCount);
+}
+
+/* Companies and departments */
+
+type Named = 'company' | 'department';
+
+export async function createNamed(kind: Named, body: unknown) {
+  const name = parseName(bodyOf(body, ['name']), kind);
+  await assertNameFree(kind, name);
+  const entity = { id: ulid(), name, createdAt: new Date().toISOString() };
+  await putCatalogEntity(kind, entity);
+  return namedView(entity);
+}
+
+/** Renames it, and the `{id, name}` copy on every contact that carries it. */
+export async function renameNamed(kind: Named, id: string, body: unknown, principal: Principal) {
+  const name = parseName(bodyOf(body, ['name']), kind);
+  await assertNameFree(kind, name, id);
+  const updated = await updateCatalogEntity(kind, id, { name });
+  if (!updated) throw new NotFoundError(kind);
+  await fanOut(`rename-${kind}`, { kind, id, name }, principal);
+  return namedView(updated);
+}
+
+/** Deletes it; contacts that carried it are left without one. */
+export async function deleteNamed(kind: Named, id: string, principal: Principal) {
+  if (!(await deleteCatalogEntity(kind, id))) throw new NotFoundError(kind);
+  await fanOut(`remove-${kind}`, { kind, id }, principal);
+}
+
+/* Custom field definitions */
+
+function parseChoices(value: unknown, errors: Record<string, string>): string[] | undefined {
+  if (!Array.isArray(value) || value.length === 0 || value.length > 100) {
+    errors.choices = 'must list 1 to 100 choices';
+    return undefined;
+  }
+  const choices = value.map((choice) => (typeof choice === 'string' ? choice.trim() : ''));
+  if (choices.some((choice) => choice === '' || choice.length > 100)) errors.choices = 'each choice is a text of 1 to 100 characters';
+  else if (new Set(choices.map(fold)).size !== choices.length) errors.choices = 'choices must differ (ignoring case and accents)';
+  return choices;
+}
+
+/** `Plano contratado` -> `planoContratado`. */
+export function keyFromName(name: string): string {
+  const words = fold(name).replace(/[^a-z0-9]+/g, ' ').trim().split(' ').filter(Boolean);
+  const key = words.map((w, i) => (i === 0 ? w : w[0].toUpperCase() + w.slice(1))).join('');
+  return /^[a-z]/.test(key) ? key.slice(0, 64) : `field${key}`.slice(0, 64);
+}
+
+export async function createCustomField(body: unknown) {
+  const b = bodyOf(body, ['name', 'key', 'type', 'choices']);
+  const errors: Record<string, string> = {};
+  const nameProblem = nameError(b.name, NAME_MAX.customField);
+  if (nameProblem) errors.name = nameProblem;
+  const name = typeof b.name === 'string' ? b.name.trim() : '';
+  const key = b.key === undefined ? keyFromName(name) : typeof b.key === 'string' ? b.key.trim() : '';
+  if (!CUSTOM_FIELD_KEY.test(key) && !(b.key === undefined && nameProblem)) errors.key = 'must start with a letter and hold only letters, digits and _ (at most 64)';
+  const type = b.type as CustomFieldType;
+  if (!CUSTOM_FIELD_TYPES.includes(type)) errors.type = `must be one of ${CUSTOM_FIELD_TYPES.join(', ')}`;
+  let choices: string[] | undefined;
+  if (type === 'choice') choices = parseChoices(b.choices, errors);
+  else if (b.choices !== undefined) errors.choices = 'only a choice field has choices';
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  const definition: CustomFieldDefinition = { id: ulid(), name, key, type, ...(choices ? { choices } : {}), createdAt: new Date().toISOString() };
+  const { type: fieldType, ...rest } = definition;
+  try {
+    await ddb().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: tableName(), Item: { ...customFieldKeyGuard(key), type: 'customFieldKey', fieldId: definition.id }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...CATALOG_KINDS.customField.key(definition.id), type: 'customField', fieldType, ...rest, ...gsi.byType(CATALOG_KINDS.customField.partition, definition.id) },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (cancellationCodes(error)[0] === 'ConditionalCheckFailed') throw new ConflictError('A custom field with this key exists.', { key: 'is already taken' });
+    throw error;
+  }
+  return customFieldView({ ...rest, fieldType } as unknown as CatalogItem);
+}
+
+/** Renames a definition or changes its choices; its key and type are fixed (values on contacts depend on them). */
+export async function updateCustomField(id: string, body: unknown) {
+  const b = bodyOf(body, ['name', 'key', 'type', 'choices']);
+  const current = await getCatalogEntity('customField', id);
+  if (!current) throw new NotFoundError('custom field');
+  const errors: Record<string, string> = {};
+  const changes: Record<string, unknown> = {};
+  if (b.key !== undefined && b.key !== current.key) errors.key = 'cannot change; create another field';
+  if (b.type !== undefined && b.type !== current.fieldType) errors.type = 'cannot change; create another field';
+  if (b.name !== undefined) {
+    const problem = nameError(b.name, NAME_MAX.customField);
+    if (problem) errors.name = problem;
+    else changes.name = String(b.name).trim();
+  }
+  if (b.choices !== undefined) {
+    if (current.fieldType !== 'choice') errors.choices = 'only a choice field has choices';
+    else changes.choices = parseChoices(b.choices, errors);
+  }
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  const updated = Object.keys(changes).length ? await updateCatalogEntity('customField', id, changes) : current;
+  if (!updated) throw new NotFoundError('custom field');
+  return customFieldView(updated);
+}
+
+/** Deletes a definition; values already on contacts stay (untyped). */
+export async function deleteCustomField(id: string) {
+  const current = await getCatalogEntity('customField', id);
+  if (!current) throw new NotFoundError('custom field');
+  await ddb().send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Delete: { TableName: tableName(), Key: CATALOG_KINDS.customField.key(id) } },
+        {
+          Delete: {
+            TableName: tableName(),
+            Key: customFieldKeyGuard(String(current.key)),
+            ConditionExpression: 'attribute_not_exists(pk) OR fieldId = :id',
+            ExpressionAttributeValues: { ':id': id },
+          },
+        },
+      ],
+    }),
+  );
+}
+
+/* Agents and groups */
+
+function parseAgentKind(b: Record<string, unknown>, errors: Record<string, string>): 'agent' | 'group' | undefined {
+  const kind = b.kind ?? b.type;
+  if (kind !== 'agent' && kind !== 'group') {
+    errors.kind = 'must be agent or group';
+    return undefined;
+  }
+  if (b.kind !== undefined && b.type !== undefined && b.kind !== b.type) errors.type = 'must match kind';
+  return kind;
+}
+
+export async function createAgent(body: unknown) {
+  const b = bodyOf(body, ['name', 'kind', 'type']);
+  const errors: Record<string, string> = {};
+  const problem = nameError(b.name, NAME_MAX.agent);
+  if (problem) errors.name = problem;
+  const kind = parseAgentKind(b, errors);
+  if (Object.keys(errors).length || !kind) throw new ValidationError(errors);
+  const agent = { id: ulid(), name: String(b.name).trim(), kind, createdAt: new Date().toISOString() };
+  await putCatalogEntity('agent', agent);
+  return agentView(agent);
+}
+
+export async function renameAgent(id: string, body: unknown) {
+  const name = parseName(bodyOf(body, ['name']), 'agent');
+  const updated = await updateCatalogEntity('agent', id, { name });
+  if (!updated) throw new NotFoundError('agent');
+  return agentView(updated);
+}
+
+/** Removes the entry; contacts assigned to it are unassigned in the background. */
+export async function deleteAgent(id: string, principal: Principal) {
+  const agent = await getCatalogEntity('agent', id);
+  if (!agent || !(await deleteCatalogEntity('agent', id))) throw new NotFoundError('agent');
+  await fanOut('unassign-agent', { kind: 'agent', id, agentKind: agent.kind === 'group' ? 'group' : 'agent' }, principal);
+}

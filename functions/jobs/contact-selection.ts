@@ -1,0 +1,118 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { listContacts } from '../contacts/contact-service.js';
+import { contactSummary, getContacts } from '../contacts/contact-repository.js';
+import { getList, getTag } from '../catalog/catalog-repository.js';
+import { blobStore } from '../lib/blob-store.js';
+import { ddb, tableName } from '../lib/dynamo.js';
+import { INDEXES, type IndexName } from '../data/table-schema.js';
+
+export type ContactSummary = ReturnType<typeof contactSummary>;
+
+/** The contact-base filters a bulk job can target (the same as `GET /v1/contacts`). */
+export interface ContactFilter {
+  tag?: string;
+  list?: string;
+  blocked?: 'true' | 'false';
+  band?: string;
+  assignee?: string;
+  q?: string;
+}
+
+/**
+ * Which contacts a bulk job works on: explicit ids (selected rows, a page),
+ * or every contact matching a filter (an empty filter is the whole base).
+ * Large id lists live in the blob store, not on the job item.
+ */
+export type Selection = { kind: 'ids'; count: number; ids?: string[]; idsKey?: string } | { kind: 'filter'; filter: ContactFilter };
+
+export interface SelectionState {
+  offset?: number;
+  cursor?: string | null;
+}
+
+/** Id lists up to this size stay on the job item (26 bytes per ULID). */
+export const INLINE_IDS = 1000;
+
+const idCache = new Map<string, string[]>();
+
+async function loadIds(selection: Extract<Selection, { kind: 'ids' }>): Promise<string[]> {
+  if (selection.ids) return selection.ids;
+  const key = selection.idsKey!;
+  const cached = idCache.get(key);
+  if (cached) return cached;
+  const blob = await blobStore().get(key);
+  if (!blob) throw new Error(`job payload ${key} is missing`);
+  const ids = JSON.parse(blob.toString('utf8')) as string[];
+  idCache.clear();
+  idCache.set(key, ids);
+  return ids;
+}
+
+/**
+ * The next page of the selection after `state`. Filter pages come from the
+ * same queries as the contact base (one index Query per page), so the
+ * opaque cursor is a safe resume point for a job.
+ */
+export async function nextPage(
+  selection: Selection,
+  state: SelectionState,
+  size: number,
+  options: { contacts?: boolean } = {},
+): Promise<{ ids: string[]; contacts?: ContactSummary[]; state: SelectionState; exhausted: boolean }> {
+  if (selection.kind === 'ids') {
+    const ids = await loadIds(selection);
+    const offset = state.offset ?? 0;
+    const slice = ids.slice(offset, offset + size);
+    const contacts = options.contacts ? (await getContacts(slice)).map(contactSummary) : undefined;
+    return { ids: slice, contacts, state: { offset: offset + slice.length }, exhausted: offset + slice.length >= ids.length };
+  }
+  if (state.cursor === null) return { ids: [], contacts: [], state, exhausted: true };
+  const page = await listContacts({ ...selection.filter, limit: Math.min(100, size), cursor: state.cursor });
+  return { ids: page.items.map((c) => c.id), contacts: page.items, state: { cursor: page.cursor }, exhausted: page.cursor === null };
+}
+
+async function countIndex(index: IndexName, partition: string, deadline: number): Promise<number | null> {
+  const definition = INDEXES[index];
+  let count = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    if (Date.now() > deadline) return null;
+    const page = await ddb().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: definition.name,
+        KeyConditionExpression: `${definition.partitionKey} = :p`,
+        ExpressionAttributeValues: { ':p': partition },
+        Select: 'COUNT',
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    count += page.Count ?? 0;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return count;
+}
+
+/**
+ * How many contacts the selection holds, for the progress bar: exact from
+ * the list or tag counter, or a COUNT over the one index that serves the
+ * filter; null (unknown) for combined filters and name searches, or when
+ * counting would take longer than `budgetMs`.
+ */
+export async function countSelection(selection: Selection, budgetMs = 20_000): Promise<number | null> {
+  if (selection.kind === 'ids') return selection.count;
+  const f = selection.filter;
+  const used = (['tag', 'list', 'blocked', 'band', 'assignee', 'q'] as const).filter((k) => f[k] !== undefined);
+  const deadline = Date.now() + budgetMs;
+  if (used.length === 0) return countIndex('byType', 'CONTACT', deadline);
+  if (used.length > 1) return null;
+  if (f.tag) return (await getTag(f.tag))?.contactCount ?? 0;
+  if (f.list) return (await getList(f.list))?.memberCount ?? 0;
+  if (f.blocked === 'true') return countIndex('byFilter', 'BLOCKED', deadline);
+  if (f.band) return countIndex('byBand', `BAND#${f.band}`, deadline);
+  if (f.assignee) {
+    const [type, ...rest] = f.assignee.split(':');
+    return countIndex('byAssignee', `ASSIGNEE#${type}#${rest.join(':')}`, deadline);
+  }
+  return null;
+}

@@ -1,0 +1,63 @@
+import { BatchWriteCommand, TransactWriteCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ddb, tableName } from '../lib/dynamo.js';
+import { cancellationCodes, isConditionFailure } from '../lib/errors.js';
+
+/**
+ * BatchWriteItem over any number of put/delete requests: 25 per call (the
+ * API's limit), `concurrency` calls in flight, unprocessed items sent again
+ * with backoff (DynamoDB returns them under throttling instead of failing).
+ */
+export async function batchWriteAll(requests: readonly Record<string, unknown>[], concurrency = 1): Promise<void> {
+  const batches: Record<string, unknown>[][] = [];
+  for (let i = 0; i < requests.length; i += 25) batches.push(requests.slice(i, i + 25));
+  await inParallel(batches, concurrency, async (batch) => {
+    let pending: Record<string, unknown>[] | undefined = batch;
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt > 12) throw new Error('batch write kept returning unprocessed items');
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 25 * 2 ** attempt)));
+      const out = await ddb().send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending as never } }));
+      pending = out.UnprocessedItems?.[tableName()] as Record<string, unknown>[] | undefined;
+    }
+  });
+}
+
+/**
+ * A transaction, sent again when DynamoDB cancels it for a conflict with
+ * another transaction on the same item (a job's counter commit racing
+ * membership changes of the same list); the SDK does not retry those.
+ */
+export async function transact(items: NonNullable<TransactWriteCommand['input']['TransactItems']>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ddb().send(new TransactWriteCommand({ TransactItems: items }));
+      return;
+    } catch (error) {
+      if (attempt >= 6 || !cancellationCodes(error).includes('TransactionConflict')) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** attempt));
+    }
+  }
+}
+
+/** A conditional update on the table; false when its condition did not hold (nothing changed). */
+export async function tryUpdate(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
+  try {
+    await ddb().send(new UpdateCommand({ TableName: tableName(), ...input }));
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Runs `work` over `items` with at most `concurrency` in flight. */
+export async function inParallel<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        await work(items[index], index);
+      }
+    }),
+  );
+}

@@ -1,0 +1,9 @@
+import { catalogJobTypes } from '../catalog/catalog-jobs.js';
+import { registerJobType } from './job-runner.js';
+import { addToListJob, tagContactsJob } from './types/bulk-membership.js';
+import { deleteContactsJob } from './types/delete-contacts.js';
+import { exportContactsJob } from './types/export-contacts.js';
+import { importContactsJob } from './types/import-contacts.js';
+
+/** Every job type the worker runs; importing this module registers them. */
+for (const type of [deleteContactsJob, importContactsJob, exportContactsJob, tagContactsJob, addToListJob, ...catalogJobTypes]) registerJobType(type);

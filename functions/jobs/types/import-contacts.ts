@@ -1,0 +1,280 @@
+import { createHash } from 'node:crypto';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { encodeTime } from 'ulid';
+import { DEFAULT_ORIGINS } from '../../../shared/contact-schema.js';
+import { fold } from '../../../shared/text.js';
+import { addToList, patchContact } from '../../contacts/contact-service.js';
+import { getContacts, toContactItem, type ContactRecord } from '../../contacts/contact-repository.js';
+import { getList, listAllCatalog, listCustomFieldDefinitions, putCatalogEntity, type CatalogItem } from '../../catalog/catalog-repository.js';
+import { blobStore } from '../../lib/blob-store.js';
+import { config } from '../../lib/config.js';
+import { ddb, tableName } from '../../lib/dynamo.js';
+import { HttpError } from '../../lib/errors.js';
+import { gsi, listKey, listMemberKey } from '../../data/keys.js';
+import { INDEXES } from '../../data/table-schema.js';
+import { batchWriteAll, inParallel } from '../dynamo-batch.js';
+import { importContactId, parseCsvText, planColumns, validateRow, type ParsedCsv, type RowContext, type ValidRow } from '../csv-import.js';
+import { JobFailure, jobTuning, type JobType } from '../job-runner.js';
+import type { JobError } from '../job-repository.js';
+
+export type OnDuplicate = 'update' | 'skip' | 'create';
+
+export interface ImportParams {
+  csvKey: string;
+  fileName: string;
+  mapping?: Record<string, unknown>;
+  onDuplicate: OnDuplicate;
+  listId?: string;
+  createdMs: number;
+}
+
+interface ImportState {
+  /** Records imported so far (the next step starts at this record). */
+  offset: number;
+  listGone?: boolean;
+  summary: { created: number; updated: number; skipped: number };
+}
+
+/**
+ * Rows left at which the import reads every contact's phone and email once
+ * (one paged Query of the base) instead of two index lookups per row.
+ */
+export const PRELOAD_MIN_ROWS = 2000;
+
+/** Phone/email -> contact id, kept for the job within one worker invocation. */
+interface DuplicateIndex {
+  jobId: string;
+  complete: boolean;
+  phones: Map<string, string | null>;
+  emails: Map<string, string | null>;
+}
+
+let parsedCache: { key: string; csv: ParsedCsv } | undefined;
+let duplicates: DuplicateIndex | undefined;
+
+async function loadCsv(key: string): Promise<ParsedCsv> {
+  if (parsedCache?.key === key) return parsedCache.csv;
+  const blob = await blobStore().get(key);
+  if (!blob) throw new JobFailure('The uploaded file is no longer available.');
+  const csv = parseCsvText(blob.toString('utf8'));
+  parsedCache = { key, csv };
+  return csv;
+}
+
+function duplicateIndex(jobId: string): DuplicateIndex {
+  if (duplicates?.jobId !== jobId) duplicates = { jobId, complete: false, phones: new Map(), emails: new Map() };
+  return duplicates;
+}
+
+/** Reads id, phone and email of every contact (oldest first, so the oldest holder of a value wins). */
+async function preload(index: DuplicateIndex): Promise<void> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await ddb().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: INDEXES.byType.name,
+        KeyConditionExpression: `${INDEXES.byType.partitionKey} = :t`,
+        ExpressionAttributeValues: { ':t': 'CONTACT' },
+        ProjectionExpression: 'id, phone, email',
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if (typeof item.phone === 'string' && !index.phones.get(item.phone)) index.phones.set(item.phone, String(item.id));
+      if (typeof item.email === 'string' && !index.emails.get(item.email)) index.emails.set(item.email, String(item.id));
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  index.complete = true;
+}
+
+async function lookup(index: DuplicateIndex, rows: ValidRow[]): Promise<void> {
+  const wanted: { kind: 'phone' | 'email'; value: string }[] = [];
+  for (const row of rows) {
+    if (row.fields.phone && !index.phones.has(row.fields.phone)) wanted.push({ kind: 'phone', value: row.fields.phone });
+    if (row.fields.email && !index.emails.has(row.fields.email)) wanted.push({ kind: 'email', value: row.fields.email });
+  }
+  const seen = new Set<string>();
+  const unique = wanted.filter((w) => !seen.has(`${w.kind}:${w.value}`) && seen.add(`${w.kind}:${w.value}`));
+  await inParallel(unique, jobTuning.concurrency * 2, async ({ kind, value }) => {
+    const definition = kind === 'phone' ? INDEXES.byPhone : INDEXES.byEmail;
+    const page = await ddb().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: definition.name,
+        KeyConditionExpression: `${definition.partitionKey} = :v`,
+        ExpressionAttributeValues: { ':v': kind === 'phone' ? gsi.byPhone(value, '').gsi2pk : gsi.byEmail(value, '').gsi3pk },
+        // Oldest holder first (the index sorts by contact id, a ULID).
+        Limit: 5,
+      }),
+    );
+    const id = page.Items?.find((item) => item.type === 'contact')?.id;
+    (kind === 'phone' ? index.phones : index.emails).set(value, id ? String(id) : null);
+  });
+}
+
+function byName(items: CatalogItem[]) {
+  const byFolded = new Map<string, { id: string; name: string }>();
+  // Oldest first, so that of two entities with the same name the oldest wins.
+  for (const item of [...items].sort((a, b) => a.id.localeCompare(b.id))) if (!byFolded.has(fold(item.name))) byFolded.set(fold(item.name), { id: item.id, name: item.name });
+  return byFolded;
+}
+
+const byId = (items: CatalogItem[]) => new Map(items.map((i) => [i.id, { id: i.id, name: i.name }]));
+
+/** Deterministic id for a department the import creates, so a redone step puts the same one. */
+function importDepartmentId(jobId: string, createdMs: number, name: string): string {
+  const hash = createHash('sha256').update(`${jobId}:${fold(name)}`).digest('hex');
+  const crockford = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  let random = '';
+  for (let i = 0; i < 16; i++) random += crockford[parseInt(hash.slice(i * 2, i * 2 + 2), 16) % 32];
+  return `${encodeTime(createdMs, 10)}${random}`;
+}
+
+/**
+ * CSV import, a chunk of rows per step. New contacts are written with
+ * BatchWriteItem (25 per call, several calls in flight) under ids derived
+ * from the job and the row, so a redone step rewrites the same contacts
+ * rather than adding copies; the list's member count for them is added in
+ * the step's commit, exactly once. Duplicates (same phone, then same email)
+ * are found in a per-job index (the whole base read once for big files, two
+ * index lookups per row for small ones) that also holds the file's own new
+ * contacts, so a repeated row updates or skips the contact made by the
+ * first. Updates go through the contact service, one row at a time.
+ */
+export const importContactsJob: JobType = {
+  name: 'import-contacts',
+  async step({ job, maybeRedo }) {
+    const params = job.params as unknown as ImportParams;
+    const state: ImportState = (job.state as unknown as ImportState | undefined) ?? { offset: 0, summary: { created: 0, updated: 0, skipped: 0 } };
+    const csv = await loadCsv(params.csvKey);
+    const [definitions, companies, departments, list] = await Promise.all([
+      listCustomFieldDefinitions(),
+      listAllCatalog('company'),
+      listAllCatalog('department'),
+      params.listId && !state.listGone ? getList(params.listId) : Promise.resolve(undefined),
+    ]);
+    const errors: JobError[] = [];
+    let listGone = state.listGone;
+    if (params.listId && !list && !listGone) {
+      listGone = true;
+      errors.push({ message: 'The list was deleted during the import; the remaining rows were not added to it.' });
+    }
+    const departmentsByName = byName(departments);
+    const context: RowContext = {
+      defaultRegion: config().defaultPhoneRegion,
+      definitions,
+      companiesByName: byName(companies),
+      companiesById: byId(companies),
+      departmentsByName,
+      departmentsById: byId(departments),
+    };
+    const { columns } = planColumns(csv.headers, params.mapping, definitions);
+    const start = state.offset;
+    const records = csv.records.slice(start, start + jobTuning.importChunk);
+
+    const valid: { index: number; row: ValidRow }[] = [];
+    records.forEach((record, i) => {
+      const result = validateRow(record, columns, context);
+      if (result.ok) valid.push({ index: start + i, row: result });
+      else errors.push({ row: start + i + 2, message: result.message, fields: result.fields });
+    });
+
+    // Departments named in the file that do not exist yet are created (the profile lets operators create them too).
+    const newDepartments = new Map<string, string>();
+    for (const { row } of valid) if (row.newDepartment && !newDepartments.has(fold(row.newDepartment))) newDepartments.set(fold(row.newDepartment), row.newDepartment);
+    for (const [folded, name] of newDepartments) {
+      const department = { id: importDepartmentId(job.id, params.createdMs, name), name, createdAt: new Date().toISOString() };
+      await putCatalogEntity('department', department, { idempotent: true });
+      departmentsByName.set(folded, { id: department.id, name });
+    }
+    for (const { row } of valid) if (row.newDepartment) row.department = departmentsByName.get(fold(row.newDepartment));
+
+    const index = duplicateIndex(job.id);
+    if (params.onDuplicate !== 'create' && !index.complete) {
+      if (csv.records.length - start >= PRELOAD_MIN_ROWS) await preload(index);
+      else await lookup(index, valid.map((v) => v.row));
+    }
+
+    const creates: { id: string; row: ValidRow }[] = [];
+    const updates: { id: string; row: ValidRow; rowNumber: number }[] = [];
+    let skipped = 0;
+    for (const { index: recordIndex, row } of valid) {
+      const ownId = importContactId(job.id, params.createdMs, recordIndex);
+      let existing: string | null | undefined;
+      if (params.onDuplicate !== 'create') {
+        existing = (row.fields.phone ? index.phones.get(row.fields.phone) : undefined) || (row.fields.email ? index.emails.get(row.fields.email) : undefined);
+      }
+      if (!existing || existing === ownId) {
+        creates.push({ id: ownId, row });
+        if (row.fields.phone && !index.phones.get(row.fields.phone)) index.phones.set(row.fields.phone, ownId);
+        if (row.fields.email && !index.emails.get(row.fields.email)) index.emails.set(row.fields.email, ownId);
+      } else if (params.onDuplicate === 'skip') skipped++;
+      else updates.push({ id: existing, row, rowNumber: recordIndex + 2 });
+    }
+
+    // After a crash the step may have written some of its contacts already: keep those as they are.
+    const already = new Set(maybeRedo ? (await getContacts(creates.map((c) => c.id))).map((c) => c.id) : []);
+    const now = new Date().toISOString();
+    const origin = DEFAULT_ORIGINS.csv(params.fileName);
+    const requests: Record<string, unknown>[] = [];
+    for (const { id, row } of creates) {
+      if (!already.has(id)) {
+        const record: ContactRecord = {
+          id,
+          firstName: row.fields.firstName ?? undefined,
+          lastName: row.fields.lastName ?? undefined,
+          phone: row.fields.phone ?? undefined,
+          email: row.fields.email ?? undefined,
+          country: row.fields.country ?? undefined,
+          language: row.fields.language ?? undefined,
+          origin,
+          company: row.company,
+          department: row.department,
+          customFields: row.fields.customFields ?? {},
+          blocked: false,
+          createdAt: now,
+          updatedAt: now,
+          createdBy: job.createdBy,
+        };
+        requests.push({ PutRequest: { Item: { ...toContactItem(record), version: 1 } } });
+      }
+      if (list && !listGone) {
+        requests.push({
+          PutRequest: {
+            Item: { ...listMemberKey(id, list.id), type: 'listMember', contactId: id, listId: list.id, name: list.name, addedAt: now, ...gsi.listMember(list.id, id) },
+          },
+        });
+      }
+    }
+    await batchWriteAll(requests, jobTuning.concurrency);
+
+    let updated = 0;
+    await inParallel(updates, jobTuning.concurrency, async ({ id, row, rowNumber }) => {
+      try {
+        await patchContact(id, { ...row.fields, companyId: row.company?.id, departmentId: row.department?.id });
+        if (list && !listGone) await addToList(id, list.id);
+        updated++;
+      } catch (error) {
+        if (!(error instanceof HttpError) || error.status >= 500) throw error;
+        errors.push({ row: rowNumber, message: `could not update the matching contact: ${error.message}`, fields: error.fields });
+      }
+    });
+    errors.sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
+
+    const offset = start + records.length;
+    const summary = { created: state.summary.created + creates.length, updated: state.summary.updated + updated, skipped: state.summary.skipped + skipped };
+    const failed = errors.filter((e) => e.row !== undefined).length;
+    return {
+      state: { offset, listGone, summary },
+      processed: records.length - failed,
+      failed,
+      errors,
+      total: csv.records.length,
+      summary,
+      counters: list && !listGone && creates.length > 0 ? [{ key: listKey(list.id), attribute: 'memberCount', delta: creates.length }] : [],
+      done: offset >= csv.records.length,
+    };
+  },
+};
