@@ -441,7 +441,8 @@ export const en = {
   'analytics.funnel.reached': 'Reached by a broadcast',
   'analytics.funnel.converted': 'Opened a sales conversation',
   'analytics.funnel.ofPrevious': '{percent} of the previous stage',
-  'analytics.funnel.ofFirst': '{percent} of the first stage',
+  'analytics.funnel.fromPrevious': 'Of the previous stage',
+  'analytics.funnel.fromFirst': 'Of the first stage',
   'analytics.monthly.title': 'Monthly contacts',
   'analytics.monthly.hint': 'Contacts with any message or conversation event, last six months',
   'analytics.geo.title': 'Geographic distribution',
@@ -482,7 +483,7 @@ export const en = {
   'analytics.column.messages': 'Messages',
   'analytics.tooltip.contacts': 'Contacts: {count}',
   'analytics.tooltip.messages': 'Messages: {count}',
-  'analytics.tooltip.share': '{percent} of the total',
+  'analytics.tooltip.share': 'Share of the total',
 
   'dispatches.title': 'Dispatches',
   'dispatches.subtitle': 'Messages sent from this workspace and their outcome.',

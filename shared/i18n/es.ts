@@ -443,7 +443,8 @@ export const es: Catalog = {
   'analytics.funnel.reached': 'Alcanzados por un envío masivo',
   'analytics.funnel.converted': 'Abrieron una conversación de ventas',
   'analytics.funnel.ofPrevious': '{percent} de la etapa anterior',
-  'analytics.funnel.ofFirst': '{percent} de la primera etapa',
+  'analytics.funnel.fromPrevious': 'De la etapa anterior',
+  'analytics.funnel.fromFirst': 'De la primera etapa',
   'analytics.monthly.title': 'Contactos por mes',
   'analytics.monthly.hint': 'Contactos con algún evento de mensaje o conversación, últimos seis meses',
   'analytics.geo.title': 'Distribución geográfica',
@@ -484,7 +485,7 @@ export const es: Catalog = {
   'analytics.column.messages': 'Mensajes',
   'analytics.tooltip.contacts': 'Contactos: {count}',
   'analytics.tooltip.messages': 'Mensajes: {count}',
-  'analytics.tooltip.share': '{percent} del total',
+  'analytics.tooltip.share': 'Parte del total',
 
   'dispatches.title': 'Envíos',
   'dispatches.subtitle': 'Mensajes enviados desde este espacio y su resultado.',

@@ -443,7 +443,8 @@ export const ptBR: Catalog = {
   'analytics.funnel.reached': 'Alcançados por um disparo',
   'analytics.funnel.converted': 'Abriram uma conversa de vendas',
   'analytics.funnel.ofPrevious': '{percent} da etapa anterior',
-  'analytics.funnel.ofFirst': '{percent} da primeira etapa',
+  'analytics.funnel.fromPrevious': 'Da etapa anterior',
+  'analytics.funnel.fromFirst': 'Da primeira etapa',
   'analytics.monthly.title': 'Contatos por mês',
   'analytics.monthly.hint': 'Contatos com algum evento de mensagem ou conversa, últimos seis meses',
   'analytics.geo.title': 'Distribuição geográfica',
@@ -484,7 +485,7 @@ export const ptBR: Catalog = {
   'analytics.column.messages': 'Mensagens',
   'analytics.tooltip.contacts': 'Contatos: {count}',
   'analytics.tooltip.messages': 'Mensagens: {count}',
-  'analytics.tooltip.share': '{percent} do total',
+  'analytics.tooltip.share': 'Parcela do total',
 
   'dispatches.title': 'Disparos',
   'dispatches.subtitle': 'Mensagens enviadas deste espaço e o resultado de cada uma.',

@@ -15,6 +15,8 @@ import { geoKeyOf, parseGeoKey } from '../../functions/analytics/geography.js';
 import type { ConversationItem, MessageItem } from '../../functions/engagement/items.js';
 
 const SP = 'America/Sao_Paulo';
+/** A state item as the stream hands it over. */
+const img = (item: MessageItem | ConversationItem) => item as unknown as Record<string, unknown>;
 const d = (day: string) => String(dayNumber(day));
 
 function aMessage(fields: Partial<MessageItem>): MessageItem {
@@ -138,8 +140,8 @@ describe('aggregate changes', () => {
     const before = emptyActivity();
     applyProfileChange(before, { type: 'contact', createdAt: '2026-03-01T12:00:00Z', phone: '+5511987650001' }, 0, SP);
     const after = structuredClone(before);
-    applyHistoryChange(after, undefined, aMessage({}), SP);
-    applyHistoryChange(after, undefined, aMessage({ messageId: 'm2', firstAt: '2026-03-11T12:00:00.000Z', stages: { sent: '2026-03-11T12:00:00.000Z' } }), SP);
+    applyHistoryChange(after, undefined, img(aMessage({})), SP);
+    applyHistoryChange(after, undefined, img(aMessage({ messageId: 'm2', firstAt: '2026-03-11T12:00:00.000Z', stages: { sent: '2026-03-11T12:00:00.000Z' } })), SP);
     applyProfileChange(after, { type: 'contact', createdAt: '2026-03-01T12:00:00Z', phone: '+5521987650001' }, 0, SP);
     const change = aggregateChange(before, after, SP);
     expect(change.get('M:2026-03')).toEqual({ c: 1 });
@@ -151,15 +153,15 @@ describe('aggregate changes', () => {
   it('nets to nothing when a change is undone', () => {
     const before = emptyActivity();
     const after = structuredClone(before);
-    applyHistoryChange(after, undefined, aConversation({ hours: { '2026-03-12T15': { agent: 1 } } }), SP);
-    applyHistoryChange(after, aConversation({ hours: { '2026-03-12T15': { agent: 1 } } }), undefined, SP);
+    applyHistoryChange(after, undefined, img(aConversation({ hours: { '2026-03-12T15': { agent: 1 } } })), SP);
+    applyHistoryChange(after, img(aConversation({ hours: { '2026-03-12T15': { agent: 1 } } })), undefined, SP);
     expect(aggregateChange(before, after, SP).size).toBe(0);
   });
 
   it('keeps only the base history of a removed contact', () => {
     const activity = emptyActivity();
     applyProfileChange(activity, { type: 'contact', createdAt: '2026-03-01T12:00:00Z', phone: '+5511987650001' }, 0, SP);
-    applyHistoryChange(activity, undefined, aMessage({}), SP);
+    applyHistoryChange(activity, undefined, img(aMessage({})), SP);
     const change = aggregateChange(activity, removedActivity(activity, Date.parse('2026-03-20T12:00:00Z'), SP), SP);
     expect(change.get('D:2026-03-20')).toEqual({ bs: -1 });
     expect(change.get('D:2026-03-01')).toBeUndefined();

@@ -19,15 +19,26 @@ export function weekdayLabel(index: number, locale: string, style: 'short' | 'lo
   return format(locale, { weekday: style }).format(new Date(Date.UTC(2023, 0, 1 + index)));
 }
 
-/** Hour 0-23 as the reader writes it ("13:00" or "1 PM"). */
-export function hourLabel(hour: number, locale: string): string {
-  return format(locale, { hour: 'numeric' }).format(new Date(Date.UTC(2023, 0, 1, hour)));
+/** Hour 0-23 as the reader writes it: "13" or "1 PM" on an axis, "13:00" or "1:00 PM" in full. */
+export function hourLabel(hour: number, locale: string, style: 'axis' | 'full' = 'axis'): string {
+  const options: Intl.DateTimeFormatOptions = style === 'axis' ? { hour: 'numeric' } : { hour: 'numeric', minute: '2-digit' };
+  return format(locale, options).format(new Date(Date.UTC(2023, 0, 1, hour)));
 }
 
-/** A round upper bound for an axis: 1, 2, 2.5 or 5 times a power of ten. */
-export function niceMax(value: number): number {
-  if (value <= 0) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (value <= step * power) return step * power;
-  return 10 * power;
+/** `2026-03` as the bare month name ("Mar", "mar."). */
+export function monthName(month: string, locale: string): string {
+  const [y, m] = month.split('-').map(Number);
+  return format(locale, { month: 'short' }).format(new Date(Date.UTC(y, m - 1, 1)));
+}
+
+/**
+ * Axis ticks for counts: whole numbers in steps of 1, 2 or 5 times a power
+ * of ten, about `count` of them, from 0 to just above `max`.
+ */
+export function countTicks(max: number, count = 4): number[] {
+  const rough = Math.max(1, max / count);
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = Math.max(1, [1, 2, 5, 10].map((f) => f * power).find((s) => s >= rough) ?? 10 * power);
+  const top = Math.max(step, Math.ceil(max / step) * step);
+  return Array.from({ length: Math.round(top / step) + 1 }, (_, i) => i * step);
 }
