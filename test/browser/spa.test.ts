@@ -109,6 +109,25 @@ describe('SPA in Chromium', () => {
     await page.getByText('Not available for your role').waitFor();
   });
 
+  it('imports a CSV with a mapped column and reports the bad row on the job page', async () => {
+    await signInAs('otto');
+    await page.goto(stack.baseUrl + '/#/imports');
+    const csv = 'Nome;Celular;E-mail\nLia;(21) 99876-5432;lia@example.com\nTeo;123;teo@@x\n';
+    await page.getByTestId('csv-input').setInputFiles({ name: 'leads.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    expect(await page.getByLabel('Field for column Celular').inputValue()).toBe('phone');
+    await page.getByTestId('start-import').click();
+
+    await page.waitForURL(/#\/jobs\//);
+    await page.getByTestId('job-status').filter({ hasText: 'Finished' }).waitFor({ timeout: 45_000 });
+    const errors = page.getByTestId('job-errors');
+    await errors.waitFor();
+    expect(await errors.locator('tbody tr').count()).toBe(1);
+    expect(await errors.locator('tbody tr td').first().textContent()).toBe('3');
+
+    const imported = await stack.api.as('operator').get('/v1/contacts?q=lia@example.com');
+    expect(imported.body.items.map((c: { phone: string }) => c.phone)).toEqual(['+5521998765432']);
+  });
+
   it('switching the language to Español and Português changes the navigation, and the choice survives a reload', async () => {
     await signInAs('ana');
     // The navigation's own accessible name is translated too, so find it by its place.
