@@ -20,7 +20,7 @@ import { approxSize, keyId, keyOf, plain, rawKey, sameItem, toRaw, unchangedCond
 import { actionCount, exists, MAX_ACTIONS, notExists, transact, type Op } from './transact.js';
 
 /**
- * Runs merges and undos step by step (see README of this folder: ./DESIGN.md).
+ * Runs merges and undos step by step (the scheme and its reasons: ./DESIGN.md).
  *
  * Merge: `preparing` -> one switch transaction -> `moving` (chunks) -> `completed`.
  *   The switch is the one moment readers see change: the duplicates' profiles
@@ -275,33 +275,42 @@ function planRestoreBatch(entries: SnapshotEntry[], current: Map<string, RawItem
 
 const UNDO_BATCH = 40;
 
+/**
+ * The undo replays the merge's log backwards, like any undo log: what the
+ * forwarder did last (it ran while the merge stood), then the chunks from
+ * the last to the first, each from its last entry to its first. Undoing in
+ * reverse is what makes a key that several steps touched (two duplicates
+ * with the same message) come back exactly: each step finds the state it
+ * left behind.
+ */
 async function planUndoChunk(record: MergeRecord, owner: string): Promise<Op[] | undefined> {
-  if (record.undoChunk < record.chunks) {
-    const entries = (await readSnapshot(record.id, record.undoChunk)).slice(record.undoEntry);
-    const candidates = entries.slice(0, UNDO_BATCH);
-    const { ops, taken } = planRestoreBatch(candidates, await readForRestore(candidates), 1);
-    const done = taken >= entries.length;
-    const moved = candidates.slice(0, taken).filter((e) => e.op === 'move').length;
+  const forwards = await queryRaw(`MERGE#${record.id}`, 'F#', 30);
+  if (forwards.length > 0) {
+    const entries = forwards.map((f) => entryFromRaw(f.entry.M as RawItem));
+    const { ops, taken } = planRestoreBatch(entries, await readForRestore(entries), 1 + forwards.length);
     return [
-      progressOp(
-        record.id,
-        owner,
-        { phase: 'undoing', undoChunk: record.undoChunk, undoEntry: record.undoEntry },
-        done ? { undoChunk: record.undoChunk + 1, undoEntry: 0 } : { undoEntry: record.undoEntry + taken },
-        { movedItems: moved },
-      ),
+      progressOp(record.id, owner, { phase: 'undoing' }, {}, { movedItems: taken }),
       ...ops,
+      ...forwards.slice(0, taken).map((f): Op => ({ kind: 'delete', key: keyOf(f), condition: exists })),
     ];
   }
-  // What the forwarder moved while the merge stood: each record goes with the item it brings back.
-  const forwards = await queryRaw(`MERGE#${record.id}`, 'F#', 30);
-  if (forwards.length === 0) return undefined;
-  const entries = forwards.map((f) => entryFromRaw(f.entry.M as RawItem));
-  const { ops, taken } = planRestoreBatch(entries, await readForRestore(entries), 1 + forwards.length);
+  if (record.undoChunk >= record.chunks) return undefined;
+  const chunk = record.chunks - 1 - record.undoChunk;
+  const all = await readSnapshot(record.id, chunk);
+  const remaining = all.slice(0, all.length - record.undoEntry).reverse();
+  const candidates = remaining.slice(0, UNDO_BATCH);
+  const { ops, taken } = planRestoreBatch(candidates, await readForRestore(candidates), 1);
+  const done = taken >= remaining.length;
+  const moved = candidates.slice(0, taken).filter((e) => e.op === 'move').length;
   return [
-    progressOp(record.id, owner, { phase: 'undoing' }, {}, { movedItems: taken }),
+    progressOp(
+      record.id,
+      owner,
+      { phase: 'undoing', undoChunk: record.undoChunk, undoEntry: record.undoEntry },
+      done ? { undoChunk: record.undoChunk + 1, undoEntry: 0 } : { undoEntry: record.undoEntry + taken },
+      { movedItems: moved },
+    ),
     ...ops,
-    ...forwards.slice(0, taken).map((f): Op => ({ kind: 'delete', key: keyOf(f), condition: exists })),
   ];
 }
 

@@ -35,7 +35,7 @@ export interface MergeRecord {
   chunks: number;
   /** Items moved between collections so far (merge, then undo). */
   movedItems: number;
-  /** Undo progress: next snapshot chunk and entry to restore. */
+  /** Undo progress (the log is replayed backwards): chunks fully undone, and entries undone from the end of the next one. */
   undoChunk: number;
   undoEntry: number;
   filled: string[];

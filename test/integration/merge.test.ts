@@ -81,7 +81,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-describe('POST /v1/merges', () => {
+// Each case makes dozens of requests and waits for two stream hops; the shared test machine can be slow.
+describe('POST /v1/merges', { timeout: 240_000 }, () => {
   it('keeps the primary values, fills the empty ones, unions lists, tags and channels with exact counts, and the duplicate answers 404', async () => {
     const phone = freshPhone();
     const [l1, l2, l3, t1, t2] = [await named('lists', uid('L1')), await named('lists', uid('L2')), await named('lists', uid('L3')), await named('tags', uid('T1')), await named('tags', uid('T2'))];
@@ -156,7 +157,7 @@ describe('POST /v1/merges', () => {
   });
 });
 
-describe('POST /v1/merges/{id}/undo', () => {
+describe('POST /v1/merges/{id}/undo', { timeout: 240_000 }, () => {
   it('puts every contact back as it was, and events that arrived meanwhile stay on the contact they named', async () => {
     const list = await named('lists', uid('Undo'));
     const primary = await aContact({ firstName: 'Ana', phone: freshPhone(), channels: { sms: 'subscribed' } });
@@ -196,7 +197,7 @@ describe('POST /v1/merges/{id}/undo', () => {
   });
 });
 
-describe('merge history and roles', () => {
+describe('merge history and roles', { timeout: 240_000 }, () => {
   it('lists merges newest first for admins, with who, when and whether undo is possible', async () => {
     const a = await aContact({ firstName: 'Hist', phone: freshPhone() });
     const b = await aContact({ firstName: 'Hist B', phone: freshPhone() });
