@@ -1,0 +1,135 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { BenchStack } from '../lib/bench-stack.js';
+import { sleep } from '../lib/load.js';
+import { round, summarize } from '../lib/stats.js';
+
+const TICK_MS = 100;
+const EVENTS_PER_TICK = 25;
+const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
+/** A full collection before the last heap reading, so what is left after the soak is live data, not garbage not yet collected. */
+function exposeGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+const gc = exposeGc();
+
+/**
+ * Steady mixed traffic for `durationMs`: every 100 ms two profile reads, a
+ * contact base page, every other tick a contact write (create or edit),
+ * and, when the engagement pipeline exists, a call of 25 events. Requests
+ * are fired on the clock whether or not earlier ones answered (open loop),
+ * so a slowdown shows as latency and in-flight growth, not as less load.
+ */
+export async function soak(b: BenchStack, apiKey: string | undefined, durationMs: number, log: (line: string) => void) {
+  const agent = b.api.as('agent', 'bench-agent');
+  const operator = b.api.as('operator', 'bench-operator');
+  const contacts: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const r = await operator.post('/v1/contacts', { firstName: `Soak${i}`, phone: `+55 21 9${String(70000000 + i)}`, channels: { whatsapp: 'subscribed' } });
+    if (r.status !== 201) throw new Error(`soak setup answered ${r.status}`);
+    contacts.push(r.body.id);
+  }
+  await b.stack.drain(120_000);
+
+  const latencies: number[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let requests = 0;
+  let errors = 0;
+  let eventsSent = 0;
+  let maxInFlight = 0;
+  const errorSamples: string[] = [];
+  const fire = (label: string, call: () => Promise<boolean>) => {
+    requests++;
+    const t0 = performance.now();
+    const p = call()
+      .catch((error) => {
+        errorSamples.push(`${label}: ${(error as Error).message}`);
+        return false;
+      })
+      .then((ok) => {
+        latencies.push(performance.now() - t0);
+        if (!ok) {
+          errors++;
+          if (errorSamples.length < 5) errorSamples.push(label);
+        }
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    maxInFlight = Math.max(maxInFlight, inFlight.size);
+  };
+  const pick = (tick: number, k: number) => contacts[(tick * 7 + k * 13) % contacts.length];
+
+  gc();
+  const memory: { atMs: number; rss: number; heap: number }[] = [];
+  const started = performance.now();
+  let tick = 0;
+  while (performance.now() - started < durationMs) {
+    const t = tick++;
+    fire('profile', async () => (await agent.get(`/v1/contacts/${pick(t, 1)}`)).status === 200);
+    fire('profile', async () => (await agent.get(`/v1/contacts/${pick(t, 2)}`)).status === 200);
+    fire('page', async () => (await agent.get('/v1/contacts?limit=20')).status === 200);
+    if (t % 2 === 0) {
+      if (t % 4 === 0) fire('create', async () => (await operator.post('/v1/contacts', { firstName: `Soak new ${t}`, email: `soak.${t}.${Date.now()}@bench.example` })).status === 201);
+      else fire('edit', async () => (await operator.patch(`/v1/contacts/${pick(t, 3)}`, { customFields: { soakTick: t } })).status === 200);
+    }
+    if (apiKey) {
+      const events = Array.from({ length: EVENTS_PER_TICK }, (_, k) => {
+        const contactId = pick(t, k + 4);
+        const messageId = `soak-${t}-${k}`;
+        return { id: `soak-evt-${t}-${k}`, type: 'message.status', contactId, messageId, channel: 'whatsapp', status: 'sent', broadcast: true, at: new Date().toISOString() };
+      });
+      eventsSent += events.length;
+      fire('events', async () => {
+        const r = await b.api.call('POST', '/v1/events', { body: { events }, headers: { 'x-api-key': apiKey } });
+        return r.status === 202 && r.body.accepted === events.length;
+      });
+    }
+    if (t % 50 === 0 || performance.now() - started + TICK_MS >= durationMs) {
+      const usage = process.memoryUsage();
+      memory.push({ atMs: performance.now() - started, rss: usage.rss, heap: usage.heapUsed });
+    }
+    const nextAt = started + tick * TICK_MS;
+    await sleep(Math.max(0, nextAt - performance.now()));
+  }
+  const end = memory.at(-1)!;
+  await Promise.all([...inFlight]);
+  await b.stack.drain(10 * 60_000);
+  gc();
+  const afterGc = process.memoryUsage();
+  // The first sample is taken after warm-up (JIT, connection pools), the baseline for "stable".
+  const start = memory.find((m) => m.atMs >= 5_000) ?? memory[0];
+  const eventsCounted = apiKey ? await shownDispatched(b, contacts) : undefined;
+  const s = summarize(latencies);
+  log(
+    `  soak: ${requests} requests in ${round((performance.now() - started) / 1000, 1)} s, ${errors} errors${errorSamples.length ? ` (${errorSamples.join('; ')})` : ''}, ` +
+      `median ${s.medianMs} ms, p99 ${s.p99Ms} ms, at most ${maxInFlight} in flight; RSS ${mb(start.rss)} -> ${mb(end.rss)} MB, heap ${mb(start.heap)} -> ${mb(end.heap)} MB (${mb(afterGc.heapUsed)} MB after GC)` +
+      (eventsCounted === undefined ? '; events n/a (feature missing)' : `; events sent ${eventsSent}, counted ${eventsCounted}`),
+  );
+  return {
+    soak: {
+      seconds: round(durationMs / 1000),
+      requests,
+      errors,
+      p99Ms: s.p99Ms,
+      medianMs: s.medianMs,
+      maxInFlight,
+      rssStartMb: mb(start.rss),
+      rssEndMb: mb(end.rss),
+      heapStartMb: mb(start.heap),
+      heapEndMb: mb(end.heap),
+      heapAfterGcMb: mb(afterGc.heapUsed),
+      ...(eventsCounted === undefined ? {} : { eventsSent, eventsCounted }),
+    },
+  };
+}
+
+/** The messages the soak contacts' profiles show: equal to the events sent when every one was counted once. */
+async function shownDispatched(b: BenchStack, contactIds: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const id of contactIds) {
+    const r = await b.api.as('agent', 'bench-agent').get(`/v1/contacts/${id}`);
+    total += r.body?.engagement?.dispatched?.total ?? 0;
+  }
+  return total;
+}

@@ -1,0 +1,81 @@
+import type { BenchStack } from '../lib/bench-stack.js';
+import { planEvents, postEvents } from '../lib/events.js';
+import { inParallel as pool } from '../../functions/jobs/dynamo-batch.js';
+import { waitFor } from '../lib/load.js';
+import { perSecond, round, summarize } from '../lib/stats.js';
+
+const dispatchedOf = async (b: BenchStack, contactId: string): Promise<number | undefined> => {
+  const r = await b.api.as('agent', 'bench-agent').get(`/v1/contacts/${contactId}`);
+  return r.status === 200 ? r.body?.engagement?.dispatched?.total : undefined;
+};
+
+/** Contacts whose profile does not show the messages sent to them (every event counted means zero). */
+export async function countMismatches(b: BenchStack, expected: Map<string, number>, sample?: number): Promise<{ checked: number; mismatches: number }> {
+  const ids = [...expected.keys()].slice(0, sample ?? expected.size);
+  let mismatches = 0;
+  await pool(ids, 8, async (id) => {
+    if ((await dispatchedOf(b, id)) !== expected.get(id)) mismatches++;
+  });
+  return { checked: ids.length, mismatches };
+}
+
+/**
+ * Events from `POST /v1/events` to counters: the clock runs from the first
+ * call until the stream poller has processed everything, and each stream
+ * batch's item writes are compared with its distinct keys.
+ */
+export async function measureStream(b: BenchStack, apiKey: string, contactIds: readonly string[], messages: number, log: (line: string) => void) {
+  const plan = planEvents(contactIds, messages, { series: `stream-${Date.now()}` });
+  await b.stack.drain(120_000);
+  b.batches.length = 0;
+  const t0 = performance.now();
+  const posted = await postEvents(b.api, apiKey, plan.events, { concurrency: 4 });
+  const postedMs = performance.now() - t0;
+  await b.stack.drain(15 * 60_000);
+  const elapsedMs = performance.now() - t0;
+  if (posted.failedCalls > 0 || posted.rejected > 0) throw new Error(`${posted.failedCalls} calls failed and ${posted.rejected} events were rejected`);
+
+  const batches = b.batches.filter((s) => s.records > 0);
+  const writes = batches.reduce((sum, s) => sum + s.writes, 0);
+  const distinct = batches.reduce((sum, s) => sum + s.distinctKeys, 0);
+  const maxExcess = Math.max(0, ...batches.map((s) => s.writes - s.distinctKeys));
+  const check = await countMismatches(b, plan.messagesByContact, 200);
+  const calls = summarize(posted.latencies);
+  log(
+    `  ${posted.accepted} events accepted in ${round(postedMs / 1000, 1)} s (call p99 ${calls.p99Ms} ms), counted after ${round(elapsedMs / 1000, 1)} s; ` +
+      `${batches.length} stream batches, ${writes} writes for ${distinct} distinct keys; ${check.mismatches}/${check.checked} profiles off`,
+  );
+  return {
+    stream: {
+      events: posted.accepted,
+      eventsPerSecond: perSecond(posted.accepted, elapsedMs),
+      ingestEventsPerSecond: perSecond(posted.accepted, postedMs),
+      callP99Ms: calls.p99Ms,
+      batches: batches.length,
+      writesPerBatch: round(writes / Math.max(1, batches.length), 1),
+      distinctKeysPerBatch: round(distinct / Math.max(1, batches.length), 1),
+      maxExcessWrites: maxExcess,
+      profilesChecked: check.checked,
+      profilesMismatched: check.mismatches,
+    },
+  };
+}
+
+/** Time from posting one event until the profile shows it, sampled one at a time. */
+export async function measureEventVisibility(b: BenchStack, apiKey: string, contactIds: readonly string[], samples: number, log: (line: string) => void) {
+  await b.stack.drain(120_000);
+  const latencies: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const contactId = contactIds[i % contactIds.length];
+    const before = (await dispatchedOf(b, contactId)) ?? 0;
+    const t0 = performance.now();
+    const event = { id: `visible-${Date.now()}-${i}`, type: 'message.status', contactId, messageId: `visible-msg-${Date.now()}-${i}`, channel: 'whatsapp', status: 'sent', broadcast: false, at: new Date().toISOString() };
+    const posted = await postEvents(b.api, apiKey, [event]);
+    if (posted.accepted !== 1) throw new Error('the visibility probe event was not accepted');
+    await waitFor(async () => ((await dispatchedOf(b, contactId)) === before + 1 ? true : undefined), { timeoutMs: 30_000, everyMs: 25, what: 'the event on the profile' });
+    latencies.push(performance.now() - t0);
+  }
+  const s = summarize(latencies);
+  log(`  event visible on the profile: median ${s.medianMs} ms, p95 ${s.p95Ms} ms (${samples} samples)`);
+  return { eventVisible: { medianMs: s.medianMs, p95Ms: s.p95Ms, maxMs: s.maxMs, samples } };
+}
