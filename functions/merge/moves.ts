@@ -107,8 +107,9 @@ export async function queryRaw(pk: string, prefix: string, limit?: number): Prom
     const page = (await ddb().send(
       new QueryCommand({
         TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': { S: pk }, ':p': { S: prefix } },
+        // A key condition cannot compare with an empty string: no prefix means the whole collection.
+        KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :p)' : 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: pk }, ...(prefix ? { ':p': { S: prefix } } : {}) },
         ConsistentRead: true,
         ExclusiveStartKey: start,
         ...(limit ? { Limit: limit - items.length } : {}),
