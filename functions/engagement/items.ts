@@ -174,4 +174,4 @@ export interface ApiKeyItem {
 }
 
 /** How long an event id is remembered. */
-export const EVENT_MARKER_TTL_SECONDS = 400 * 86_400;
+export const EVENT_MARKER_TTL_SECONDS = 180 * 86_400;

@@ -106,9 +106,12 @@ async function applyGroup(group: Pending[]): Promise<{ accepted: number; duplica
   const target = targetKey(group[0].event, group[0].contact.contactId);
   let remaining = group;
   let duplicates = 0;
+  // A group that starts its item (a "sent" or "open" event) usually finds nothing there: try the
+  // write as a creation first and read only when the creation's condition fails.
+  let read = !group.some((p) => (p.event.type === 'message.status' && p.event.status === 'sent') || (p.event.type === 'conversation.status' && p.event.status === 'open'));
   for (let attempt = 1; remaining.length > 0; attempt++) {
-    const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: target, ConsistentRead: true }));
-    const current = Item as StateItem | undefined;
+    const current = read ? ((await ddb().send(new GetCommand({ TableName: tableName(), Key: target, ConsistentRead: true }))).Item as StateItem | undefined) : undefined;
+    read = true;
     let next: StateItem | undefined = current;
     for (const p of remaining) next = applyEvent(next, p.event, p.contact.contactId, p.sentiment);
     const changed = JSON.stringify(next) !== JSON.stringify(current);
@@ -148,7 +151,7 @@ async function applyGroup(group: Pending[]): Promise<{ accepted: number; duplica
         logger.warn('event group gave up after concurrent changes', { target, events: remaining.length });
         return { accepted: 0, duplicates, failed: remaining };
       }
-      if (codes.includes('TransactionConflict') || codes[markers.length] === 'ConditionalCheckFailed') {
+      if (codes.includes('TransactionConflict') || (codes[markers.length] === 'ConditionalCheckFailed' && attempt > 1)) {
         await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
       }
     }

@@ -78,7 +78,8 @@ export function engagementEvents(contacts: readonly SeedContact[], now: number, 
     const channels = [...(contact.phone ? ['whatsapp', 'whatsapp', 'sms', 'rcs'] : []), ...(contact.email ? ['email', 'email'] : [])];
     if (channels.length === 0) return;
     const activity = rnd.next();
-    const messages = activity < 0.15 ? 0 : activity < 0.7 ? rnd.int(2, 8) : rnd.int(9, 20);
+    // Most contacts get a few messages in 90 days, a quarter of them many more.
+    const messages = activity < 0.2 ? 0 : activity < 0.75 ? rnd.int(1, 5) : rnd.int(6, 14);
     // How much this contact engages: spread so that every band is represented.
     const propensity = Math.min(0.95, Math.max(0.02, rnd.next() ** 1.3));
     for (let m = 0; m < messages; m++) {
@@ -105,7 +106,7 @@ export function engagementEvents(contacts: readonly SeedContact[], now: number, 
         status('failed', sentAt + rnd.int(1, 60) * 1000);
       }
     }
-    const conversations = rnd.chance(0.35) ? rnd.int(1, 3) : 0;
+    const conversations = rnd.chance(0.3) ? rnd.int(1, 2) : 0;
     const texts = TEXTS[languageOf(contact)];
     const mood = rnd.next();
     for (let c = 0; c < conversations; c++) {
@@ -115,7 +116,7 @@ export function engagementEvents(contacts: readonly SeedContact[], now: number, 
       const conv = { conversationId, ...ref() };
       push({ type: 'conversation.status', ...conv, kind, status: 'open' }, openedAt);
       let at = openedAt;
-      const turns = rnd.int(1, 4);
+      const turns = rnd.int(1, 3);
       for (let t = 0; t < turns; t++) {
         at += rnd.int(1, 20) * MINUTE;
         const tone = mood < 0.25 ? 'negative' : mood < 0.6 ? 'neutral' : 'positive';
