@@ -389,7 +389,7 @@ export const en = {
   'merge.merging': 'Merging…',
   'merge.running': 'Large history: it finishes in the background.',
   'merge.done': 'Merged into {name}.',
-  'merge.doneDetail': '{count} merged. Their lists, tags, channels and history now belong to {name}.',
+  'merge.doneDetail': '{names} → {name}: their lists, tags, channels and history moved over.',
   'merge.undo': 'Undo',
   'merge.undoing': 'Undoing…',
   'merge.undone': 'Merge undone: the contacts are back as they were.',
