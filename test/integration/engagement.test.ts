@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ddb, tableName } from '../../functions/lib/dynamo.js';
 import { rollEngagementWindow } from '../../functions/scheduled/roll-engagement-window.js';
 import { startLocalStack } from '../support/local-stack.js';
 
@@ -258,6 +261,10 @@ describe('API keys', () => {
     expect(JSON.stringify(list.body)).not.toContain(created.body.key);
     expect(listed.hash).toBeUndefined();
     expect((await operator().get('/v1/api-keys')).status).toBe(403);
+    // In the table: the SHA-256 of the key, never the key.
+    const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: { pk: `APIKEY#${created.body.id}`, sk: '#META' } }));
+    expect(Item!.hash).toBe(createHash('sha256').update(created.body.key).digest('hex'));
+    expect(JSON.stringify(Item)).not.toContain(created.body.key);
   });
 
   it('stop working once revoked (401), and unknown or missing keys are refused', async () => {
