@@ -62,7 +62,9 @@ describe('SPA in Chromium', () => {
     await page.getByLabel('Phone').fill('(11) 98765-4321');
     await page.getByRole('button', { name: 'Create contact' }).click();
 
-    await expect.poll(() => page.getByTestId('contact-phone').textContent(), { timeout: 15_000 }).toBe('+5511987654321');
+    // Stored in E.164, shown grouped for reading (the E.164 form is the title).
+    await expect.poll(() => page.getByTestId('contact-phone').textContent(), { timeout: 15_000 }).toBe('+55 11 98765-4321');
+    expect(await page.getByTestId('contact-phone').getAttribute('title')).toBe('+5511987654321');
     expect(page.url()).toMatch(/#\/contacts\/[^/]+$/);
     await expect.poll(() => page.getByTestId('contact-name').textContent()).toBe('Bruna');
   });
@@ -126,6 +128,62 @@ describe('SPA in Chromium', () => {
 
     const imported = await stack.api.as('operator').get('/v1/contacts?q=lia@example.com');
     expect(imported.body.items.map((c: { phone: string }) => c.phone)).toEqual(['+5521998765432']);
+  });
+
+  it('deletes the selected contacts with one job, shows its progress, and the rows leave the table', async () => {
+    const ids = await Promise.all(['Ana', 'Bia', 'Caio'].map((lastName, i) => aContact({ firstName: 'Bulkdel', lastName, phone: `+55119000000${i + 1}` }).then((c) => c.id)));
+    await signInAs('otto');
+    await page.getByRole('searchbox', { name: 'Search contacts' }).fill('Bulkdel');
+    const rows = page.locator('table.contacts tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(3);
+
+    const jobRequests: unknown[] = [];
+    page.on('request', (req) => {
+      if (req.method() === 'POST' && req.url().endsWith('/v1/jobs')) jobRequests.push(req.postDataJSON());
+    });
+    for (const name of ['Bulkdel Ana', 'Bulkdel Bia', 'Bulkdel Caio']) await page.getByRole('checkbox', { name: `Select ${name}` }).check();
+    await page.getByRole('region', { name: 'Bulk actions' }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+
+    const progress = page.getByTestId('bulk-job').getByRole('progressbar');
+    await progress.waitFor();
+    await expect.poll(() => progress.getAttribute('aria-valuenow'), { timeout: 45_000 }).toBe('100');
+    expect(await page.getByTestId('bulk-job').textContent()).toContain('3 of 3');
+    await page.getByText('3 contacts deleted.').waitFor();
+    await page.getByText('No contacts match').waitFor();
+    expect(await rows.count()).toBe(0);
+
+    expect(jobRequests).toEqual([{ type: 'delete-contacts', contactIds: expect.arrayContaining(ids) }]);
+    for (const id of ids) expect((await stack.api.as('operator').get(`/v1/contacts/${id}`)).status).toBe(404);
+  });
+
+  it('tags the selected contacts with one tag-contacts job, then exports the search it shows', async () => {
+    const ids = await Promise.all(['Duda', 'Enzo'].map((lastName, i) => aContact({ firstName: 'Bulktag', lastName, phone: `+55119000001${i + 1}` }).then((c) => c.id)));
+    await signInAs('otto');
+    await page.getByRole('searchbox', { name: 'Search contacts' }).fill('Bulktag');
+    await expect.poll(() => page.locator('table.contacts tbody tr').count(), { timeout: 15_000 }).toBe(2);
+
+    const requests: Array<{ method: string; path: string; body: unknown }> = [];
+    page.on('request', (req) => {
+      const path = new URL(req.url()).pathname;
+      if (req.method() !== 'GET' && path.startsWith('/v1/')) requests.push({ method: req.method(), path, body: req.postDataJSON() });
+    });
+    await page.getByRole('checkbox', { name: 'Select all on this page' }).check();
+    const bulk = page.getByRole('region', { name: 'Bulk actions' });
+    await bulk.getByRole('combobox', { name: 'Add tag' }).fill('vip-bulk');
+    await bulk.getByRole('button', { name: 'Add tag' }).click();
+
+    await page.getByText('Tag “vip-bulk” added to 2 contacts.').waitFor({ timeout: 45_000 });
+    expect(await page.getByTestId('bulk-job').getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
+    // One job for the whole selection, no request per contact.
+    expect(requests).toEqual([{ method: 'POST', path: '/v1/jobs', body: { type: 'tag-contacts', tagName: 'vip-bulk', contactIds: expect.arrayContaining(ids) } }]);
+    const tag = (await stack.api.as('operator').get('/v1/tags?q=vip-bulk')).body.items[0] as { id: string };
+    const tagged = await stack.api.as('operator').get(`/v1/contacts?tag=${tag.id}`);
+    expect(tagged.body.items.map((c: { id: string }) => c.id).sort()).toEqual([...ids].sort());
+
+    await page.getByRole('button', { name: 'Export CSV' }).click();
+    await expect.poll(() => requests.length).toBe(2);
+    expect(requests[1]).toEqual({ method: 'POST', path: '/v1/jobs', body: { type: 'export-contacts', filter: { q: 'Bulktag' } } });
   });
 
   it('switching the language to Español and Português changes the navigation, and the choice survives a reload', async () => {

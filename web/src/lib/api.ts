@@ -116,26 +116,15 @@ export function buildUrl(path: string, query?: object): string {
   return qs ? `${url}${url.includes('?') ? '&' : '?'}${qs}` : url;
 }
 
-export async function send<T>(method: Method, path: string, options: SendOptions = {}): Promise<T> {
+function requestHeaders(hasBody: boolean, token: string | null): Record<string, string> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const token = options.auth === false ? null : setup.token();
+  if (hasBody) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
+  return headers;
+}
 
-  let res: Response;
-  try {
-    res = await fetch(buildUrl(path, options.query), {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: options.signal,
-    });
-  } catch (err) {
-    if (err instanceof DOMException && err.name === 'AbortError') throw err;
-    throw new ApiError(0, 'network', err instanceof Error ? err.message : String(err));
-  }
-
-  const text = res.status === 204 ? '' : await res.text();
+/** Reads an answer: the JSON body, or the typed error of a failed request. */
+function settle<T>(status: number, statusText: string, text: string, token: string | null): T {
   let data: unknown;
   if (text) {
     try {
@@ -144,12 +133,54 @@ export async function send<T>(method: Method, path: string, options: SendOptions
       data = undefined;
     }
   }
-  if (!res.ok) {
-    const error = toApiError(res.status, data, res.statusText || `HTTP ${res.status}`);
-    if (res.status === 401 && token) setup.onUnauthorized();
+  if (status < 200 || status >= 300) {
+    const error = toApiError(status, data, statusText || `HTTP ${status}`);
+    if (status === 401 && token) setup.onUnauthorized();
     throw error;
   }
   return data as T;
+}
+
+export async function send<T>(method: Method, path: string, options: SendOptions = {}): Promise<T> {
+  const token = options.auth === false ? null : setup.token();
+  let res: Response;
+  try {
+    res = await fetch(buildUrl(path, options.query), {
+      method,
+      headers: requestHeaders(options.body !== undefined, token),
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'network', err instanceof Error ? err.message : String(err));
+  }
+  return settle<T>(res.status, res.statusText, res.status === 204 ? '' : await res.text(), token);
+}
+
+/**
+ * `send()` for a large body: fetch cannot report upload progress, so this
+ * goes through XMLHttpRequest, whose upload does (`onProgress`, 0..1).
+ */
+export function sendWithProgress<T>(method: Method, path: string, body: unknown, onProgress: (fraction: number) => void): Promise<T> {
+  const token = setup.token();
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, buildUrl(path));
+    for (const [name, value] of Object.entries(requestHeaders(true, token))) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      try {
+        resolve(settle<T>(xhr.status, xhr.statusText, xhr.responseText, token));
+      } catch (err) {
+        reject(err);
+      }
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'The upload did not reach the server.'));
+    xhr.send(JSON.stringify(body));
+  });
 }
 
 /**
@@ -250,6 +281,8 @@ export const api = {
 
   jobs: {
     create: (body: JobRequest) => send<Job>('POST', '/v1/jobs', { body }),
+    /** A job with a large payload (an import), reporting the upload's progress. */
+    upload: (body: JobRequest, onProgress: (fraction: number) => void) => sendWithProgress<Job>('POST', '/v1/jobs', body, onProgress),
     get: (id: string) => send<Job>('GET', `/v1/jobs/${enc(id)}`),
     list: (query: { limit?: number; cursor?: string } = {}) => send<Page<Job>>('GET', '/v1/jobs', { query }),
   },

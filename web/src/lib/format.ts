@@ -5,6 +5,35 @@ export function contactName(contact: Pick<Contact, 'firstName' | 'lastName' | 'p
   return name || contact.name || contact.phone || contact.email || '';
 }
 
+/** Country calling codes of two digits (the others have one, `1` and `7`, or three). */
+const TWO_DIGIT_CALLING_CODES = new Set(
+  '20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98'.split(' '),
+);
+
+/**
+ * An E.164 number written for reading: `+55 11 98765-4321`, `+1 415 555-0100`,
+ * elsewhere the country code and groups of three. Anything else is shown as stored.
+ */
+export function formatPhone(phone: string | null | undefined): string {
+  if (!phone) return '';
+  if (!/^\+\d{8,15}$/.test(phone)) return phone;
+  const digits = phone.slice(1);
+  const code = digits[0] === '1' || digits[0] === '7' ? digits[0] : TWO_DIGIT_CALLING_CODES.has(digits.slice(0, 2)) ? digits.slice(0, 2) : digits.slice(0, 3);
+  const national = digits.slice(code.length);
+  if (code === '55' && (national.length === 10 || national.length === 11)) {
+    return `+55 ${national.slice(0, 2)} ${national.slice(2, -4)}-${national.slice(-4)}`;
+  }
+  if (code === '1' && national.length === 10) return `+1 ${national.slice(0, 3)} ${national.slice(3, 6)}-${national.slice(6)}`;
+  const groups: string[] = [];
+  let rest = national;
+  while (rest.length > 4) {
+    groups.push(rest.slice(0, 3));
+    rest = rest.slice(3);
+  }
+  groups.push(rest);
+  return `+${code} ${groups.join(' ')}`;
+}
+
 export function initials(text: string): string {
   const parts = text.trim().split(/\s+/).filter(Boolean);
   if (parts.length === 0) return '?';

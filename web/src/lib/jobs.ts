@@ -1,4 +1,4 @@
-/** Background work: polling a job until it ends, and running many small requests with a bounded fan-out. */
+/** Background work: polling a job until it ends, and reading its progress. */
 import { api } from './api';
 import type { Job } from './types';
 
@@ -40,42 +40,14 @@ export function watchJob(id: string, onUpdate: (job: Job) => void, intervalMs = 
   };
 }
 
+/** Items the job has been through, with or without error. */
+export const jobHandled = (job: Job): number => (job.processed ?? 0) + (job.failed ?? 0);
+
+/** 0..1 for the progress bar; null (indeterminate) while the total is unknown. A finished job is full. */
 export function jobProgress(job: Job | null | undefined): number | null {
   if (!job) return null;
-  if (job.status === 'succeeded') return 1;
+  if (isFinished(job)) return 1;
   const total = job.total ?? 0;
   if (!total) return null;
-  return Math.min(1, (job.processed ?? 0) / total);
-}
-
-export interface BatchResult {
-  done: number;
-  failed: number;
-  errors: unknown[];
-}
-
-/** Runs `work` over `items`, at most `concurrency` at a time, reporting progress after each. */
-export async function runBatch<T>(
-  items: readonly T[],
-  work: (item: T) => Promise<unknown>,
-  onProgress: (done: number, total: number) => void,
-  concurrency = 6,
-): Promise<BatchResult> {
-  let index = 0;
-  const result: BatchResult = { done: 0, failed: 0, errors: [] };
-  const worker = async () => {
-    while (index < items.length) {
-      const item = items[index++]!;
-      try {
-        await work(item);
-      } catch (err) {
-        result.failed++;
-        result.errors.push(err);
-      }
-      result.done++;
-      onProgress(result.done, items.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return result;
+  return Math.min(1, jobHandled(job) / total);
 }

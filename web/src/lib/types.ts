@@ -156,41 +156,60 @@ export interface AgentEntry extends Named {
   type: 'agent' | 'group';
 }
 
-export type JobType = 'import-contacts' | 'export-contacts' | 'delete-contacts';
+export type JobType = 'import-contacts' | 'export-contacts' | 'delete-contacts' | 'tag-contacts' | 'add-to-list';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
 export interface Job {
   id: string;
   type: JobType | string;
   status: JobStatus;
+  /** Unknown (null) until the job has counted its selection. */
   total?: number | null;
+  /** Items done without error; `processed + failed` of `total` have been handled. */
   processed?: number | null;
   failed?: number | null;
+  /** The first errors (the job keeps a bounded number); `errorCount` counts them all. */
   errors?: Array<{ row?: number; message: string }>;
+  errorCount?: number;
   downloadUrl?: string | null;
   fileName?: string;
+  /** Import outcome per row kind. */
+  summary?: { created?: number; updated?: number; skipped?: number };
+  message?: string;
+  listId?: string;
+  tagId?: string;
   createdAt?: string;
+  finishedAt?: string;
 }
 
-export interface ExportFilter {
+/** The contact-base filter a bulk job works on: the same parameters as `GET /v1/contacts`. */
+export interface JobFilter {
+  q?: string;
   tag?: string;
   list?: string;
   blocked?: boolean;
   band?: string;
+  assignee?: string;
 }
 
+/** Which contacts a bulk job touches: exactly one of these. `all` deletes are for admins. */
+export type JobSelection = { contactIds: string[] } | { filter: JobFilter } | { all: true };
+
+/** A column's destination in an import: a contact field, `customFields.<key>`, or `ignore`. */
+export type ImportTarget = string;
+
 export type JobRequest =
-  | { type: 'delete-contacts'; contactIds: string[] }
-  | { type: 'delete-contacts'; all: true }
-  | {
+  | ({ type: 'delete-contacts' } & JobSelection)
+  | ({ type: 'tag-contacts'; tagName: string } & JobSelection)
+  | ({ type: 'add-to-list'; listId: string } & JobSelection)
+  | { type: 'export-contacts'; filter?: JobFilter }
+  | ({
       type: 'import-contacts';
       fileName: string;
-      csv: string;
-      mapping?: Record<string, string>;
+      mapping?: Record<string, ImportTarget>;
       onDuplicate: 'update' | 'skip' | 'create';
       listId?: string;
-    }
-  | { type: 'export-contacts'; filter?: ExportFilter };
+    } & ({ csv: string } | { csvGzipBase64: string }));
 
 export interface Dispatch {
   id: string;
