@@ -702,11 +702,12 @@ export async function deleteContact(contactId: string): Promise<void> {
   await purgeContact(contactId);
 }
 
-/** Removes every item of a contact's collection; safe to repeat. Returns false when nothing was there. */
-export async function purgeContact(contactId: string): Promise<boolean> {
+/** A contact's whole collection: memberships (they leave with their counts) apart from the other items (profile excluded). */
+async function collectionOf(contactId: string) {
   const pk = contactPk(contactId);
   let startKey: Record<string, unknown> | undefined;
   let found = false;
+  const memberships: { kind: 'list' | 'tag'; id: string }[] = [];
   const rest: { pk: string; sk: string }[] = [];
   do {
     const page = await ddb().send(
@@ -721,15 +722,49 @@ export async function purgeContact(contactId: string): Promise<boolean> {
     );
     for (const item of page.Items ?? []) {
       found = true;
-      if (item.type === 'listMember') await removeMembership(contactId, { kind: 'list', id: String(item.listId) });
-      else if (item.type === 'tagMember') await removeMembership(contactId, { kind: 'tag', id: String(item.tagId) });
+      if (item.type === 'listMember') memberships.push({ kind: 'list', id: String(item.listId) });
+      else if (item.type === 'tagMember') memberships.push({ kind: 'tag', id: String(item.tagId) });
       else if (item.sk !== 'P#PROFILE') rest.push({ pk: item.pk, sk: item.sk });
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
+  return { found, memberships, rest };
+}
+
+/** Removes every item of a contact's collection; safe to repeat. Returns false when nothing was there. */
+export async function purgeContact(contactId: string): Promise<boolean> {
+  const { found, memberships, rest } = await collectionOf(contactId);
+  for (const membership of memberships) await removeMembership(contactId, membership);
   await batchDelete(rest);
   await ddb().send(new DeleteCommand({ TableName: tableName(), Key: contactKey(contactId) }));
   return found;
+}
+
+async function eachLimited<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  }));
+}
+
+/**
+ * purgeContact for many contacts at once (bulk delete jobs): collections
+ * are read in parallel, each membership still leaves in its own counted
+ * transaction, and the other items of all the contacts share BatchWriteItem
+ * calls, profiles last. Safe to repeat, like purgeContact.
+ */
+export async function purgeContacts(contactIds: readonly string[], concurrency = 8): Promise<void> {
+  const memberships: { contactId: string; of: { kind: 'list' | 'tag'; id: string } }[] = [];
+  const rest: { pk: string; sk: string }[] = [];
+  await eachLimited(contactIds, concurrency, async (contactId) => {
+    const collection = await collectionOf(contactId);
+    for (const of of collection.memberships) memberships.push({ contactId, of });
+    rest.push(...collection.rest);
+  });
+  await eachLimited(memberships, concurrency, async ({ contactId, of }) => void (await removeMembership(contactId, of)));
+  const slices = (keys: { pk: string; sk: string }[]) => Array.from({ length: Math.ceil(keys.length / 25) }, (_, i) => keys.slice(i * 25, i * 25 + 25));
+  await eachLimited(slices(rest), concurrency, batchDelete);
+  await eachLimited(slices(contactIds.map(contactKey)), concurrency, batchDelete);
 }
 
 export async function batchDelete(keys: { pk: string; sk: string }[]): Promise<void> {

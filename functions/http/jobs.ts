@@ -1,5 +1,6 @@
 import { attachmentDisposition } from '../lib/blob-store.js';
 import { parseLimit } from '../lib/cursor.js';
+import { ValidationError } from '../lib/errors.js';
 import { authorize, httpRouter, reply } from '../lib/http.js';
 import { createJob, getJobView, jobDownload, jobView, listJobViews } from '../jobs/job-service.js';
 
@@ -10,7 +11,8 @@ export const handler = httpRouter({
   },
   'GET /v1/jobs': async (req) => {
     authorize(req, 'read');
-    return listJobViews(parseLimit(req.query.limit), req.query.cursor);
+    if (req.query.internal !== undefined && req.query.internal !== 'true' && req.query.internal !== 'false') throw new ValidationError({ internal: 'must be true or false' });
+    return listJobViews(parseLimit(req.query.limit), req.query.cursor, req.query.internal === 'true');
   },
   'GET /v1/jobs/{id}': async (req) => {
     authorize(req, 'read');

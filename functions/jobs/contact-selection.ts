@@ -116,3 +116,9 @@ export async function countSelection(selection: Selection, budgetMs = 20_000): P
   }
   return null;
 }
+
+/** Deletes the blob holding a large id list once its job has ended. */
+export async function dropSelectionBlob(job: { params: Record<string, unknown> }): Promise<void> {
+  const selection = job.params.selection as Selection | undefined;
+  if (selection?.kind === 'ids' && selection.idsKey) await blobStore().delete(selection.idsKey);
+}

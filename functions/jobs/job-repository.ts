@@ -90,8 +90,8 @@ export async function getJob(id: string, consistent = false): Promise<JobRecord 
   return Item && Item.type === 'job' ? fromItem(Item) : undefined;
 }
 
-/** Recent jobs, newest first. */
-export async function listJobs(limit: number, cursor?: string): Promise<{ items: JobRecord[]; cursor: string | null }> {
+/** Recent jobs, newest first; `onlyTypes` keeps those job types (a filter, so a page may hold fewer than `limit`). */
+export async function listJobs(limit: number, cursor?: string, onlyTypes?: readonly string[]): Promise<{ items: JobRecord[]; cursor: string | null }> {
   const index = INDEXES.byType;
   const start = decodeCursor(cursor, ['pk', 'sk', index.partitionKey, index.sortKey], (s) => s[index.partitionKey] === 'JOB');
   const page = await ddb().send(
@@ -99,7 +99,12 @@ export async function listJobs(limit: number, cursor?: string): Promise<{ items:
       TableName: tableName(),
       IndexName: index.name,
       KeyConditionExpression: `${index.partitionKey} = :t`,
-      ExpressionAttributeValues: { ':t': 'JOB' },
+      ...(onlyTypes
+        ? {
+            FilterExpression: `jobType IN (${onlyTypes.map((_, i) => `:j${i}`).join(', ')})`,
+            ExpressionAttributeValues: { ':t': 'JOB', ...Object.fromEntries(onlyTypes.map((t, i) => [`:j${i}`, t])) },
+          }
+        : { ExpressionAttributeValues: { ':t': 'JOB' } }),
       ScanIndexForward: false,
       Limit: limit,
       ExclusiveStartKey: start,

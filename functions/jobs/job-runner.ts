@@ -38,6 +38,8 @@ export interface StepOutcome {
 export interface JobType {
   readonly name: string;
   step(context: StepContext): Promise<StepOutcome>;
+  /** After the job ended (either way): drops its input blobs. Best effort; S3 expires them anyway. */
+  cleanup?(job: JobRecord): Promise<void>;
 }
 
 /** Ends the job as failed with a message for the user (bad input found late, a list deleted mid-import...). */
@@ -144,7 +146,10 @@ export async function runJob(jobId: string, options: { remainingMs: () => number
     if (!(await commitStep(job, owner, next, counters, jobTiming.leaseMs))) return 'lost';
     job = { ...next, step: job.step + 1 };
     maybeRedo = false;
-    if (job.status !== 'running') return 'done';
+    if (job.status !== 'running') {
+      await type?.cleanup?.(job).catch((error) => logger.warn('job cleanup failed', { jobId: job.id, error: error as Error }));
+      return 'done';
+    }
   }
 }
 

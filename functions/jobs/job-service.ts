@@ -336,9 +336,13 @@ export async function getJobView(id: string): Promise<JobView> {
   return jobView(job);
 }
 
-/** Recent jobs, newest first; each carries at most 20 of its errors (`errorCount` has them all). */
-export async function listJobViews(limit: number, cursor?: string) {
-  const page = await listJobs(limit, cursor);
+/**
+ * Recent jobs, newest first; each carries at most 20 of its errors
+ * (`errorCount` has them all). The catalog's own fan-outs (renames,
+ * deletes) are left out unless `internal` is asked for.
+ */
+export async function listJobViews(limit: number, cursor?: string, internal = false) {
+  const page = await listJobs(limit, cursor, internal ? undefined : CLIENT_JOB_TYPES);
   return { items: await Promise.all(page.items.map((job) => jobView(job, { maxErrors: 20 }))), cursor: page.cursor };
 }
 

@@ -89,6 +89,10 @@ describe('lists', () => {
     await stack.idleJobs();
     for (const c of contacts) expect((await agent().get(`/v1/contacts/${c.id}`)).body.lists).toEqual([{ id: list.id, name: 'New name' }]);
     expect((await operator().patch('/v1/lists/nope', { name: 'x' })).status).toBe(404);
+    // The fan-out is a job of its own, listed only when internal jobs are asked for.
+    const internal = (await agent().get('/v1/jobs?internal=true&limit=100')).body.items.find((j: { type: string }) => j.type === 'rename-list');
+    expect(internal).toMatchObject({ status: 'succeeded', processed: 3, total: 3 });
+    expect((await agent().get('/v1/jobs?limit=100')).body.items.map((j: { type: string }) => j.type)).not.toContain('rename-list');
   });
 
   it('deletes a list (admin): members stay in the base, the list leaves their profiles', async () => {

@@ -1,7 +1,7 @@
 import { addTagById, addToList } from '../../contacts/contact-service.js';
 import { getList, getTag } from '../../catalog/catalog-repository.js';
 import { NotFoundError } from '../../lib/errors.js';
-import { countSelection, nextPage, type Selection, type SelectionState } from '../contact-selection.js';
+import { countSelection, dropSelectionBlob, nextPage, type Selection, type SelectionState } from '../contact-selection.js';
 import { inParallel } from '../dynamo-batch.js';
 import { JobFailure, jobTuning, type JobType } from '../job-runner.js';
 import type { JobError } from '../job-repository.js';
@@ -19,6 +19,7 @@ interface MembershipState {
 function membershipJob(name: string, kind: 'list' | 'tag'): JobType {
   return {
     name,
+    cleanup: dropSelectionBlob,
     async step({ job }) {
       const params = job.params as { selection: Selection; listId?: string; tagId?: string };
       const targetId = kind === 'list' ? params.listId! : params.tagId!;

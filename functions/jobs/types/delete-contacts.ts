@@ -1,6 +1,5 @@
-import { purgeContact } from '../../contacts/contact-service.js';
-import { countSelection, nextPage, type Selection, type SelectionState } from '../contact-selection.js';
-import { inParallel } from '../dynamo-batch.js';
+import { purgeContacts } from '../../contacts/contact-service.js';
+import { countSelection, dropSelectionBlob, nextPage, type Selection, type SelectionState } from '../contact-selection.js';
 import { jobTuning, type JobType } from '../job-runner.js';
 
 interface DeleteState {
@@ -14,21 +13,20 @@ interface DeleteState {
 /**
  * Deletes contacts in chunks. Each step deletes the chunk planned by the
  * step before and plans the next one, so the set counted as processed never
- * depends on what a crashed attempt managed to delete: purgeContact is safe
+ * depends on what a crashed attempt managed to delete: purgeContacts is safe
  * to repeat, and list/tag counts drop once per membership (each removal is
  * a transaction conditioned on the membership still being there). A contact
  * already gone counts as processed: the end state the job promises holds.
  */
 export const deleteContactsJob: JobType = {
   name: 'delete-contacts',
+  cleanup: dropSelectionBlob,
   async step({ job }) {
     const selection = (job.params as { selection: Selection }).selection;
     const state = (job.state ?? {}) as DeleteState;
     const total = state.started ? undefined : ((await countSelection(selection)) ?? undefined);
     const pending = state.pending ?? [];
-    await inParallel(pending, jobTuning.concurrency, async (id) => {
-      await purgeContact(id);
-    });
+    await purgeContacts(pending, jobTuning.concurrency);
     const processed = pending.length;
     const doneCount = job.processed + processed + job.failed;
     if (state.exhausted) return { state: { started: true, exhausted: true }, processed, total: doneCount, done: true };

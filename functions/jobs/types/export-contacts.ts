@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { blobStore } from '../../lib/blob-store.js';
-import { countSelection, nextPage, type ContactSummary, type Selection, type SelectionState } from '../contact-selection.js';
+import { countSelection, dropSelectionBlob, nextPage, type ContactSummary, type Selection, type SelectionState } from '../contact-selection.js';
 import { jobTuning, type JobType } from '../job-runner.js';
 
 interface ExportState {
@@ -64,6 +64,7 @@ function row(contact: ContactSummary, keys: readonly string[]): string[] {
  */
 export const exportContactsJob: JobType = {
   name: 'export-contacts',
+  cleanup: dropSelectionBlob,
   async step({ job }) {
     const selection = (job.params as { selection: Selection }).selection;
     const state = (job.state as unknown as ExportState | undefined) ?? { parts: 0, keys: [] };

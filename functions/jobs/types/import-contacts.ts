@@ -145,6 +145,9 @@ function importDepartmentId(jobId: string, createdMs: number, name: string): str
  */
 export const importContactsJob: JobType = {
   name: 'import-contacts',
+  async cleanup(job) {
+    await blobStore().delete((job.params as unknown as ImportParams).csvKey);
+  },
   async step({ job, maybeRedo }) {
     const params = job.params as unknown as ImportParams;
     const state: ImportState = (job.state as unknown as ImportState | undefined) ?? { offset: 0, summary: { created: 0, updated: 0, skipped: 0 } };
