@@ -106,7 +106,6 @@ async function planSwitch(record: MergeRecord, owner: string): Promise<Op[]> {
 
   const entries: SnapshotEntry[] = [{ op: 'update', key: keyOf(primary), before: primary, after: merged }];
   const ops: Op[] = [
-    progressOp(record.id, owner, { phase: 'preparing' }, { phase: 'moving', chunks: 1, filled }),
     filled.length ? { kind: 'put', item: merged, condition: unchangedCondition(primary, 'p') } : { kind: 'check', key: keyOf(primary), condition: unchangedCondition(primary, 'p') },
   ];
   for (const duplicate of duplicates as RawItem[]) {
@@ -126,15 +125,19 @@ async function planSwitch(record: MergeRecord, owner: string): Promise<Op[]> {
       const sk = item.sk.S!;
       const parentExists = classify(sk) !== 'membership' || parents.has(keyId(membershipParent(sk).key));
       const planned = planMove(item, dest.get(sk) ?? undefined, record.duplicateIds[i], record.primaryId, parentExists);
-      if (actionCount([...ops, ...planned.ops]) + 1 > MAX_ACTIONS || size + approxSize(item) > mergeTuning.snapshotBytes) break outer;
+      // Room kept for the record's progress and the snapshot.
+      if (actionCount([...ops, ...planned.ops]) + 2 > MAX_ACTIONS || size + approxSize(item) > mergeTuning.snapshotBytes) break outer;
       ops.push(...planned.ops);
       entries.push(planned.entry!);
       dest.set(sk, planned.destAfter ?? null);
       size += approxSize(item);
     }
   }
-  ops.push({ kind: 'put', item: snapshotItem(record.id, 0, record.primaryId, entries), condition: notExists });
-  return ops;
+  return [
+    progressOp(record.id, owner, { phase: 'preparing' }, { phase: 'moving', chunks: 1, filled }, { movedItems: entries.filter((e) => e.op === 'move').length }),
+    ...ops,
+    { kind: 'put', item: snapshotItem(record.id, 0, record.primaryId, entries), condition: notExists },
+  ];
 }
 
 /** One chunk of the first duplicate that still has movable items; undefined when none has. */
@@ -289,7 +292,7 @@ async function planUndoChunk(record: MergeRecord, owner: string): Promise<Op[] |
     const entries = forwards.map((f) => entryFromRaw(f.entry.M as RawItem));
     const { ops, taken } = planRestoreBatch(entries, await readForRestore(entries), 1 + forwards.length);
     return [
-      progressOp(record.id, owner, { phase: 'undoing' }, {}, { movedItems: taken }),
+      progressOp(record.id, owner, { phase: 'undoing' }, {}),
       ...ops,
       ...forwards.slice(0, taken).map((f): Op => ({ kind: 'delete', key: keyOf(f), condition: exists })),
     ];
@@ -301,14 +304,12 @@ async function planUndoChunk(record: MergeRecord, owner: string): Promise<Op[] |
   const candidates = remaining.slice(0, UNDO_BATCH);
   const { ops, taken } = planRestoreBatch(candidates, await readForRestore(candidates), 1);
   const done = taken >= remaining.length;
-  const moved = candidates.slice(0, taken).filter((e) => e.op === 'move').length;
   return [
     progressOp(
       record.id,
       owner,
       { phase: 'undoing', undoChunk: record.undoChunk, undoEntry: record.undoEntry },
       done ? { undoChunk: record.undoChunk + 1, undoEntry: 0 } : { undoEntry: record.undoEntry + taken },
-      { movedItems: moved },
     ),
     ...ops,
   ];

@@ -33,7 +33,7 @@ export interface MergeRecord {
   phase: MergePhase;
   /** Snapshot chunks written (`S#000000` is the switch). */
   chunks: number;
-  /** Items moved between collections so far (merge, then undo). */
+  /** Items the merge moved to the primary (memberships, channel states, history). */
   movedItems: number;
   /** Undo progress (the log is replayed backwards): chunks fully undone, and entries undone from the end of the next one. */
   undoChunk: number;

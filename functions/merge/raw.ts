@@ -63,13 +63,14 @@ export const approxSize = (item: RawItem) => Buffer.byteLength(canonicalMap(item
 /**
  * A condition that holds only while the item is as it was read: attributes
  * that writers of this table change (state versions, timestamps, delivery
- * status, subscription status, renamed list or tag names) must be unchanged.
+ * status, subscription status, renamed list or tag names, the engagement
+ * band the stream writes on profiles) must be unchanged.
  */
 export function unchangedCondition(item: RawItem, prefix: string): { expression: string; names: Record<string, string>; values: RawItem } {
   const parts = ['attribute_exists(pk)'];
   const names: Record<string, string> = {};
   const values: RawItem = {};
-  ['version', 'updatedAt', 'deliveryStatus', 'status', 'name'].forEach((attribute, i) => {
+  ['version', 'updatedAt', 'deliveryStatus', 'status', 'name', 'band'].forEach((attribute, i) => {
     const name = `#${prefix}g${i}`;
     names[name] = attribute;
     if (item[attribute] === undefined) parts.push(`attribute_not_exists(${name})`);

@@ -3,8 +3,8 @@ import { logger } from '../lib/logger.js';
 import { drive, newOwner } from '../merge/merge-engine.js';
 import { acquireLease, activeMergeIds } from '../merge/merge-record.js';
 
-/** Time kept back from the function's limit, so a step never runs into the timeout. */
-const RESERVE_MS = 60_000;
+/** Time kept back from the function's limit, so a step (well under a second) never runs into the timeout. */
+const reserveMs = (remaining: number) => Math.min(60_000, remaining / 4);
 
 /**
  * Every minute: takes over merges and undos whose run stopped (the request
@@ -12,7 +12,8 @@ const RESERVE_MS = 60_000;
  * has run out, and drives them on from the progress saved on the record.
  */
 export const handler = async (_event: unknown, context?: Context) => {
-  const deadline = Date.now() + Math.max(10_000, (context?.getRemainingTimeInMillis?.() ?? 5 * 60_000) - RESERVE_MS);
+  const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
+  const deadline = Date.now() + remaining - reserveMs(remaining);
   const results: Record<string, string> = {};
   for (const id of await activeMergeIds()) {
     if (Date.now() > deadline) break;

@@ -94,12 +94,19 @@ describe('Merge duplicates in Chromium', { timeout: 240_000 }, () => {
     await page.reload();
     await page.locator(`[data-testid="suggestion"][data-key="phone:${kept.phone}"]`).waitFor();
 
+    // Later, from the history: an admin undoes a merge made through the API.
+    const again = await operator().post('/v1/merges', { primaryId: kept.id, duplicateIds: [other.id] });
+    expect(again.status).toBe(201);
     await signInAs('ana', 'pt-BR');
     await page.goto(`${stack.baseUrl}/#/merges`);
-    const row = page.getByTestId('merge-row').first();
-    await row.waitFor();
-    expect(await row.textContent()).toContain('Desfeito');
-    expect(await row.textContent()).toContain('Carla');
+    const latest = page.locator(`[data-testid="merge-row"][data-id="${again.body.id}"]`);
+    await latest.getByTestId('history-undo').waitFor();
+    expect(await page.getByTestId('merge-row').nth(1).textContent()).toContain('Desfeita por otto');
     await shot('merge-history-pt');
+    await latest.getByTestId('history-undo').click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Desfazer' }).click();
+    await expect.poll(() => latest.textContent(), { timeout: 30_000 }).toContain('Desfeita por ana');
+    expect(await latest.getByTestId('history-undo').count()).toBe(0);
+    expect((await operator().get(`/v1/contacts/${other.id}`)).status).toBe(200);
   });
 });
