@@ -645,7 +645,8 @@ export async function listDispatches(query: { contactId?: string; status?: strin
   const values: Record<string, unknown> = {};
   const names: Record<string, string> = {};
   if (query.status) {
-    filter.push('#status = :status');
+    // The shown status is the delivery status the messaging platform reported, else the dispatch's own.
+    filter.push('(deliveryStatus = :status OR (attribute_not_exists(deliveryStatus) AND #status = :status))');
     names['#status'] = 'status';
     values[':status'] = query.status;
   }

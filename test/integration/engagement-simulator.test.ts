@@ -42,6 +42,10 @@ describe('channel simulator (local messaging platform)', () => {
     expect(statusOf(sms.body.id)).toBe('replied');
     expect(statusOf(whatsapp.body.id)).toBe('failed');
     expect(statusOf(email.body.id)).toBe('clicked');
+    // The report's status filter goes by the same status.
+    const replied = await operator().get(`/v1/dispatches?contactId=${contact.id}&status=replied`);
+    expect(replied.body.items.map((d: { id: string }) => d.id)).toEqual([sms.body.id]);
+    expect((await operator().get(`/v1/dispatches?contactId=${contact.id}&status=queued`)).body.items).toEqual([]);
 
     const profile = (await operator().get(`/v1/contacts/${contact.id}`)).body;
     expect(profile.engagement.dispatched).toEqual({ total: 3, byChannel: { sms: 1, whatsapp: 1, email: 1 } });
