@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startDynamoLocal } from '../infra/local/dynamo-local.js';
 import { startBenchStack, type BenchStack } from './lib/bench-stack.js';
 import { benchContact, contactItem, putRequests, rawBatchWrite } from './lib/contacts.js';
-import { createApiKey, planEvents, postEvents } from './lib/events.js';
+import { createApiKey, planEvents, postEvents } from '../test/support/events.js';
 import { contactIds } from './lib/jobs.js';
 import { round } from './lib/stats.js';
 import { measureAnalytics } from './measures/analytics.js';

@@ -5,7 +5,7 @@ import { ddb } from '../../functions/lib/dynamo.js';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import { apiClient, type ApiClient } from '../../test/support/local-stack.js';
 import { DdbMeter, writtenKeys } from './ddb-meter.js';
-import { rawClient } from './contacts.js';
+import { rawClient } from '../../test/support/raw-client.js';
 
 export interface BatchStats {
   records: number;

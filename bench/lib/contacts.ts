@@ -1,5 +1,4 @@
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { toContactItem, type ContactRecord } from '../../functions/contacts/contact-repository.js';
 import { prng } from '../../infra/local/seed.js';
@@ -42,13 +41,6 @@ export function contactItem(fields: BenchContact, now = new Date().toISOString()
     updatedAt: now,
   };
   return { ...toContactItem(record), version: 1 };
-}
-
-export function rawClient(endpoint: string): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 8 }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
 }
 
 /**

@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { contactPk, PROFILE_PREFIX } from '../../functions/data/keys.js';
 import type { BenchStack } from '../lib/bench-stack.js';
-import { planEvents, postEvents } from '../lib/events.js';
+import { planEvents, postEvents } from '../../test/support/events.js';
 import { closedLoop } from '../lib/load.js';
 import { round, summarize } from '../lib/stats.js';
 

@@ -1,5 +1,5 @@
 import type { BenchStack } from '../lib/bench-stack.js';
-import { planEvents, postEvents } from '../lib/events.js';
+import { planEvents, postEvents } from '../../test/support/events.js';
 import { inParallel as pool } from '../../functions/jobs/dynamo-batch.js';
 import { waitFor } from '../lib/load.js';
 import { perSecond, round, summarize } from '../lib/stats.js';

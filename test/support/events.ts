@@ -1,12 +1,12 @@
 import { CHANNEL_STAGES } from '../../shared/engagement.js';
-import type { ApiClient } from '../../test/support/local-stack.js';
+import type { ApiClient } from './local-stack.js';
 import { prng } from '../../infra/local/seed.js';
 import { inParallel as pool } from '../../functions/jobs/dynamo-batch.js';
 
-export type BenchEvent = Record<string, unknown> & { id: string; type: string };
+export type PlannedEvent = Record<string, unknown> & { id: string; type: string };
 
 export interface EventPlan {
-  events: BenchEvent[];
+  events: PlannedEvent[];
   /** Messages per contact (by id, or by phone for targets named so): what `engagement.dispatched.total` must show. */
   messagesByContact: Map<string, number>;
 }
@@ -28,7 +28,7 @@ export function planEvents(targets: readonly (string | Target)[], messages: numb
   const r = prng(options.seed ?? 42);
   const now = options.now ?? Date.now();
   const days = options.days ?? 28;
-  const events: BenchEvent[] = [];
+  const events: PlannedEvent[] = [];
   const messagesByContact = new Map<string, number>();
   let serial = 0;
   const id = () => `${options.series}-${serial++}`;
@@ -77,9 +77,9 @@ export interface PostOutcome {
 }
 
 /** Posts events to `POST /v1/events` in calls of `perCall`, `concurrency` calls in flight. */
-export async function postEvents(api: ApiClient, apiKey: string, events: readonly BenchEvent[], options: { perCall?: number; concurrency?: number } = {}): Promise<PostOutcome> {
+export async function postEvents(api: ApiClient, apiKey: string, events: readonly PlannedEvent[], options: { perCall?: number; concurrency?: number } = {}): Promise<PostOutcome> {
   const perCall = options.perCall ?? 500;
-  const calls: BenchEvent[][] = [];
+  const calls: PlannedEvent[][] = [];
   for (let i = 0; i < events.length; i += perCall) calls.push(events.slice(i, i + perCall));
   const outcome: PostOutcome = { accepted: 0, duplicates: 0, rejected: 0, failedCalls: 0, latencies: [] };
   await pool(calls, options.concurrency ?? 4, async (batch) => {

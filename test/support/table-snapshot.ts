@@ -1,5 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { rawClient } from './raw-client.js';
 
 /** JSON with object keys sorted, so two reads of an unchanged item compare equal. */
 export function stableJson(value: unknown): string {
@@ -22,9 +22,7 @@ export type TableSnapshot = Map<string, string>;
  * checked by comparing two of these.
  */
 export function tableSnapshots(stack: { dynamoEndpoint: string; tableName: string }) {
-  const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: stack.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-  );
+  const client = rawClient(stack.dynamoEndpoint);
   const take = async (): Promise<TableSnapshot> => {
     const items: TableSnapshot = new Map();
     let start: Record<string, unknown> | undefined;
