@@ -140,16 +140,23 @@ export async function seedEngagement(stack: LocalStack, contacts: SeedContact[],
   let lastReport = 0;
   const post = async (batch: SeedEvent[]) => {
     for (let attempt = 1; ; attempt++) {
-      const response = await fetch(`${stack.baseUrl}/v1/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': key },
-        body: JSON.stringify({ events: batch }),
-      });
-      const body = (await response.json()) as { rejected?: { reason: string }[] };
-      if (response.status === 202 && !(body.rejected ?? []).some((r) => r.reason.startsWith('busy'))) return body;
-      if (attempt >= 5) throw new Error(`seeding events failed: ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
-      // A retry is safe: ids already applied come back as duplicates.
-      await new Promise((r) => setTimeout(r, 200 * attempt));
+      let problem: string;
+      try {
+        const response = await fetch(`${stack.baseUrl}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': key },
+          body: JSON.stringify({ events: batch }),
+        });
+        const body = (await response.json()) as { rejected?: { reason: string }[] };
+        if (response.status === 202 && !(body.rejected ?? []).some((r) => r.reason.startsWith('busy'))) return body;
+        problem = `${response.status} ${JSON.stringify(body).slice(0, 300)}`;
+      } catch (error) {
+        problem = (error as Error).message;
+      }
+      if (attempt >= 8) throw new Error(`seeding events failed: ${problem}`);
+      // A retry is safe: ids already applied come back as duplicates. A busy machine can make a
+      // call outlast the function timeout; give it room.
+      await new Promise((r) => setTimeout(r, 1_000 * attempt));
     }
   };
   await Promise.all(
