@@ -4,7 +4,8 @@ import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ddb } from '../../functions/lib/dynamo.js';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import { apiClient, type ApiClient } from '../../test/support/local-stack.js';
-import { DdbMeter, writtenKeys } from './ddb-meter.js';
+import { writtenKeys } from '../../test/support/ddb-calls.js';
+import { DdbMeter } from './ddb-meter.js';
 import { rawClient } from '../../test/support/raw-client.js';
 
 export interface BatchStats {

@@ -1,10 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-
-export interface DdbCall {
-  readonly command: string;
-  readonly input: Record<string, unknown>;
-}
+import type { DdbCall } from '../../test/support/ddb-calls.js';
 
 type Scope = { calls: DdbCall[] };
 
@@ -54,28 +50,3 @@ export class DdbMeter {
     return { result, calls: scope.calls };
   }
 }
-
-const plain = (value: unknown): string => {
-  if (value && typeof value === 'object' && 'S' in value) return String((value as { S: unknown }).S);
-  return String(value);
-};
-const keyOf = (item: Record<string, unknown> | undefined): string | undefined => (item ? `${plain(item.pk)}|${plain(item.sk)}` : undefined);
-
-/** The item keys a call writes, one entry per item write (a transaction's ConditionCheck writes nothing). */
-export function writtenKeys(call: DdbCall): string[] {
-  const input = call.input as Record<string, any>;
-  const name = call.command.replace(/Command$/, '');
-  const keys: (string | undefined)[] = [];
-  if (name === 'Put' || name === 'PutItem') keys.push(keyOf(input.Item));
-  else if (name === 'Update' || name === 'UpdateItem' || name === 'Delete' || name === 'DeleteItem') keys.push(keyOf(input.Key));
-  else if (name === 'BatchWrite' || name === 'BatchWriteItem') {
-    for (const requests of Object.values(input.RequestItems ?? {}) as any[][]) {
-      for (const r of requests) keys.push(keyOf(r.PutRequest?.Item ?? r.DeleteRequest?.Key));
-    }
-  } else if (name === 'TransactWrite' || name === 'TransactWriteItems') {
-    for (const t of input.TransactItems ?? []) keys.push(keyOf(t.Put?.Item ?? t.Update?.Key ?? t.Delete?.Key));
-  }
-  return keys.filter((k): k is string => k !== undefined);
-}
-
-export const isRead = (call: DdbCall): boolean => /^(Get|GetItem|BatchGet|BatchGetItem|Query|Scan|TransactGet|TransactGetItems)Command$/.test(call.command);

@@ -1,13 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contributionOf } from '../../functions/engagement/contributions.js';
 import { contactPk } from '../../functions/data/keys.js';
 import { rawClient } from '../support/raw-client.js';
 import { createApiKey, planEvents, postEvents, type PlannedEvent } from '../support/events.js';
+import { engagementCheck } from '../support/engagement-check.js';
 import { startLocalStack } from '../support/local-stack.js';
 
 /**
@@ -26,6 +26,7 @@ type Delivery = 'once' | 'replay-whole-batch' | 'fail-middle-record';
 let stack: Stack;
 let dataDir: string;
 let raw: ReturnType<typeof rawClient>;
+let check: ReturnType<typeof engagementCheck>;
 let apiKey: string;
 let contacts: string[] = [];
 let delivery: Delivery = 'once';
@@ -37,6 +38,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'streams-'));
   stack = await startLocalStack({ dataDir, timezone: TIMEZONE });
   raw = rawClient(stack.dynamoEndpoint);
+  check = engagementCheck(stack, TIMEZONE);
   apiKey = (await createApiKey(stack.api))!;
   for (let i = 0; i < 6; i++) contacts.push((await stack.api.as('operator').post('/v1/contacts', { firstName: `Stream${i}`, phone: `+55 31 9${String(70000000 + i)}` })).body.id);
   // The poller keeps its options private; wrapping the handler it was given is the seam that
@@ -61,6 +63,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   raw?.destroy();
+  check?.close();
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -73,52 +76,10 @@ async function send(events: PlannedEvent[]) {
   return outcome;
 }
 
-async function collection(contactId: string, prefix: string): Promise<Record<string, any>[]> {
-  const items: Record<string, any>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await raw.send(
-      new QueryCommand({
-        TableName: stack.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': contactPk(contactId), ':p': prefix },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
-
-const COUNTER = /^(\w+_(sent|delivered|read|clicked|replied|failed|engaged)|bt_\d+_\d+|cv_(all|contact)|sn_\w+|tk_(open|resolved))$/;
-
-/** Counter items as stored, and as the stored state items say they must be: key -> field -> value, zeros left out. */
-async function countersAndRecomputation(contactId: string, skip: (item: Record<string, any>) => boolean = () => false) {
-  const stored: Record<string, Record<string, number>> = {};
-  for (const item of await collection(contactId, 'P#ENG')) {
-    for (const [field, value] of Object.entries(item)) {
-      if (COUNTER.test(field) && typeof value === 'number' && value !== 0) (stored[item.sk] ??= {})[field] = value;
-    }
-  }
-  const expected: Record<string, Record<string, number>> = {};
-  const state = [...(await collection(contactId, 'H#MSG#')), ...(await collection(contactId, 'H#CONV#'))].filter((item) => !skip(item));
-  for (const item of state) {
-    for (const c of contributionOf(item, TIMEZONE)) {
-      const fields = (expected[c.key.sk] ??= {});
-      for (const [field, amount] of Object.entries(c.add)) fields[field] = (fields[field] ?? 0) + amount;
-    }
-  }
-  for (const fields of Object.values(expected)) for (const f of Object.keys(fields)) if (fields[f] === 0) delete fields[f];
-  for (const key of Object.keys(expected)) if (Object.keys(expected[key]).length === 0) delete expected[key];
-  return { stored, expected, state };
-}
-
 /** Every counter of every contact equals the recomputation from its state items. */
 async function expectCountersExact(skip?: (item: Record<string, any>) => boolean) {
   for (const contactId of contacts) {
-    const { stored, expected } = await countersAndRecomputation(contactId, skip);
+    const { stored, expected } = await check.counters(contactId, skip);
     expect(stored, `counters of ${contactId}`).toEqual(expected);
   }
 }
@@ -133,7 +94,7 @@ async function expectStateMatchesEvents() {
     earliest.set(String(e.messageId), stages);
   }
   const stored = new Map<string, Record<string, string>>();
-  for (const contactId of contacts) for (const item of await collection(contactId, 'H#MSG#')) if (earliest.has(item.messageId)) stored.set(item.messageId, item.stages);
+  for (const contactId of contacts) for (const item of await check.collection(contactId, 'H#MSG#')) if (earliest.has(item.messageId)) stored.set(item.messageId, item.stages);
   expect(stored.size).toBe(earliest.size);
   for (const [messageId, stages] of earliest) expect(stored.get(messageId), messageId).toEqual(stages);
 }

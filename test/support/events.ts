@@ -54,10 +54,11 @@ export function planEvents(targets: readonly (string | Target)[], messages: numb
     if (m % 5 === 0) {
       const conversationId = `${options.series}-conv-${m}`;
       const conv = { ...target, conversationId };
-      events.push({ ...conv, type: 'conversation.status', id: id(), at: at(sentAt, 45), kind: r.chance(0.5) ? 'sales' : 'support', status: 'open' });
+      const kind = r.chance(0.5) ? 'sales' : 'support';
+      events.push({ ...conv, type: 'conversation.status', id: id(), at: at(sentAt, 45), kind, status: 'open' });
       events.push({ ...conv, type: 'conversation.message', id: id(), at: at(sentAt, 46), from: 'contact', text: r.pick(['Obrigado, adorei!', 'Não recebi meu pedido', 'Quando chega?', 'Great service']) });
       events.push({ ...conv, type: 'conversation.message', id: id(), at: at(sentAt, 50), from: 'agent', text: 'Olá! Como posso ajudar?' });
-      if (r.chance(0.5)) events.push({ ...conv, type: 'conversation.status', id: id(), at: at(sentAt, 90), kind: 'sales', status: 'resolved' });
+      if (r.chance(0.5)) events.push({ ...conv, type: 'conversation.status', id: id(), at: at(sentAt, 90), kind, status: 'resolved' });
     }
   }
   for (let i = events.length - 1; i > 0; i--) {
