@@ -78,16 +78,30 @@ export function authorize(request: Request, permission: Permission): Principal {
 
 const MAX_BODY_BYTES = 6 * 1024 * 1024; // Lambda's synchronous payload limit
 
-function parseBody(event: HttpEvent): { body: unknown; rawBody: string } {
-  if (event.body === undefined || event.body === null || event.body === '') return { body: undefined, rawBody: '' };
-  const rawBody = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  const contentType = (event.headers?.['content-type'] ?? '').toLowerCase();
-  if (contentType && !contentType.includes('json')) return { body: undefined, rawBody };
-  try {
-    return { body: JSON.parse(rawBody), rawBody };
-  } catch {
-    throw new ValidationError({ body: 'must be valid JSON' }, 'The request body is not valid JSON.');
-  }
+function rawBodyOf(event: HttpEvent): string {
+  if (event.body === undefined || event.body === null || event.body === '') return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+/**
+ * Parses the JSON body on first use, so a handler authorizes the caller
+ * before a malformed body can answer for it (401/403 come before 400).
+ */
+function lazyJsonBody(event: HttpEvent, rawBody: string): () => unknown {
+  let parsed: { value: unknown } | undefined;
+  return () => {
+    if (parsed) return parsed.value;
+    const contentType = (event.headers?.['content-type'] ?? event.headers?.['Content-Type'] ?? '').toLowerCase();
+    if (rawBody === '' || (contentType && !contentType.includes('json'))) parsed = { value: undefined };
+    else {
+      try {
+        parsed = { value: JSON.parse(rawBody) };
+      } catch {
+        throw new ValidationError({ body: 'must be valid JSON' }, 'The request body is not valid JSON.');
+      }
+    }
+    return parsed.value;
+  };
 }
 
 function lowerHeaders(headers: HttpEvent['headers']): Record<string, string> {
@@ -135,16 +149,19 @@ export function httpRouter(routes: Record<string, RouteHandler>) {
   const base = async (event: HttpEvent, _context: Context): Promise<HttpResult> => {
     const route = routes[event.routeKey];
     if (!route) return errorResult(new HttpError(404, 'not_found', 'No such route.'));
-    const { body, rawBody } = parseBody(event);
+    const rawBody = rawBodyOf(event);
     if (Buffer.byteLength(rawBody) > MAX_BODY_BYTES) {
       return errorResult(new HttpError(413, 'too_large', 'The request body is too large.'));
     }
+    const body = lazyJsonBody(event, rawBody);
     const request: Request = {
       principal: principalFrom(event),
       params: (event.pathParameters ?? {}) as Record<string, string>,
       query: (event.queryStringParameters ?? {}) as Record<string, string>,
       headers: lowerHeaders(event.headers),
-      body,
+      get body() {
+        return body();
+      },
       rawBody,
     };
     return toResult(await route(request));

@@ -66,6 +66,18 @@ describe('httpRouter', () => {
     expect(JSON.parse(String(result.body)).error.fields.body).toBe('must be valid JSON');
   });
 
+  it('authorizes before a malformed body can answer: 401 comes before 400', async () => {
+    const { authorize } = await import('../../functions/lib/http.js');
+    const handler = httpRouter({
+      'POST /v1/x': async (req) => {
+        authorize(req, 'work');
+        return req.body;
+      },
+    });
+    const anonymous = event({ routeKey: 'POST /v1/x', body: '{"a":', headers: { 'content-type': 'application/json' }, requestContext: {} as never });
+    expect((await handler(anonymous, context)).statusCode).toBe(401);
+  });
+
   it('maps DynamoDB throttling that outlived the SDK retries to 429', () => {
     const error = Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
     expect(errorResult(error).statusCode).toBe(429);
