@@ -16,7 +16,7 @@ import {
 } from './merge-record.js';
 import { classify, entryFromRaw, entryToRaw, getManyRaw, getRaw, membershipParent, movableItems, planMove, planRestore, queryRaw, type SnapshotEntry } from './moves.js';
 import { mergedAliasItem, mergedPrimary } from './primary-profile.js';
-import { approxSize, keyId, keyOf, plain, rawKey, sameItem, toRaw, unchangedCondition, type ItemKey, type RawItem } from './raw.js';
+import { approxSize, keyId, keyOf, pack, plain, rawKey, sameItem, toRaw, unchangedCondition, unpack, type ItemKey, type RawItem } from './raw.js';
 import { actionCount, exists, MAX_ACTIONS, notExists, transact, type Op } from './transact.js';
 
 /**
@@ -68,7 +68,7 @@ function snapshotItem(mergeId: string, chunk: number, contactId: string, entries
     mergeId: { S: mergeId },
     chunk: { N: String(chunk) },
     contactId: { S: contactId },
-    entries: { L: entries.map((e) => ({ M: entryToRaw(e) })) },
+    entries: { B: pack(entries.map(entryToRaw)) },
   };
 }
 
@@ -77,9 +77,10 @@ function snapshotItem(mergeId: string, chunk: number, contactId: string, entries
  * reads when it loses a race. Throws LostLease when another run owns the
  * merge now.
  */
-async function step(id: string, owner: string, phase: MergePhase, plan: (record: MergeRecord) => Promise<Op[] | undefined>): Promise<boolean> {
+async function step(id: string, owner: string, phase: MergePhase, plan: (record: MergeRecord) => Promise<Op[] | undefined>, current?: MergeRecord): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
-    const record = await getMergeRecord(id);
+    // The caller's fresh read serves the first attempt; a retry reads again.
+    const record = attempt === 1 && current ? current : await getMergeRecord(id);
     if (!record || record.leaseOwner !== owner) throw new LostLease();
     // An attempt that committed but answered with an error already moved the record on.
     if (record.phase !== phase) return true;
@@ -223,7 +224,7 @@ export function restoredPrimary(current: RawItem, entry: SnapshotEntry, filled: 
 
 async function readSnapshot(mergeId: string, chunk: number): Promise<SnapshotEntry[]> {
   const item = await getRaw(snapshotKey(mergeId, chunk));
-  return ((item?.entries?.L ?? []) as { M: RawItem }[]).map((e) => entryFromRaw(e.M));
+  return item?.entries?.B ? unpack<RawItem[]>(item.entries.B).map(entryFromRaw) : [];
 }
 
 async function planSwitchBack(record: MergeRecord, owner: string, by: { sub: string; name: string }): Promise<Op[]> {
@@ -331,7 +332,7 @@ export async function drive(id: string, owner: string, deadline: number, by?: { 
       if (record.leaseOwner !== owner) return record.phase;
       if (record.phase === 'preparing') {
         try {
-          await step(id, owner, 'preparing', (r) => planSwitch(r, owner));
+          await step(id, owner, 'preparing', (r) => planSwitch(r, owner), record);
         } catch (error) {
           if (!(error instanceof MergeInvalid)) throw error;
           await transact([...finishOps(record, owner, 'preparing', { phase: 'failed', error: error.message })]);
@@ -339,14 +340,14 @@ export async function drive(id: string, owner: string, deadline: number, by?: { 
         }
       } else if (record.phase === 'moving') {
         if (Date.now() > deadline) break;
-        const more = await step(id, owner, 'moving', (r) => planMoveChunk(r, owner));
+        const more = await step(id, owner, 'moving', (r) => planMoveChunk(r, owner), record);
         if (!more) {
           const primary = await getRaw(contactKey(record.primaryId));
           await step(id, owner, 'moving', async (r) => finishOps(r, owner, 'moving', { phase: 'completed', completedAt: new Date().toISOString(), ...(primary ? {} : { error: 'The primary was deleted while the merge ran.' }) }));
         }
       } else if (record.phase === 'completed' && by) {
         try {
-          await step(id, owner, 'completed', (r) => planSwitchBack(r, owner, by!));
+          await step(id, owner, 'completed', (r) => planSwitchBack(r, owner, by!), record);
         } catch (error) {
           if (error instanceof MergeInvalid) await releaseLease(id, owner);
           throw error;
@@ -354,7 +355,7 @@ export async function drive(id: string, owner: string, deadline: number, by?: { 
         by = undefined;
       } else if (record.phase === 'undoing') {
         if (Date.now() > deadline) break;
-        const more = await step(id, owner, 'undoing', (r) => planUndoChunk(r, owner));
+        const more = await step(id, owner, 'undoing', (r) => planUndoChunk(r, owner), record);
         if (!more) await step(id, owner, 'undoing', async (r) => finishOps(r, owner, 'undoing', { phase: 'undone' }));
       } else {
         break;

@@ -24,8 +24,12 @@ export function classify(sk: string): ItemClass {
   return 'stays';
 }
 
-/** Sort-key prefixes of the movable items, in the order they move (the profile-side ones first). */
-export const MOVABLE_PREFIXES = ['P#CH#', 'P#LIST#', 'P#TAG#', 'H#'];
+/**
+ * Sort-key prefixes of the movable items, in the order chunks take them:
+ * the switch already moved the profile-side ones in any ordinary merge, so
+ * history comes first and the others are only looked for once it is done.
+ */
+export const MOVABLE_PREFIXES = ['H#', 'P#CH#', 'P#LIST#', 'P#TAG#'];
 
 /** The list or tag count a membership item contributes to. */
 export function membershipParent(sk: string): { key: ItemKey; counter: string } {

@@ -149,7 +149,7 @@ function splitKey(key: string): { field: 'phone' | 'email'; value: string } {
  * stream may lag a moment behind a block or an edit, and a suggestion must
  * never show a blocked contact or one that no longer shares the value.
  */
-function buildSuggestions(groups: { key: string; ids: string[] }[], profiles: Map<string, Record<string, unknown>>): Suggestion[] {
+function buildSuggestions(groups: { key: string; ids: string[]; unchecked?: number }[], profiles: Map<string, Record<string, unknown>>): Suggestion[] {
   const out: Suggestion[] = [];
   for (const group of groups) {
     const members = group.ids
@@ -157,7 +157,8 @@ function buildSuggestions(groups: { key: string; ids: string[] }[], profiles: Ma
       .filter((item): item is Record<string, unknown> => !!item && suggestionKeysOf(item).includes(group.key))
       .sort((a, b) => String(a.id).localeCompare(String(b.id)));
     if (members.length < 2) continue;
-    out.push({ key: group.key, ...splitKey(group.key), total: members.length, contacts: members.slice(0, SHOWN_MEMBERS).map(toSuggestionContact) });
+    // Members beyond those read are counted as the set has them (a very large group is not read whole).
+    out.push({ key: group.key, ...splitKey(group.key), total: members.length + (group.unchecked ?? 0), contacts: members.slice(0, SHOWN_MEMBERS).map(toSuggestionContact) });
   }
   return out;
 }
@@ -177,10 +178,10 @@ export async function listSuggestions(query: { limit: number; cursor?: string })
       ExclusiveStartKey: start,
     }),
   );
-  const groups = (page.Items ?? []).map((item) => ({
-    key: String(item.key),
-    ids: [...((item.members as Set<string> | undefined) ?? [])].sort().slice(0, SHOWN_MEMBERS * 2),
-  }));
+  const groups = (page.Items ?? []).map((item) => {
+    const members = [...((item.members as Set<string> | undefined) ?? [])].sort();
+    return { key: String(item.key), ids: members.slice(0, SHOWN_MEMBERS * 2), unchecked: Math.max(0, members.length - SHOWN_MEMBERS * 2) };
+  });
   const profiles = await getProfiles([...new Set(groups.flatMap((g) => g.ids))]);
   return { items: buildSuggestions(groups, profiles), cursor: encodeCursor(page.LastEvaluatedKey) };
 }

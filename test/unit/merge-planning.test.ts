@@ -3,7 +3,7 @@ import { combineConversations, combineMessages } from '../../functions/merge/com
 import { restoredPrimary } from '../../functions/merge/merge-engine.js';
 import { expectedAfterMove, planMove, planRestore, type SnapshotEntry } from '../../functions/merge/moves.js';
 import { mergedAliasItem, mergedPrimary } from '../../functions/merge/primary-profile.js';
-import { canonical, plain, rekey, sameItem, toRaw, type RawItem } from '../../functions/merge/raw.js';
+import { canonical, pack, plain, rekey, sameItem, toRaw, unpack, type RawItem } from '../../functions/merge/raw.js';
 import type { ConversationItem, MessageItem } from '../../functions/engagement/items.js';
 
 const P = 'PRIMARY';
@@ -188,5 +188,27 @@ describe('planning a move and its undo', () => {
     const entry = planMove(membership(D), undefined, D, P).entry!;
     expect(planRestore(entry, undefined, rekey(membership(D), D, P)).filter((op) => op.kind === 'add').map((op) => (op as { by: number }).by)).toEqual([1, -1]);
     expect(planRestore(entry, undefined, undefined, false)).toEqual([]);
+  });
+});
+
+describe('snapshot packing', () => {
+  it('keeps every attribute type exactly: numbers as written, sets, binary, nulls, empty maps', () => {
+    const item: RawItem = {
+      pk: { S: 'CONTACT#x' },
+      sk: { S: 'H#X#1' },
+      n: { N: '1.50' },
+      big: { N: '123456789012345678901234567890' },
+      tags: { SS: ['b', 'a'] },
+      nums: { NS: ['2', '10'] },
+      bin: { B: new Uint8Array([0, 1, 254, 255]) },
+      bins: { BS: [new Uint8Array([7]), new Uint8Array([])] },
+      none: { NULL: true },
+      flag: { BOOL: false },
+      empty: { M: {} },
+      list: { L: [{ S: '' }, { M: { deep: { N: '-0.0' } } }] },
+    };
+    const back = unpack<RawItem[]>(pack([item]))[0];
+    expect(back).toEqual(item);
+    expect(canonical(back)).toBe(canonical(item));
   });
 });
