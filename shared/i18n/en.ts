@@ -544,6 +544,7 @@ export const en = {
   'dispatches.at': 'When',
   'dispatches.empty': 'No dispatches',
   'dispatches.emptyHint': 'Messages sent from profiles appear here.',
+  'dispatches.forContact': 'Messages sent to {name} and their outcome.',
   'dispatch.status.queued': 'Queued',
   'dispatch.status.sending_error': 'Sending error',
   'dispatch.status.sent': 'Sent',

@@ -546,6 +546,7 @@ export const es: Catalog = {
   'dispatches.at': 'Cuándo',
   'dispatches.empty': 'No hay envíos',
   'dispatches.emptyHint': 'Los mensajes enviados desde los perfiles aparecen aquí.',
+  'dispatches.forContact': 'Mensajes enviados a {name} y su resultado.',
   'dispatch.status.queued': 'En cola',
   'dispatch.status.sending_error': 'Error de envío',
   'dispatch.status.sent': 'Enviado',

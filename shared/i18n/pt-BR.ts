@@ -546,6 +546,7 @@ export const ptBR: Catalog = {
   'dispatches.at': 'Quando',
   'dispatches.empty': 'Nenhum disparo',
   'dispatches.emptyHint': 'As mensagens enviadas pelos perfis aparecem aqui.',
+  'dispatches.forContact': 'Mensagens enviadas para {name} e o resultado.',
   'dispatch.status.queued': 'Na fila',
   'dispatch.status.sending_error': 'Erro de envio',
   'dispatch.status.sent': 'Enviada',

@@ -55,7 +55,7 @@ async function aContact(fields: Record<string, unknown> = {}): Promise<{ id: str
 }
 
 describe('SPA in Chromium', () => {
-  it('an operator creates a contact with a badly formatted phone and the profile shows it in E.164', async () => {
+  it('an operator creates a contact with a badly formatted phone and the profile shows it grouped, E.164 in its title', async () => {
     await signInAs('otto');
     await page.getByRole('link', { name: 'New contact' }).first().click();
     await page.getByLabel('First name').fill('Bruna');
@@ -111,23 +111,32 @@ describe('SPA in Chromium', () => {
     await page.getByText('Not available for your role').waitFor();
   });
 
-  it('imports a CSV with a mapped column and reports the bad row on the job page', async () => {
+  it('imports a CSV as it is, an ignored column named in the mapping, and reports the bad row on the job page', async () => {
     await signInAs('otto');
     await page.goto(stack.baseUrl + '/#/imports');
-    const csv = 'Nome;Celular;E-mail\nLia;(21) 99876-5432;lia@example.com\nTeo;123;teo@@x\n';
+    const csv = 'Nome;Celular;E-mail;Interno\nLia;(21) 99876-5432;lia@example.com;x1\nTeo;123;teo@@x;x2\n';
     await page.getByTestId('csv-input').setInputFiles({ name: 'leads.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     expect(await page.getByLabel('Field for column Celular').inputValue()).toBe('phone');
+    await page.getByLabel('Field for column Interno').selectOption('ignore');
+    const request = page.waitForRequest((req) => req.method() === 'POST' && req.url().endsWith('/v1/jobs'));
     await page.getByTestId('start-import').click();
+    expect((await request).postDataJSON()).toMatchObject({
+      type: 'import-contacts',
+      csv,
+      mapping: { Nome: 'firstName', Celular: 'phone', 'E-mail': 'email', Interno: 'ignore' },
+    });
 
     await page.waitForURL(/#\/jobs\//);
     await page.getByTestId('job-status').filter({ hasText: 'Finished' }).waitFor({ timeout: 45_000 });
+    expect(await page.getByTestId('job-outcome').textContent()).toBe('Done: 1 created, 0 updated, 0 skipped, 1 failed.');
+    expect(await page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
     const errors = page.getByTestId('job-errors');
     await errors.waitFor();
     expect(await errors.locator('tbody tr').count()).toBe(1);
     expect(await errors.locator('tbody tr td').first().textContent()).toBe('3');
 
     const imported = await stack.api.as('operator').get('/v1/contacts?q=lia@example.com');
-    expect(imported.body.items.map((c: { phone: string }) => c.phone)).toEqual(['+5521998765432']);
+    expect(imported.body.items.map((c: { phone: string; customFields?: object }) => [c.phone, c.customFields ?? {}])).toEqual([['+5521998765432', {}]]);
   });
 
   it('deletes the selected contacts with one job, shows its progress, and the rows leave the table', async () => {
