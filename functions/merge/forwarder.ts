@@ -1,5 +1,5 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { contactIdFromPk, contactPk, mergedAliasKey, mergePk } from '../data/keys.js';
+import { contactIdFromPk, contactKey, contactPk, mergedAliasKey, mergePk } from '../data/keys.js';
 import { logger } from '../lib/logger.js';
 import type { StreamProcessor } from '../streams/processors.js';
 import { entryToRaw, getManyRaw, getRaw, planMove } from './moves.js';
@@ -21,10 +21,28 @@ import { transact, type Op } from './transact.js';
  */
 const forwardKey = (mergeId: string, duplicateId: string, sk: string) => ({ pk: mergePk(mergeId), sk: `F#${duplicateId}#${sk}` });
 
+/**
+ * A primary that is neither a contact nor merged on into another one was
+ * deleted, and the merged contacts with it: the alias goes, so the
+ * duplicate's id, phone and email stop resolving, and so does the item.
+ */
+async function retireIfPrimaryGone(alias: RawItem, sk: string): Promise<boolean> {
+  const primaryId = alias.mergedInto.S!;
+  const found = await getManyRaw([contactKey(primaryId), mergedAliasKey(primaryId)]);
+  if (found.get(keyId(contactKey(primaryId)))?.type?.S === 'contact' || found.has(keyId(mergedAliasKey(primaryId)))) return false;
+  const duplicateId = alias.id.S!;
+  await transact([
+    { kind: 'delete', key: mergedAliasKey(duplicateId), condition: { expression: 'mergeId = :m', values: { ':m': alias.mergeId } } },
+    { kind: 'delete', key: { pk: contactPk(duplicateId), sk } },
+  ]);
+  return true;
+}
+
 export async function forwardItem(alias: RawItem, sk: string): Promise<'forwarded' | 'gone'> {
   const duplicateId = alias.id.S!;
   const primaryId = alias.mergedInto.S!;
   const mergeId = alias.mergeId.S!;
+  if (await retireIfPrimaryGone(alias, sk)) return 'gone';
   for (let attempt = 1; ; attempt++) {
     const source = await getRaw({ pk: contactPk(duplicateId), sk });
     if (!source) return 'gone';

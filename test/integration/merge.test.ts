@@ -217,6 +217,22 @@ describe('merge history and roles', { timeout: 240_000 }, () => {
     expect((await agent().get(`/v1/contacts/${b.id}`)).status).toBe(200);
   });
 
+  it('once the primary is deleted, the duplicate it absorbed stops resolving and the merge cannot be undone', async () => {
+    const primary = await aContact({ firstName: 'Gone', phone: freshPhone() });
+    const duplicate = await aContact({ firstName: 'Gone too', phone: freshPhone() });
+    const merge = (await operator().post('/v1/merges', { primaryId: primary.id, duplicateIds: [duplicate.id] })).body;
+    expect((await operator().delete(`/v1/contacts/${primary.id}`)).status).toBe(204);
+    expect((await admin().get('/v1/merges?limit=100')).body.items.find((m: { id: string }) => m.id === merge.id)).toMatchObject({ undoable: false });
+    expect((await operator().post(`/v1/merges/${merge.id}/undo`)).status).toBe(409);
+    // The alias still answers once; forwarding finds the primary gone and retires it.
+    await send(message({ phone: duplicate.phone! }, ['sent']));
+    await stack.drain();
+    await stack.drain();
+    const late = await postEvents(message({ phone: duplicate.phone! }, ['sent']));
+    expect(late.body.rejected).toHaveLength(1);
+    expect(late.body.rejected[0].reason).toMatch(/no contact matches/);
+  });
+
   it('applies the role matrix', async () => {
     const a = await aContact({ firstName: 'Role', phone: freshPhone() });
     const b = await aContact({ firstName: 'Role', phone: freshPhone() });
