@@ -174,12 +174,14 @@ export async function seedEngagement(stack: LocalStack, contacts: SeedContact[],
       }
     }),
   );
-  log('  counting (table stream)...');
-  const poll = setInterval(() => log(`  ${stack.poller.stats.records} stream records processed (${Math.round((Date.now() - started) / 1000)} s)`), 10_000);
-  try {
-    await stack.drain(10 * 60_000);
-  } finally {
-    clearInterval(poll);
-  }
-  log(`  engagement seeded in ${Math.round((Date.now() - started) / 1000)} s`);
+  // Counting happens in the table stream; the app is usable meanwhile, so report progress
+  // in the background instead of holding the start (a busy machine may need minutes).
+  log(`  events posted in ${Math.round((Date.now() - started) / 1000)} s; counting them in the background (table stream)...`);
+  const poll = setInterval(() => log(`  ${stack.poller.stats.records} stream records processed (${Math.round((Date.now() - started) / 1000)} s)`), 15_000);
+  poll.unref();
+  void stack
+    .drain(60 * 60_000)
+    .then(() => log(`  engagement counted in ${Math.round((Date.now() - started) / 1000)} s`))
+    .catch(() => log('  engagement counting is still running'))
+    .finally(() => clearInterval(poll));
 }

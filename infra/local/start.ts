@@ -39,8 +39,13 @@ async function main() {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   if (process.env.DEMO_DATA !== 'off') {
-    const seeded = await seedDemoIfEmpty(stack, (line) => console.log(line));
-    if (seeded) console.log('Demo tenant seeded.');
+    try {
+      const seeded = await seedDemoIfEmpty(stack, (line) => console.log(line));
+      if (seeded) console.log('Demo tenant seeded.');
+    } catch (error) {
+      // The product works without (or with part of) the demo data; say so and keep serving.
+      console.error(`Demo data could not be fully seeded: ${(error as Error).message}`);
+    }
   }
   console.log(`\nReady: ${stack.baseUrl}  (API at ${stack.baseUrl}/v1, health at ${stack.baseUrl}/health)`);
   console.log('Sign in as a demo user of any role. Ctrl-C stops everything.');
