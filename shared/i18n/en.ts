@@ -87,6 +87,7 @@ export const en = {
   'error.network': 'The server could not be reached. Check your connection.',
   'error.server': 'Something went wrong on the server. Please try again.',
   'error.unknown': 'Something went wrong.',
+  'app.screenLoadFailed': 'This screen could not be loaded; the app may have been updated. Reload the page.',
 
   'field.required': 'This field is required.',
   'field.invalidEmail': 'Enter a valid email address.',

@@ -89,6 +89,7 @@ export const es: Catalog = {
   'error.network': 'No se pudo contactar con el servidor. Revisa tu conexión.',
   'error.server': 'Algo salió mal en el servidor. Inténtalo de nuevo.',
   'error.unknown': 'Algo salió mal.',
+  'app.screenLoadFailed': 'No se pudo cargar esta pantalla; puede que la aplicación se haya actualizado. Recarga la página.',
 
   'field.required': 'Este campo es obligatorio.',
   'field.invalidEmail': 'Escribe un correo electrónico válido.',

@@ -89,6 +89,7 @@ export const ptBR: Catalog = {
   'error.network': 'Não foi possível falar com o servidor. Verifique sua conexão.',
   'error.server': 'Algo deu errado no servidor. Tente novamente.',
   'error.unknown': 'Algo deu errado.',
+  'app.screenLoadFailed': 'Não foi possível carregar esta tela; o aplicativo pode ter sido atualizado. Recarregue a página.',
 
   'field.required': 'Este campo é obrigatório.',
   'field.invalidEmail': 'Informe um e-mail válido.',

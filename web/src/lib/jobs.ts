@@ -1,5 +1,5 @@
 /** Background work: polling a job until it ends, and reading its progress. */
-import { api } from './api';
+import { api, ApiError } from './api';
 import type { Job } from './types';
 
 export const isFinished = (job: Job | null | undefined): boolean => job?.status === 'succeeded' || job?.status === 'failed';
@@ -24,8 +24,9 @@ export function watchJob(id: string, onUpdate: (job: Job) => void, intervalMs = 
         onUpdate(job);
         if (isFinished(job)) return resolve(job);
       } catch (err) {
-        // Tolerate a few blips (throttling, a redeploy) before giving up.
-        if (++failures >= 5) return reject(err);
+        // A job that is gone or not ours will not come back; a few blips (throttling, a redeploy) are tolerated.
+        const final = err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429;
+        if (final || ++failures >= 5) return reject(err);
       }
       timer = setTimeout(tick, intervalMs);
     };
@@ -51,3 +52,6 @@ export function jobProgress(job: Job | null | undefined): number | null {
   if (!total) return null;
   return Math.min(1, jobHandled(job) / total);
 }
+
+/** The name an export is saved under (the API names its file the same way). */
+export const exportFileName = (job: Job): string => `contacts-${job.createdAt?.slice(0, 10) ?? job.id}.csv`;
