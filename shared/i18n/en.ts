@@ -190,6 +190,7 @@ export const en = {
   'bulk.deleteAllMessage': 'Every contact in the base will be deleted with its history. This cannot be undone.',
   'bulk.deleting': 'Deleting contacts',
   'bulk.deletedDone': '{n} contacts deleted.',
+  'bulk.selectedOne': '1 selected',
   'bulk.allSelected': 'All contacts are selected',
   'bulk.selectAll': 'Select all contacts',
   'bulk.export': 'Export',

@@ -192,6 +192,7 @@ export const es: Catalog = {
   'bulk.deleteAllMessage': 'Se eliminarán todos los contactos de la base, con su historial. No se puede deshacer.',
   'bulk.deleting': 'Eliminando contactos',
   'bulk.deletedDone': '{n} contactos eliminados.',
+  'bulk.selectedOne': '1 seleccionado',
   'bulk.allSelected': 'Todos los contactos están seleccionados',
   'bulk.selectAll': 'Seleccionar todos los contactos',
   'bulk.export': 'Exportar',

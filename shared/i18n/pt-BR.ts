@@ -192,6 +192,7 @@ export const ptBR: Catalog = {
   'bulk.deleteAllMessage': 'Todos os contatos da base serão excluídos, com o histórico. Não é possível desfazer.',
   'bulk.deleting': 'Excluindo contatos',
   'bulk.deletedDone': '{n} contatos excluídos.',
+  'bulk.selectedOne': '1 selecionado',
   'bulk.allSelected': 'Todos os contatos estão selecionados',
   'bulk.selectAll': 'Selecionar todos os contatos',
   'bulk.export': 'Exportar',
