@@ -139,6 +139,17 @@ export async function seedDemoIfEmpty(stack: LocalStack, log: (line: string) => 
     for (const tag of spec.tags) await addTagById(contact.id, tag.id);
     if ((i + 1) % 500 === 0) log(`  ${i + 1}/${count} contacts`);
   });
+  // The same person twice (a WhatsApp contact and a CSV row, a phone typed another way):
+  // a few duplicates so the merge suggestions have something to show on first start.
+  const duplicates = created.filter((c) => c.phone || c.email).slice(0, Math.min(40, Math.floor(created.length / 20)));
+  for (const [i, original] of duplicates.entries()) {
+    const byPhone = i % 2 === 0 && original.phone;
+    await insertContact(
+      byPhone ? { firstName: rnd.pick(FIRST), phone: original.phone } : { firstName: rnd.pick(FIRST), lastName: rnd.pick(LAST), email: original.email ?? undefined, phone: original.email ? undefined : original.phone },
+      { origin: { type: 'csv', label: 'CSV Import - leads-outubro.csv' }, createdBy: 'demo' },
+    );
+  }
+  if (duplicates.length) log(`  ${duplicates.length} duplicate contacts for the merge suggestions`);
   await seedEngagement(stack, created, log);
   return true;
 }
