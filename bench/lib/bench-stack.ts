@@ -2,17 +2,28 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ddb } from '../../functions/lib/dynamo.js';
+import type { StreamProcessor } from '../../functions/streams/processors.js';
+import { processBatch } from '../../functions/streams/process-table-stream.js';
+import { STREAM_PROCESSORS } from '../../functions/streams/registry.js';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import { apiClient, type ApiClient } from '../../test/support/local-stack.js';
-import { writtenKeys } from '../../test/support/ddb-calls.js';
+import { counterKeys, writtenKeys } from '../../test/support/ddb-calls.js';
 import { DdbMeter } from './ddb-meter.js';
 import { rawClient } from '../../test/support/raw-client.js';
 
+/** How long the bench waits for the stream to catch up: a 100,000-contact backlog takes a while on 2 cores. */
+export const DRAIN_MS = 60 * 60_000;
+
 export interface BatchStats {
   records: number;
-  /** Item writes the stream function made for the batch. */
+  /** Counter writes (ADD updates) the stream function made for the batch. */
+  counterWrites: number;
+  /** Distinct counter items among them. */
+  counterKeys: number;
+  /** Counter items written more than once in the batch. */
+  repeatedCounterKeys: string[];
+  /** Every item write of the batch, counters or not, and their distinct keys. */
   writes: number;
-  /** Distinct item keys among those writes. */
   distinctKeys: number;
 }
 
@@ -24,6 +35,19 @@ export interface BenchStack {
   readonly raw: DynamoDBDocumentClient;
   /** One entry per stream batch handled since the last `batches.length = 0`. */
   readonly batches: BatchStats[];
+  /**
+   * Holds stream batches until `resumeStream()`: in AWS the stream function
+   * runs on compute of its own, here it would share two cores with the write
+   * path being timed. Never `drain()` while paused.
+   */
+  pauseStream(): void;
+  resumeStream(): void;
+  /**
+   * Runs stream batches through only the named consumers (undefined: all,
+   * as deployed). For untimed catch-up of a large backlog whose other
+   * consumers the next measurement does not read.
+   */
+  onlyConsumers(names: readonly string[] | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -42,10 +66,15 @@ export async function startBenchStack(dynamoEndpoint: string, tableName: string)
   // the only seam that sees each batch exactly as the event source mapping would.
   const poller = stack.poller as unknown as { options: { handler: (event: DynamoDBStreamEvent) => Promise<unknown> } };
   const inner = poller.options.handler;
+  let gate: { held: Promise<void>; release: () => void } | undefined;
+  let consumers: readonly StreamProcessor[] | undefined;
   poller.options.handler = async (event) => {
-    const { result, calls } = await meter.scoped(() => inner(event));
+    await gate?.held;
+    const { result, calls } = await meter.scoped(() => (consumers ? processBatch(event, consumers) : inner(event)));
     const keys = calls.flatMap(writtenKeys);
-    batches.push({ records: event.Records.length, writes: keys.length, distinctKeys: new Set(keys).size });
+    const counters = calls.flatMap(counterKeys);
+    const repeatedCounterKeys = [...new Set(counters.filter((key, i) => counters.indexOf(key) !== i))];
+    batches.push({ records: event.Records.length, counterWrites: counters.length, counterKeys: new Set(counters).size, repeatedCounterKeys, writes: keys.length, distinctKeys: new Set(keys).size });
     return result;
   };
   const raw = rawClient(stack.dynamoEndpoint);
@@ -55,7 +84,22 @@ export async function startBenchStack(dynamoEndpoint: string, tableName: string)
     meter,
     raw,
     batches,
+    pauseStream: () => {
+      if (gate) return;
+      let release = () => undefined as void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      gate = { held, release };
+    },
+    resumeStream: () => {
+      gate?.release();
+      gate = undefined;
+    },
+    onlyConsumers: (names) => {
+      consumers = names && STREAM_PROCESSORS.filter((p) => names.includes(p.name));
+      if (consumers && consumers.length !== names!.length) throw new Error(`no stream consumer named ${names!.join(' or ')}`);
+    },
     stop: async () => {
+      gate?.release();
       await stack.stop();
       raw.destroy();
       // Free DynamoDB Local's heap for the next phase: the bench runs in memory.

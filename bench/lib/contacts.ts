@@ -44,6 +44,20 @@ export function contactItem(fields: BenchContact, now = new Date().toISOString()
 }
 
 /**
+ * An item of exactly a contact's size and index fan-out (the same attributes,
+ * values of the same lengths, the same five index entries) under keys no
+ * stream consumer claims: the raw baseline measures DynamoDB's write path
+ * for this shape, not the product's reactions to new contacts.
+ */
+export function rawBaselineItem(fields: BenchContact): Record<string, unknown> & { pk: string; sk: string } {
+  const item: Record<string, unknown> & { pk: string; sk: string } = { ...contactItem(fields), type: 'rawbase' };
+  item.pk = String(item.pk).replace(/^CONTACT#/, 'RAWBASE#');
+  const swap: Record<string, [string, string]> = { gsi1pk: ['CONTACT', 'RAWBASE'], gsi2pk: ['PHONE#', 'PHONX#'], gsi3pk: ['EMAIL#', 'EMAIX#'], gsi4pk: ['FNAME', 'FNAMX'], gsi5pk: ['LNAME', 'LNAMX'] };
+  for (const [attribute, [from, to]] of Object.entries(swap)) if (typeof item[attribute] === 'string') item[attribute] = String(item[attribute]).replace(from, to);
+  return item;
+}
+
+/**
  * A raw BatchWriteItem loop: 25 requests per call, unprocessed items sent
  * again, `loops` of them side by side. The baseline the import job is
  * measured against, and the quick way to lay down a base.

@@ -1,4 +1,4 @@
-import type { BenchStack } from '../lib/bench-stack.js';
+import { DRAIN_MS, type BenchStack } from '../lib/bench-stack.js';
 import { closedLoop } from '../lib/load.js';
 import { round, summarize } from '../lib/stats.js';
 
@@ -11,7 +11,7 @@ const READS = 200;
  */
 export async function measureAnalytics(b: BenchStack, label: 'at10k' | 'at100k', log: (line: string) => void) {
   const operator = b.api.as('operator', 'bench-operator');
-  await b.stack.drain(15 * 60_000);
+  await b.stack.drain(DRAIN_MS);
   const reads = 5;
   const { calls } = await b.meter.record(async () => {
     for (let i = 0; i < reads; i++) {

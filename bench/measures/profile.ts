@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { contactPk, PROFILE_PREFIX } from '../../functions/data/keys.js';
-import type { BenchStack } from '../lib/bench-stack.js';
+import { DRAIN_MS, type BenchStack } from '../lib/bench-stack.js';
 import { planEvents, postEvents } from '../../test/support/events.js';
 import { closedLoop } from '../lib/load.js';
 import { round, summarize } from '../lib/stats.js';
@@ -32,13 +32,13 @@ export async function richContact(b: BenchStack, apiKey: string | undefined): Pr
     const plan = planEvents([id], 60, { series: 'profile', days: 85 });
     await postEvents(b.api, apiKey, plan.events);
   }
-  await b.stack.drain(120_000);
+  await b.stack.drain(DRAIN_MS);
   return { id, phone, email };
 }
 
 /** Mean DynamoDB requests per call of `request`, counted by the meter with nothing else running. */
 async function requestsPer(b: BenchStack, times: number, request: () => Promise<{ status: number }>): Promise<{ perCall: number; commands: string[] }> {
-  await b.stack.drain(60_000);
+  await b.stack.drain(DRAIN_MS);
   const { calls } = await b.meter.record(async () => {
     for (let i = 0; i < times; i++) {
       const r = await request();

@@ -1,11 +1,11 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { BenchStack } from '../lib/bench-stack.js';
+import { DRAIN_MS, type BenchStack } from '../lib/bench-stack.js';
 import { sleep } from '../lib/load.js';
 import { round, summarize } from '../lib/stats.js';
 
 const TICK_MS = 100;
-const EVENTS_PER_TICK = 25;
+const EVENTS_PER_TICK = 10;
 const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
 /** A full collection before the last heap reading, so what is left after the soak is live data, not garbage not yet collected. */
 function exposeGc(): () => void {
@@ -30,7 +30,7 @@ export async function soak(b: BenchStack, apiKey: string | undefined, durationMs
     if (r.status !== 201) throw new Error(`soak setup answered ${r.status}`);
     contacts.push(r.body.id);
   }
-  await b.stack.drain(120_000);
+  await b.stack.drain(DRAIN_MS);
 
   const latencies: number[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -94,7 +94,7 @@ export async function soak(b: BenchStack, apiKey: string | undefined, durationMs
   }
   const end = memory.at(-1)!;
   await Promise.all([...inFlight]);
-  await b.stack.drain(10 * 60_000);
+  await b.stack.drain(DRAIN_MS);
   gc();
   const afterGc = process.memoryUsage();
   // The first sample is taken after warm-up (JIT, connection pools), the baseline for "stable".

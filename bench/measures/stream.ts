@@ -1,4 +1,4 @@
-import type { BenchStack } from '../lib/bench-stack.js';
+import { DRAIN_MS, type BenchStack } from '../lib/bench-stack.js';
 import { planEvents, postEvents } from '../../test/support/events.js';
 import { inParallel as pool } from '../../functions/jobs/dynamo-batch.js';
 import { waitFor } from '../lib/load.js';
@@ -26,24 +26,27 @@ export async function countMismatches(b: BenchStack, expected: Map<string, numbe
  */
 export async function measureStream(b: BenchStack, apiKey: string, contactIds: readonly string[], messages: number, log: (line: string) => void) {
   const plan = planEvents(contactIds, messages, { series: `stream-${Date.now()}` });
-  await b.stack.drain(120_000);
+  await b.stack.drain(DRAIN_MS);
   b.batches.length = 0;
   const t0 = performance.now();
-  const posted = await postEvents(b.api, apiKey, plan.events, { concurrency: 4 });
+  const posted = await postEvents(b.api, apiKey, plan.events, { concurrency: 2 });
   const postedMs = performance.now() - t0;
-  await b.stack.drain(15 * 60_000);
+  await b.stack.drain(DRAIN_MS);
   const elapsedMs = performance.now() - t0;
   if (posted.failedCalls > 0 || posted.rejected > 0) throw new Error(`${posted.failedCalls} calls failed and ${posted.rejected} events were rejected`);
 
   const batches = b.batches.filter((s) => s.records > 0);
-  const writes = batches.reduce((sum, s) => sum + s.writes, 0);
-  const distinct = batches.reduce((sum, s) => sum + s.distinctKeys, 0);
-  const maxExcess = Math.max(0, ...batches.map((s) => s.writes - s.distinctKeys));
+  const sum = (pick: (s: (typeof batches)[number]) => number) => batches.reduce((total, s) => total + pick(s), 0);
+  const perBatch = (pick: (s: (typeof batches)[number]) => number) => round(sum(pick) / Math.max(1, batches.length), 1);
+  const maxExcess = Math.max(0, ...batches.map((s) => s.counterWrites - s.counterKeys));
+  const repeated = [...new Set(batches.flatMap((s) => s.repeatedCounterKeys))];
   const check = await countMismatches(b, plan.messagesByContact, 200);
   const calls = summarize(posted.latencies);
   log(
     `  ${posted.accepted} events accepted in ${round(postedMs / 1000, 1)} s (call p99 ${calls.p99Ms} ms), counted after ${round(elapsedMs / 1000, 1)} s; ` +
-      `${batches.length} stream batches, ${writes} writes for ${distinct} distinct keys; ${check.mismatches}/${check.checked} profiles off`,
+      `${batches.length} stream batches, ${sum((s) => s.counterWrites)} counter writes for ${sum((s) => s.counterKeys)} distinct counter items ` +
+      `(${sum((s) => s.writes)} writes of any item for ${sum((s) => s.distinctKeys)} distinct items)` +
+      `${repeated.length ? `; counter items written twice in a batch: ${repeated.slice(0, 5).join(', ')}` : ''}; ${check.mismatches}/${check.checked} profiles off`,
   );
   return {
     stream: {
@@ -52,9 +55,11 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
       ingestEventsPerSecond: perSecond(posted.accepted, postedMs),
       callP99Ms: calls.p99Ms,
       batches: batches.length,
-      writesPerBatch: round(writes / Math.max(1, batches.length), 1),
-      distinctKeysPerBatch: round(distinct / Math.max(1, batches.length), 1),
+      writesPerBatch: perBatch((s) => s.counterWrites),
+      distinctKeysPerBatch: perBatch((s) => s.counterKeys),
       maxExcessWrites: maxExcess,
+      allWritesPerBatch: perBatch((s) => s.writes),
+      allDistinctKeysPerBatch: perBatch((s) => s.distinctKeys),
       profilesChecked: check.checked,
       profilesMismatched: check.mismatches,
     },
@@ -63,7 +68,7 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
 
 /** Time from posting one event until the profile shows it, sampled one at a time. */
 export async function measureEventVisibility(b: BenchStack, apiKey: string, contactIds: readonly string[], samples: number, log: (line: string) => void) {
-  await b.stack.drain(120_000);
+  await b.stack.drain(DRAIN_MS);
   const latencies: number[] = [];
   for (let i = 0; i < samples; i++) {
     const contactId = contactIds[i % contactIds.length];

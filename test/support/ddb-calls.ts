@@ -30,6 +30,16 @@ export function writtenKeys(call: DdbCall): string[] {
   return keys.filter((k): k is string => k !== undefined);
 }
 
+/** The keys a call increments (`ADD` in an update, alone or in a transaction): counter writes. */
+export function counterKeys(call: DdbCall): string[] {
+  const input = call.input as Record<string, any>;
+  const adds = (update: { UpdateExpression?: string } | undefined) => typeof update?.UpdateExpression === 'string' && /\bADD\b/.test(update.UpdateExpression);
+  const operation = operationOf(call.command);
+  if (operation === 'Update') return adds(input) ? [keyOf(input.Key)!] : [];
+  if (operation === 'TransactWrite') return (input.TransactItems ?? []).filter((t: any) => adds(t.Update)).map((t: any) => keyOf(t.Update.Key)!);
+  return [];
+}
+
 /** The keys a call reads or conditions on, as well as those it writes: what a fault rule matches on. */
 export function touchedKeys(call: DdbCall): string[] {
   const input = call.input as Record<string, any>;
