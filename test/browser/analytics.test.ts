@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { insertContact } from '../../functions/contacts/contact-service.js';
+import { launchChromium } from '../support/browser.js';
 import { startLocalStack } from '../support/local-stack.js';
 
 /**
@@ -11,8 +11,6 @@ import { startLocalStack } from '../support/local-stack.js';
  * the real event ingestion. Set ANALYTICS_SCREENSHOTS=<dir> to keep
  * full-page screenshots in English and Portuguese.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const SCREENSHOTS = process.env.ANALYTICS_SCREENSHOTS;
 
 type Stack = Awaited<ReturnType<typeof startLocalStack>>;
@@ -72,12 +70,8 @@ async function signInAs(user: 'otto' | 'gil', locale = 'en-US') {
 }
 
 beforeAll(async () => {
-  if (!existsSync(WEB_DIST)) throw new Error('web/dist is missing: run `npm run build:web` first');
   stack = await startLocalStack();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   await seed();
 });
 

@@ -1,16 +1,14 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/browser.js';
 import { startLocalStack } from '../support/local-stack.js';
 
 /**
  * Merging from a suggestion and undoing it, in Debian's Chromium against a
  * local stack. Set MERGE_SCREENSHOTS=<dir> to keep screenshots of the pages.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const SCREENSHOTS = process.env.MERGE_SCREENSHOTS;
 
 type Stack = Awaited<ReturnType<typeof startLocalStack>>;
@@ -36,9 +34,8 @@ async function shot(name: string) {
 }
 
 beforeAll(async () => {
-  if (!existsSync(WEB_DIST)) throw new Error('web/dist is missing: run `npm run build:web` first');
   stack = await startLocalStack();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
 });
 afterEach(async () => {
   await context?.close();
