@@ -335,7 +335,7 @@ describe.each(ROUTES_UNDER_TEST.map((r) => [r.route, r] as const))('%s', (_name,
       fc.asyncProperty(route.any, async (attempt) => {
         expectWellFormed(await send(route, attempt), attempt);
       }),
-      { numRuns: 25 },
+      { numRuns: 20 },
     );
   });
 
@@ -356,7 +356,7 @@ describe.each(ROUTES_UNDER_TEST.map((r) => [r.route, r] as const))('%s', (_name,
         expect(snapshotDiff(before, after), context).toEqual([]);
         before = after;
       }),
-      { numRuns: 15 },
+      { numRuns: 12 },
     );
   });
 });
