@@ -113,7 +113,13 @@ async function main() {
   log(`Benchmark on ${meta.machine}, Node ${meta.node}; load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   merge(results, { run: { scale: SCALE, loadAverageAtStart: round(loadavg()[0]) } });
 
-  if (selected('web')) await measure(['web'], 'SPA: JavaScript before the first screen', async () => measureInitialJs());
+  if (selected('web')) {
+    await measure(['web'], 'SPA: JavaScript before the first screen', async () => {
+      const web = measureInitialJs();
+      log(`  ${web.web.initialJsFiles} files, ${round(web.web.initialJsRawBytes / 1024, 1)} KB, ${round(web.web.initialJsGzipBytes / 1024, 1)} KB gzipped`);
+      return web;
+    });
+  }
   if (selected('bundles')) await measure(['bundles'], 'Handler bundles (esbuild as NodejsFunction) and import time', async () => ({ bundles: (await measureBundles(log)).bundles }));
 
   const dynamo = selected('small') || selected('big') ? await startDynamoLocal() : undefined;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES, routeKey } from '../../functions/http/routes.js';
 import type { Role } from '../../shared/roles.js';
 import { startLocalStack, type ApiResponse } from '../support/local-stack.js';
 import { snapshotDiff, tableSnapshots, type TableSnapshot } from '../support/table-snapshot.js';
@@ -295,7 +296,7 @@ const ROUTES_UNDER_TEST: WriteRoute[] = [
   },
 ];
 
-async function send(route: WriteRoute, attempt: Attempt): Promise<ApiResponse> {
+async function send(route: Pick<WriteRoute, 'route' | 'role' | 'headers'>, attempt: Attempt): Promise<ApiResponse> {
   const method = route.route.split(' ')[0];
   const auth = route.headers ? { headers: route.headers() } : { token: await stack.token(route.role, `fuzz-${route.role}`) };
   return stack.api.call(method, attempt.path, { ...auth, body: attempt.body });
@@ -357,6 +358,38 @@ describe.each(ROUTES_UNDER_TEST.map((r) => [r.route, r] as const))('%s', (_name,
         before = after;
       }),
       { numRuns: 12 },
+    );
+  });
+});
+
+/**
+ * Every other write route, with ids that name nothing: whatever the body,
+ * never a 5xx, and the table stays exactly as it was (a delete of nothing
+ * may answer 204, but it writes nothing either).
+ */
+const fuzzed = new Set(ROUTES_UNDER_TEST.map((r) => r.route));
+const otherWrites = ROUTES.filter((r) => r.method !== 'GET' && r.auth === 'jwt' && r.path.includes('{') && !fuzzed.has(routeKey(r)));
+
+describe.each(otherWrites.map((r) => [routeKey(r), r] as const))('%s with ids that name nothing', (_name, route) => {
+  it('writes nothing and never answers 5xx', async () => {
+    let before = await quiet();
+    const attempts = fc.record({
+      ids: fc.array(fakeId, { minLength: 3, maxLength: 3 }),
+      channel: fc.oneof(fc.constantFrom('sms', 'whatsapp'), fc.string({ minLength: 1, maxLength: 12 })),
+      body: fc.oneof(fc.constant(undefined), junk, named(100)),
+    });
+    await fc.assert(
+      fc.asyncProperty(attempts, async ({ ids, channel, body }) => {
+        let next = 0;
+        const path = route.path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(name === 'channel' ? channel : ids[next++]));
+        const attempt = { path, body };
+        const r = await send({ route: routeKey(route), role: 'admin' }, attempt);
+        expectWellFormed(r, attempt);
+        const after = await snapshots.take();
+        expect(snapshotDiff(before, after), `${JSON.stringify(attempt).slice(0, 300)} -> ${r.status}`).toEqual([]);
+        before = after;
+      }),
+      { numRuns: 8 },
     );
   });
 });
