@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { ApiResponse } from '../../test/support/local-stack.js';
 import { DRAIN_MS, type BenchStack } from '../lib/bench-stack.js';
 import { sleep } from '../lib/load.js';
 import { round, summarize } from '../lib/stats.js';
@@ -39,20 +40,18 @@ export async function soak(b: BenchStack, apiKey: string | undefined, durationMs
   let eventsSent = 0;
   let maxInFlight = 0;
   const errorSamples: string[] = [];
-  const fire = (label: string, call: () => Promise<boolean>) => {
+  /** Fires a call without waiting; an answer other than `expected` (or failing `check`) is an error, sampled with its status and code. */
+  const fire = (label: string, expected: number, call: () => Promise<ApiResponse>, check: (r: ApiResponse) => boolean = () => true) => {
     requests++;
     const t0 = performance.now();
     const p = call()
-      .catch((error) => {
-        errorSamples.push(`${label}: ${(error as Error).message}`);
-        return false;
-      })
-      .then((ok) => {
+      .then((r) => (r.status === expected && check(r) ? undefined : `${label} ${r.status} ${r.body?.error?.code ?? ''}`.trim()))
+      .catch((error: Error) => `${label}: ${error.message}`)
+      .then((problem) => {
         latencies.push(performance.now() - t0);
-        if (!ok) {
-          errors++;
-          if (errorSamples.length < 5) errorSamples.push(label);
-        }
+        if (problem === undefined) return;
+        errors++;
+        if (errorSamples.length < 5) errorSamples.push(problem);
       })
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
@@ -66,12 +65,13 @@ export async function soak(b: BenchStack, apiKey: string | undefined, durationMs
   let tick = 0;
   while (performance.now() - started < durationMs) {
     const t = tick++;
-    fire('profile', async () => (await agent.get(`/v1/contacts/${pick(t, 1)}`)).status === 200);
-    fire('profile', async () => (await agent.get(`/v1/contacts/${pick(t, 2)}`)).status === 200);
-    fire('page', async () => (await agent.get('/v1/contacts?limit=20')).status === 200);
+    fire('profile', 200, () => agent.get(`/v1/contacts/${pick(t, 1)}`));
+    fire('profile', 200, () => agent.get(`/v1/contacts/${pick(t, 2)}`));
+    fire('page', 200, () => agent.get('/v1/contacts?limit=20'));
     if (t % 2 === 0) {
-      if (t % 4 === 0) fire('create', async () => (await operator.post('/v1/contacts', { firstName: `Soak new ${t}`, email: `soak.${t}.${Date.now()}@bench.example` })).status === 201);
-      else fire('edit', async () => (await operator.patch(`/v1/contacts/${pick(t, 3)}`, { customFields: { soakTick: t } })).status === 200);
+      if (t % 4 === 0) fire('create', 201, () => operator.post('/v1/contacts', { firstName: `Soak new ${t}`, email: `soak.${t}.${Date.now()}@bench.example` }));
+      // Edits go round all soak contacts, so two edits of one contact are seconds apart, as from people at screens.
+      else fire('edit', 200, () => operator.patch(`/v1/contacts/${contacts[Math.floor(t / 4) % contacts.length]}`, { customFields: { soakTick: t } }));
     }
     if (apiKey) {
       const events = Array.from({ length: EVENTS_PER_TICK }, (_, k) => {
@@ -80,10 +80,7 @@ export async function soak(b: BenchStack, apiKey: string | undefined, durationMs
         return { id: `soak-evt-${t}-${k}`, type: 'message.status', contactId, messageId, channel: 'whatsapp', status: 'sent', broadcast: true, at: new Date().toISOString() };
       });
       eventsSent += events.length;
-      fire('events', async () => {
-        const r = await b.api.call('POST', '/v1/events', { body: { events }, headers: { 'x-api-key': apiKey } });
-        return r.status === 202 && r.body.accepted === events.length;
-      });
+      fire('events', 202, () => b.api.call('POST', '/v1/events', { body: { events }, headers: { 'x-api-key': apiKey } }), (r) => r.body.accepted === events.length);
     }
     if (t % 50 === 0 || performance.now() - started + TICK_MS >= durationMs) {
       const usage = process.memoryUsage();
