@@ -51,6 +51,21 @@ const meta: RunMeta = {
   failed: {},
 };
 
+// A trial run never overwrites the real figures.
+const TRIAL = SCALE !== 1 || ONLY !== undefined;
+const [OUT_RESULTS, OUT_META] = TRIAL ? [join(tmpdir(), 'bench-results.partial.json'), join(tmpdir(), 'bench-results.partial.meta.json')] : [RESULTS_FILE, META_FILE];
+
+/** Writes what is measured so far, after every measurement: a run cut short keeps its figures. */
+function persist(): string {
+  // The goal holds at both base sizes, so the headline p99 is the worse of the two.
+  const p99s = ['analytics.at10k.p99Ms', 'analytics.at100k.p99Ms'].map((key) => get(results, key)).filter((v): v is number => v !== undefined);
+  if (p99s.length > 0) merge(results, { analytics: { p99Ms: Math.max(...p99s) } });
+  const { _seed: _ignored, ...failed } = meta.failed;
+  writeFileSync(OUT_RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(OUT_META, `${JSON.stringify({ ...meta, failed }, null, 2)}\n`);
+  return OUT_RESULTS;
+}
+
 /** Runs one measurement; a missing feature or a failure is recorded against its keys instead of a number. */
 async function measure(prefixes: string[], what: string, work: () => Promise<Results>): Promise<void> {
   const t0 = performance.now();
@@ -64,6 +79,7 @@ async function measure(prefixes: string[], what: string, work: () => Promise<Res
     log(error instanceof FeatureMissing ? `  n/a (feature missing: ${message})` : `  FAILED: ${(error as Error).stack ?? message}`);
   }
   log(`  (${round((performance.now() - t0) / 1000, 1)} s)`);
+  persist();
 }
 
 const answers = (status: number, body: unknown) => status !== 501 && !(status === 404 && (body as { error?: { message?: string } })?.error?.message === 'No such route.');
@@ -200,17 +216,8 @@ async function main() {
     await dynamo?.stop();
   }
 
-  // The goal holds at both base sizes, so the headline p99 is the worse of the two.
-  const p99s = ['analytics.at10k.p99Ms', 'analytics.at100k.p99Ms'].map((key) => get(results, key)).filter((v): v is number => v !== undefined);
-  if (p99s.length > 0) merge(results, { analytics: { p99Ms: Math.max(...p99s) } });
   meta.durationS = round((performance.now() - started) / 1000, 0);
-  delete meta.failed._seed;
-
-  const partial = SCALE !== 1 || ONLY !== undefined;
-  // A trial run never overwrites the real figures.
-  const [resultsFile, metaFile] = partial ? [join(tmpdir(), 'bench-results.partial.json'), join(tmpdir(), 'bench-results.partial.meta.json')] : [RESULTS_FILE, META_FILE];
-  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
+  const resultsFile = persist();
   log(`\nBenchmark finished in ${meta.durationS} s; results in ${resultsFile}.\n`);
   log(renderText(results, meta));
   log(`\nFor the README:\n\n${renderMarkdown(results, meta)}`);
