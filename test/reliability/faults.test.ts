@@ -91,6 +91,17 @@ describe('throttling and timeouts the SDK retries', () => {
   });
 });
 
+describe('transactions cancelled by a concurrent one', () => {
+  it('adds a list member through transient conflicts, counting it once', async () => {
+    const contact = await aContact();
+    const list = (await operator().post('/v1/lists', { name: `Conflicts ${serial}` })).body;
+    await arm({ fault: 'conflict', operation: 'TransactWrite', key: /^LIST#/, times: 2 });
+    expect((await operator().put(`/v1/contacts/${contact.id}/lists/${list.id}`)).status).toBe(204);
+    expect(faults.pending()).toEqual([]);
+    expect(await listCount(list.id)).toBe(1);
+  });
+});
+
 describe('answers lost after the write was applied (the SDK sends it again)', () => {
   it('keeps list counts exact when adding and removing a member', async () => {
     const contact = await aContact();
