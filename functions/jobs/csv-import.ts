@@ -269,13 +269,8 @@ function base32(bytes: Uint8Array, length: number): string {
  * a step redone after a crash finds (or rewrites) the same contact instead
  * of creating a second one; rows sort in file order within the job.
  */
-let lastJob: { jobId: string; createdMs: number; time: string; hash: string } | undefined;
-
 export function importContactId(jobId: string, createdMs: number, rowIndex: number): string {
-  if (lastJob?.jobId !== jobId || lastJob.createdMs !== createdMs) {
-    lastJob = { jobId, createdMs, time: encodeTime(createdMs, 10), hash: base32(createHash('sha256').update(jobId).digest(), 10) };
-  }
   let index = '';
   for (let n = rowIndex, i = 0; i < 6; i++, n = Math.floor(n / 32)) index = CROCKFORD[n % 32] + index;
-  return `${lastJob.time}${index}${lastJob.hash}`;
+  return `${encodeTime(createdMs, 10)}${index}${base32(createHash('sha256').update(jobId).digest(), 10)}`;
 }
