@@ -1,10 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ddb } from '../../functions/lib/dynamo.js';
 import type { StreamProcessor } from '../../functions/streams/processors.js';
 import { processBatch } from '../../functions/streams/process-table-stream.js';
 import { STREAM_PROCESSORS } from '../../functions/streams/registry.js';
+import { startDynamoLocal } from '../../infra/local/dynamo-local.js';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import { apiClient, type ApiClient } from '../../test/support/local-stack.js';
 import { counterKeys, writtenKeys } from '../../test/support/ddb-calls.js';
@@ -52,13 +52,16 @@ export interface BenchStack {
 }
 
 /**
- * The local stack on the bench's DynamoDB Local, with the request meter on
+ * The local stack on a DynamoDB Local of its own, with the request meter on
  * the product's module-scope client and every stream batch measured.
  * Schedules are off: the bench runs the one it needs when it needs it, so
  * timers never land inside a measurement.
  */
-export async function startBenchStack(dynamoEndpoint: string, tableName: string): Promise<BenchStack> {
-  const stack = await startLocalStack({ port: 0, dynamoEndpoint, tableName, schedules: false });
+export async function startBenchStack(tableName: string): Promise<BenchStack> {
+  // A DynamoDB Local of its own per phase: once a large in-memory table has been dropped, DynamoDB Local
+  // stays slow for every later write (hundreds of times slower), which would poison the next phase.
+  const dynamo = await startDynamoLocal();
+  const stack = await startLocalStack({ port: 0, dynamoEndpoint: dynamo.endpoint, tableName, schedules: false });
   const meter = new DdbMeter();
   meter.attach(ddb());
   const batches: BatchStats[] = [];
@@ -102,10 +105,7 @@ export async function startBenchStack(dynamoEndpoint: string, tableName: string)
       gate?.release();
       await stack.stop();
       raw.destroy();
-      // Free DynamoDB Local's heap for the next phase: the bench runs in memory.
-      const admin = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-      await admin.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined);
-      admin.destroy();
+      await dynamo.stop();
     },
   };
 }
