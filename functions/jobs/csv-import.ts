@@ -30,8 +30,14 @@ export function detectDelimiter(text: string): Delimiter {
 
 export interface ParsedCsv {
   headers: string[];
-  /** Data records, in file order; record i is spreadsheet row i + 2 (the header is row 1). */
+  /** Data records in file order, blank ones left out. */
   records: string[][];
+  /**
+   * The spreadsheet row of each record, the way people see the file in a
+   * spreadsheet: the header is row 1, blank rows count, a quoted cell with
+   * line breaks stays one row.
+   */
+  rowNumbers: number[];
   delimiter: Delimiter;
 }
 
@@ -46,16 +52,24 @@ export function parseCsvText(text: string): ParsedCsv {
       delimiter,
       bom: true,
       relax_column_count: true,
-      skip_empty_lines: true,
+      skip_empty_lines: false,
       trim: false,
     }) as string[][];
   } catch (error) {
     const line = (error as { lines?: number }).lines;
     throw new CsvSyntaxError(`The file is not valid CSV${line ? ` (near line ${line})` : ''}: ${(error as Error).message.replace(/^Invalid (Record|Opening Quote|Closing Quote)[^:]*:\s*/i, '')}`);
   }
-  const [header, ...records] = rows;
-  if (!header || header.every((h) => h.trim() === '')) throw new CsvSyntaxError('The file has no header line.');
-  return { headers: header.map((h) => h.trim()), records: records.filter((r) => r.some((cell) => cell.trim() !== '')), delimiter };
+  const blank = (record: string[]) => record.every((cell) => cell.trim() === '');
+  const headerIndex = rows.findIndex((record) => !blank(record));
+  if (headerIndex < 0) throw new CsvSyntaxError('The file has no header line.');
+  const records: string[][] = [];
+  const rowNumbers: number[] = [];
+  for (let i = headerIndex + 1; i < rows.length; i++) {
+    if (blank(rows[i])) continue;
+    records.push(rows[i]);
+    rowNumbers.push(i - headerIndex + 1);
+  }
+  return { headers: rows[headerIndex].map((h) => h.trim()), records, rowNumbers, delimiter };
 }
 
 /** Contact fields a column can fill. `company` and `department` take names; the `...Id` ones take ids. */
@@ -269,8 +283,13 @@ function base32(bytes: Uint8Array, length: number): string {
  * a step redone after a crash finds (or rewrites) the same contact instead
  * of creating a second one; rows sort in file order within the job.
  */
+let lastJob: { jobId: string; createdMs: number; time: string; hash: string } | undefined;
+
 export function importContactId(jobId: string, createdMs: number, rowIndex: number): string {
+  if (lastJob?.jobId !== jobId || lastJob.createdMs !== createdMs) {
+    lastJob = { jobId, createdMs, time: encodeTime(createdMs, 10), hash: base32(createHash('sha256').update(jobId).digest(), 10) };
+  }
   let index = '';
   for (let n = rowIndex, i = 0; i < 6; i++, n = Math.floor(n / 32)) index = CROCKFORD[n % 32] + index;
-  return `${encodeTime(createdMs, 10)}${index}${base32(createHash('sha256').update(jobId).digest(), 10)}`;
+  return `${lastJob.time}${index}${lastJob.hash}`;
 }

@@ -2,23 +2,62 @@ import { BatchWriteCommand, TransactWriteCommand, UpdateCommand, type UpdateComm
 import { ddb, tableName } from '../lib/dynamo.js';
 import { cancellationCodes, isConditionFailure } from '../lib/errors.js';
 
+async function writeBatch(batch: Record<string, unknown>[]): Promise<void> {
+  let pending: Record<string, unknown>[] | undefined = batch;
+  for (let attempt = 0; pending && pending.length > 0; attempt++) {
+    if (attempt > 12) throw new Error('batch write kept returning unprocessed items');
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 25 * 2 ** attempt)));
+    const out = await ddb().send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending as never } }));
+    pending = out.UnprocessedItems?.[tableName()] as Record<string, unknown>[] | undefined;
+  }
+}
+
 /**
- * BatchWriteItem over any number of put/delete requests: 25 per call (the
- * API's limit), `concurrency` calls in flight, unprocessed items sent again
- * with backoff (DynamoDB returns them under throttling instead of failing).
+ * Streams put/delete requests into BatchWriteItem calls: 25 per call (the
+ * API's limit), at most `concurrency` calls in flight, unprocessed items
+ * sent again with backoff (DynamoDB returns them under throttling instead
+ * of failing). `add` waits while every call is busy, so a producer (the
+ * import validating rows) runs alongside the writes instead of before them.
  */
-export async function batchWriteAll(requests: readonly Record<string, unknown>[], concurrency = 1): Promise<void> {
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < requests.length; i += 25) batches.push(requests.slice(i, i + 25));
-  await inParallel(batches, concurrency, async (batch) => {
-    let pending: Record<string, unknown>[] | undefined = batch;
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt > 12) throw new Error('batch write kept returning unprocessed items');
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 25 * 2 ** attempt)));
-      const out = await ddb().send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending as never } }));
-      pending = out.UnprocessedItems?.[tableName()] as Record<string, unknown>[] | undefined;
+export class BatchWriter {
+  private readonly pending: Record<string, unknown>[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown;
+
+  constructor(private readonly concurrency: number) {}
+
+  async add(requests: readonly Record<string, unknown>[]): Promise<void> {
+    this.pending.push(...requests);
+    await this.pump(false);
+  }
+
+  /** Sends what is left and waits for every call; throws the first failure. */
+  async flush(): Promise<void> {
+    await this.pump(true);
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  private async pump(all: boolean): Promise<void> {
+    while (this.pending.length >= 25 || (all && this.pending.length > 0)) {
+      if (this.failure) throw this.failure;
+      if (this.inFlight.size >= this.concurrency) {
+        await Promise.race(this.inFlight);
+        continue;
+      }
+      const call: Promise<void> = writeBatch(this.pending.splice(0, 25))
+        .catch((error) => void (this.failure ??= error))
+        .finally(() => this.inFlight.delete(call));
+      this.inFlight.add(call);
     }
-  });
+  }
+}
+
+/** Every request through a BatchWriter, then waits for all of them. */
+export async function batchWriteAll(requests: readonly Record<string, unknown>[], concurrency = 1): Promise<void> {
+  const writer = new BatchWriter(concurrency);
+  await writer.add(requests);
+  await writer.flush();
 }
 
 /**

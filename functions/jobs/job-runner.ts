@@ -75,6 +75,10 @@ export const jobTuning = {
   fanoutChunk: 200,
   /** DynamoDB requests a step keeps in flight. */
   concurrency: 8,
+  /** BatchWriteItem calls an import keeps in flight (each carries 25 items). */
+  importWriters: 16,
+  /** Contacts a bulk delete reads and clears at once. */
+  deleteConcurrency: 8,
 };
 
 const registry = new Map<string, JobType>();

@@ -233,7 +233,8 @@ function newJob(id: string, jobType: string, prepared: Pick<Prepared, 'params' |
 
 async function launch(job: JobRecord, token: string, inlineBudgetMs?: number): Promise<void> {
   if (inlineBudgetMs) {
-    await runInline(job.id, token, inlineBudgetMs);
+    // The change the job copies is already made: a failure here leaves the job to resume-jobs, not the request to a 500.
+    await runInline(job.id, token, inlineBudgetMs).catch((error) => logger.warn('inline job run failed; resume-jobs will continue it', { jobId: job.id, error: error as Error }));
     return;
   }
   await invokeJobWorker({ jobId: job.id, token } as { jobId: string }).catch((error) =>

@@ -115,17 +115,18 @@ describe('lists', () => {
 
 describe('tags', () => {
   it('lists tags with exact contact counts and finds them by part of the name', async () => {
-    const a = await aContact();
-    const b = await aContact();
-    const gold = (await operator().post(`/v1/contacts/${a.id}/tags`, { name: 'Ouro Premium' })).body;
-    await Promise.all([
-      operator().post(`/v1/contacts/${b.id}/tags`, { name: 'ouro premium' }),
-      operator().post(`/v1/contacts/${b.id}/tags`, { name: 'OURO PREMIUM' }),
-      operator().post(`/v1/contacts/${a.id}/tags`, { name: 'Ouro premium' }),
-    ]);
+    const people = await Promise.all(Array.from({ length: 4 }, () => aContact()));
+    const gold = (await operator().post(`/v1/contacts/${people[0].id}/tags`, { name: 'Ouro Premium' })).body;
+    // 20 tag requests at once, in every case, over the same four contacts.
+    const names = ['ouro premium', 'OURO PREMIUM', 'Ouro premium', 'Ouro Prêmium'.replace('ê', 'e')];
+    const tagged = await Promise.all(Array.from({ length: 20 }, (_, i) => operator().post(`/v1/contacts/${people[i % 4].id}/tags`, { name: names[i % 4] })));
+    expect(tagged.every((r) => r.status === 200 && r.body.id === gold.id)).toBe(true);
+    const removed = await Promise.all([0, 0, 1].map((i) => admin().delete(`/v1/contacts/${people[i].id}/tags/${gold.id}`)));
+    expect(removed.map((r) => r.status)).toEqual([204, 204, 204]);
     const page = await agent().get('/v1/tags?limit=100');
     expect(page.status).toBe(200);
     expect(page.body.items.find((t: { id: string }) => t.id === gold.id)).toEqual({ id: gold.id, name: 'Ouro Premium', contactCount: 2, createdAt: expect.any(String) });
+    expect(ids(await agent().get(`/v1/contacts?tag=${gold.id}`)).sort()).toEqual([people[2].id, people[3].id].sort());
     const found = await agent().get(`/v1/tags?q=${encodeURIComponent('PRÊMIUM')}`);
     expect(ids(found)).toEqual([gold.id]);
     expect((await agent().get(`/v1/tags/${gold.id}`)).body.contactCount).toBe(2);

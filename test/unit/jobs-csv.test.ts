@@ -60,6 +60,12 @@ describe('CSV reading', () => {
     expect(parsed.records).toEqual([['Silva; Ana', 'said "hi"\nthen left'], ['Bia', 'ok']]);
   });
 
+  it('numbers rows as a spreadsheet shows them: header row 1, blank rows counted, a multi-line cell one row', () => {
+    const parsed = parseCsvText('name,note\nAna,"two\nlines"\n\n,\nBia,x\n');
+    expect(parsed.records.map((r) => r[0])).toEqual(['Ana', 'Bia']);
+    expect(parsed.rowNumbers).toEqual([2, 5]);
+  });
+
   it('rejects a file with an unclosed quote or no header', () => {
     expect(() => parseCsvText('a,b\n"open,1\n')).toThrow(/not valid CSV/);
     expect(() => parseCsvText('\n\n')).toThrow(/header/);

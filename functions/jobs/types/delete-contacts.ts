@@ -26,7 +26,7 @@ export const deleteContactsJob: JobType = {
     const state = (job.state ?? {}) as DeleteState;
     const total = state.started ? undefined : ((await countSelection(selection)) ?? undefined);
     const pending = state.pending ?? [];
-    await purgeContacts(pending, jobTuning.concurrency);
+    await purgeContacts(pending, jobTuning.deleteConcurrency);
     const processed = pending.length;
     const doneCount = job.processed + processed + job.failed;
     if (state.exhausted) return { state: { started: true, exhausted: true }, processed, total: doneCount, done: true };

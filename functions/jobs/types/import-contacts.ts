@@ -12,7 +12,7 @@ import { ddb, tableName } from '../../lib/dynamo.js';
 import { HttpError } from '../../lib/errors.js';
 import { gsi, listKey, listMemberKey } from '../../data/keys.js';
 import { INDEXES } from '../../data/table-schema.js';
-import { batchWriteAll, inParallel } from '../dynamo-batch.js';
+import { BatchWriter, inParallel } from '../dynamo-batch.js';
 import { importContactId, parseCsvText, planColumns, validateRow, type ParsedCsv, type RowContext, type ValidRow } from '../csv-import.js';
 import { JobFailure, jobTuning, type JobType } from '../job-runner.js';
 import type { JobError } from '../job-repository.js';
@@ -132,6 +132,44 @@ function importDepartmentId(jobId: string, createdMs: number, name: string): str
   return `${encodeTime(createdMs, 10)}${random}`;
 }
 
+/** Rows validated per slice of a step (writes of a slice overlap the validation of the next). */
+const IMPORT_SLICE = 250;
+
+/** Departments named in the file that do not exist yet are created (the profile lets operators create them too). */
+async function createDepartments(jobId: string, createdMs: number, valid: { row: ValidRow }[], departmentsByName: Map<string, { id: string; name: string }>): Promise<void> {
+  for (const { row } of valid) {
+    if (!row.newDepartment) continue;
+    const folded = fold(row.newDepartment);
+    if (!departmentsByName.has(folded)) {
+      const department = { id: importDepartmentId(jobId, createdMs, row.newDepartment), name: row.newDepartment, createdAt: new Date().toISOString() };
+      await putCatalogEntity('department', department, { idempotent: true });
+      departmentsByName.set(folded, { id: department.id, name: department.name });
+    }
+    row.department = departmentsByName.get(folded);
+  }
+}
+
+function newContactItem(id: string, row: ValidRow, options: { origin: ContactRecord['origin']; now: string; createdBy?: string }) {
+  const record: ContactRecord = {
+    id,
+    firstName: row.fields.firstName ?? undefined,
+    lastName: row.fields.lastName ?? undefined,
+    phone: row.fields.phone ?? undefined,
+    email: row.fields.email ?? undefined,
+    country: row.fields.country ?? undefined,
+    language: row.fields.language ?? undefined,
+    origin: options.origin,
+    company: row.company,
+    department: row.department,
+    customFields: row.fields.customFields ?? {},
+    blocked: false,
+    createdAt: options.now,
+    updatedAt: options.now,
+    createdBy: options.createdBy,
+  };
+  return { ...toContactItem(record), version: 1 };
+}
+
 /**
  * CSV import, a chunk of rows per step. New contacts are written with
  * BatchWriteItem (25 per call, several calls in flight) under ids derived
@@ -175,83 +213,59 @@ export const importContactsJob: JobType = {
     };
     const { columns } = planColumns(csv.headers, params.mapping, definitions);
     const start = state.offset;
-    const records = csv.records.slice(start, start + jobTuning.importChunk);
-
-    const valid: { index: number; row: ValidRow }[] = [];
-    records.forEach((record, i) => {
-      const result = validateRow(record, columns, context);
-      if (result.ok) valid.push({ index: start + i, row: result });
-      else errors.push({ row: start + i + 2, message: result.message, fields: result.fields });
-    });
-
-    // Departments named in the file that do not exist yet are created (the profile lets operators create them too).
-    const newDepartments = new Map<string, string>();
-    for (const { row } of valid) if (row.newDepartment && !newDepartments.has(fold(row.newDepartment))) newDepartments.set(fold(row.newDepartment), row.newDepartment);
-    for (const [folded, name] of newDepartments) {
-      const department = { id: importDepartmentId(job.id, params.createdMs, name), name, createdAt: new Date().toISOString() };
-      await putCatalogEntity('department', department, { idempotent: true });
-      departmentsByName.set(folded, { id: department.id, name });
-    }
-    for (const { row } of valid) if (row.newDepartment) row.department = departmentsByName.get(fold(row.newDepartment));
-
+    const end = Math.min(csv.records.length, start + jobTuning.importChunk);
     const index = duplicateIndex(job.id);
-    if (params.onDuplicate !== 'create' && !index.complete) {
-      if (csv.records.length - start >= PRELOAD_MIN_ROWS) await preload(index);
-      else await lookup(index, valid.map((v) => v.row));
-    }
+    const dedupe = params.onDuplicate !== 'create';
+    if (dedupe && !index.complete && csv.records.length - start >= PRELOAD_MIN_ROWS) await preload(index);
 
-    const creates: { id: string; row: ValidRow }[] = [];
-    const updates: { id: string; row: ValidRow; rowNumber: number }[] = [];
-    let skipped = 0;
-    for (const { index: recordIndex, row } of valid) {
-      const ownId = importContactId(job.id, params.createdMs, recordIndex);
-      let existing: string | null | undefined;
-      if (params.onDuplicate !== 'create') {
-        existing = (row.fields.phone ? index.phones.get(row.fields.phone) : undefined) || (row.fields.email ? index.emails.get(row.fields.email) : undefined);
-      }
-      if (!existing || existing === ownId) {
-        creates.push({ id: ownId, row });
-        if (row.fields.phone && !index.phones.get(row.fields.phone)) index.phones.set(row.fields.phone, ownId);
-        if (row.fields.email && !index.emails.get(row.fields.email)) index.emails.set(row.fields.email, ownId);
-      } else if (params.onDuplicate === 'skip') skipped++;
-      else updates.push({ id: existing, row, rowNumber: recordIndex + 2 });
-    }
-
-    // After a crash the step may have written some of its contacts already: keep those as they are.
-    const already = new Set(maybeRedo ? (await getContacts(creates.map((c) => c.id))).map((c) => c.id) : []);
     const now = new Date().toISOString();
     const origin = DEFAULT_ORIGINS.csv(params.fileName);
-    const requests: Record<string, unknown>[] = [];
-    for (const { id, row } of creates) {
-      if (!already.has(id)) {
-        const record: ContactRecord = {
-          id,
-          firstName: row.fields.firstName ?? undefined,
-          lastName: row.fields.lastName ?? undefined,
-          phone: row.fields.phone ?? undefined,
-          email: row.fields.email ?? undefined,
-          country: row.fields.country ?? undefined,
-          language: row.fields.language ?? undefined,
-          origin,
-          company: row.company,
-          department: row.department,
-          customFields: row.fields.customFields ?? {},
-          blocked: false,
-          createdAt: now,
-          updatedAt: now,
-          createdBy: job.createdBy,
-        };
-        requests.push({ PutRequest: { Item: { ...toContactItem(record), version: 1 } } });
+    const writer = new BatchWriter(jobTuning.importWriters);
+    const updates: { id: string; row: ValidRow; rowNumber: number }[] = [];
+    let created = 0;
+    let skipped = 0;
+    // Rows are validated a slice at a time while the previous slices' writes are in flight.
+    for (let from = start; from < end; from += IMPORT_SLICE) {
+      const valid: { index: number; row: ValidRow }[] = [];
+      csv.records.slice(from, Math.min(end, from + IMPORT_SLICE)).forEach((record, i) => {
+        const result = validateRow(record, columns, context);
+        if (result.ok) valid.push({ index: from + i, row: result });
+        else errors.push({ row: csv.rowNumbers[from + i], message: result.message, fields: result.fields });
+      });
+      await createDepartments(job.id, params.createdMs, valid, departmentsByName);
+      if (dedupe && !index.complete) await lookup(index, valid.map((v) => v.row));
+
+      const creates: { id: string; row: ValidRow }[] = [];
+      for (const { index: recordIndex, row } of valid) {
+        const ownId = importContactId(job.id, params.createdMs, recordIndex);
+        const existing = dedupe ? (row.fields.phone ? index.phones.get(row.fields.phone) : undefined) || (row.fields.email ? index.emails.get(row.fields.email) : undefined) : undefined;
+        if (!existing || existing === ownId) {
+          creates.push({ id: ownId, row });
+          if (row.fields.phone && !index.phones.get(row.fields.phone)) index.phones.set(row.fields.phone, ownId);
+          if (row.fields.email && !index.emails.get(row.fields.email)) index.emails.set(row.fields.email, ownId);
+        } else if (params.onDuplicate === 'skip') skipped++;
+        else updates.push({ id: existing, row, rowNumber: csv.rowNumbers[recordIndex] });
       }
-      if (list && !listGone) {
-        requests.push({
-          PutRequest: {
-            Item: { ...listMemberKey(id, list.id), type: 'listMember', contactId: id, listId: list.id, name: list.name, addedAt: now, ...gsi.listMember(list.id, id) },
-          },
-        });
+      created += creates.length;
+
+      // After a crash the step may have written some of its contacts already: keep those as they are.
+      const already = new Set(maybeRedo ? (await getContacts(creates.map((c) => c.id))).map((c) => c.id) : []);
+      const requests: Record<string, unknown>[] = [];
+      for (const { id, row } of creates) {
+        if (!already.has(id)) requests.push({ PutRequest: { Item: newContactItem(id, row, { origin, now, createdBy: job.createdBy }) } });
+        if (list && !listGone) {
+          requests.push({
+            PutRequest: {
+              Item: { ...listMemberKey(id, list.id), type: 'listMember', contactId: id, listId: list.id, name: list.name, addedAt: now, ...gsi.listMember(list.id, id) },
+            },
+          });
+        }
       }
+      await writer.add(requests);
+      await new Promise((r) => setImmediate(r));
     }
-    await batchWriteAll(requests, jobTuning.concurrency);
+    // Updates come after the new contacts are written: a later row may update a contact an earlier row created.
+    await writer.flush();
 
     let updated = 0;
     await inParallel(updates, jobTuning.concurrency, async ({ id, row, rowNumber }) => {
@@ -266,17 +280,17 @@ export const importContactsJob: JobType = {
     });
     errors.sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
 
-    const offset = start + records.length;
-    const summary = { created: state.summary.created + creates.length, updated: state.summary.updated + updated, skipped: state.summary.skipped + skipped };
+    const offset = end;
+    const summary = { created: state.summary.created + created, updated: state.summary.updated + updated, skipped: state.summary.skipped + skipped };
     const failed = errors.filter((e) => e.row !== undefined).length;
     return {
       state: { offset, listGone, summary },
-      processed: records.length - failed,
+      processed: end - start - failed,
       failed,
       errors,
       total: csv.records.length,
       summary,
-      counters: list && !listGone && creates.length > 0 ? [{ key: listKey(list.id), attribute: 'memberCount', delta: creates.length }] : [],
+      counters: list && !listGone && created > 0 ? [{ key: listKey(list.id), attribute: 'memberCount', delta: created }] : [],
       done: offset >= csv.records.length,
     };
   },
