@@ -99,6 +99,14 @@ export const mergePk = (id: string) => `MERGE#${id}`;
 export const mergeLockKey = (contactId: string) => ({ pk: `MERGELOCK#${contactId}`, sk: '#LOCK' });
 export const mergedAliasKey = (contactId: string) => ({ pk: contactPk(contactId), sk: 'A#MERGED' });
 export const aliasPk = (kind: 'phone' | 'email', value: string) => `ALIAS#${kind.toUpperCase()}#${value}`;
+/**
+ * Merge markers, only while a merge or undo involving the contact runs (functions/merge/merge-reads.ts):
+ *   CONTACT#<id>  P#MERGE        read by the profile's own Query
+ *   CONTACT#<id>  H#DSP#~MERGE   the same inside the dispatch report's range, above every dispatch id
+ * Merged-alias items are also in byType (MERGED_CONTACT, <dupId>): the import's de-duplication reads them.
+ */
+export const mergeMarkerKey = (contactId: string) => ({ pk: contactPk(contactId), sk: 'P#MERGE' });
+export const dispatchMergeMarkerKey = (contactId: string) => ({ pk: contactPk(contactId), sk: 'H#DSP#~MERGE' });
 
 /**
  * Engagement pipeline (shapes in functions/engagement/items.ts):
