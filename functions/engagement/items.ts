@@ -4,7 +4,7 @@
  * OLD and NEW images; the profile, the window roll, analytics and merge read
  * them. Key builders live in functions/data/keys.ts.
  *
- *   event -> POST /v1/events -> H#MSG# / H#CONV# state item (+ EVT# marker, one transaction)
+ *   event -> POST /v1/events -> H#MSG# / H#CONV# state item (a conversation message: + EVT# marker, one transaction)
  *         -> table stream -> counters: P#ENGD#<day> per contact, P#ENG#SUMMARY tickets
  *         -> band snapshot on P#ENG#SUMMARY and on the profile (band, gsi7)
  *
@@ -24,6 +24,12 @@
 import type { Channel } from '../../shared/contact-schema.js';
 import type { MessageStatus } from '../../shared/engagement.js';
 
+/** A status event applied to a state item: its id, and the nonce of the write that applied it. */
+export interface RecentEvent {
+  id: string;
+  w: string;
+}
+
 /** `CONTACT#<contactId>` / `H#MSG#<messageId>`: what is known about one message sent to the contact. */
 export interface MessageItem {
   pk: string;
@@ -39,6 +45,8 @@ export interface MessageItem {
   stages: Partial<Record<MessageStatus, string>>;
   /** Earliest time of any event of the message: its day is the message's day. */
   firstAt: string;
+  /** The latest status events applied, with the write that applied each (functions/events/ingest.ts: a repeated id is a duplicate). */
+  recentEvents?: RecentEvent[];
   /** Optimistic concurrency for the ingestion's read-modify-write. */
   version: number;
   updatedAt: string;
@@ -81,6 +89,8 @@ export interface ConversationItem {
   /** Totals over `hours`. */
   contactMessages: number;
   agentMessages: number;
+  /** The latest status events applied (not messages: those are guarded by EVT# markers). */
+  recentEvents?: RecentEvent[];
   version: number;
   updatedAt: string;
 }

@@ -1,7 +1,7 @@
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../lib/config.js';
 import { ddb, tableName } from '../lib/dynamo.js';
-import { cancellationCodes, TooLargeError, ValidationError } from '../lib/errors.js';
+import { cancellationCodes, isConditionFailure, TooLargeError, ValidationError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import { eventMarkerKey } from '../data/keys.js';
 import { eachLimited } from '../engagement/counter-store.js';
@@ -24,7 +24,7 @@ interface Pending {
   sentiment?: SentimentLabel;
 }
 
-/** A transaction holds at most 100 items: the state item and up to 99 event markers. */
+/** A transaction holds at most 100 items: the state item and up to 99 event markers (a group is cut into slices this size). */
 const MARKERS_PER_TRANSACTION = 99;
 const MAX_ATTEMPTS = 8;
 const CONCURRENCY = 16;
@@ -34,8 +34,8 @@ const CONCURRENCY = 16;
  * one is listed in `rejected` and the others land. Events are grouped by
  * the state item they change (a message or a conversation of a contact);
  * each group is one read-modify-write of that item, conditioned on its
- * version, in the same transaction as the EVT# markers of its events, so
- * an event id is applied exactly once even when a client retries.
+ * version (see applyGroup), so an event id is applied exactly once even
+ * when a client retries.
  */
 export async function ingestEvents(body: unknown): Promise<IngestResult> {
   const events = (body as { events?: unknown } | undefined)?.events;
@@ -102,59 +102,89 @@ async function resolveAll(events: ContactRef[]): Promise<Map<string, ResolvedCon
   return resolved;
 }
 
+/** Status events set earliest or latest times, so applying one twice changes nothing; a conversation message adds to counts. */
+const counts = (p: Pending) => p.event.type === 'conversation.message';
+/** Status events kept on a state item: enough to answer a retried call's events as duplicates (a message has a handful of statuses). */
+const RECENT_STATUS_EVENTS = 20;
+
+/**
+ * One read-modify-write of a state item for the group's events, conditioned
+ * on the item's version. Status events need no EVT# marker: their reducers
+ * are idempotent, and their ids are kept on the item (with the nonce of the
+ * write that applied them) so a retried call is answered with duplicates; such a group is one conditional PutItem. Only a
+ * group with conversation messages pays for a transaction with their
+ * markers, so each message is counted once.
+ */
 async function applyGroup(group: Pending[]): Promise<{ accepted: number; duplicates: number; failed: Pending[] }> {
   const target = targetKey(group[0].event, group[0].contact.contactId);
   let remaining = group;
+  let accepted = 0;
   let duplicates = 0;
+  let markerCodes: (string | undefined)[] = [];
+  // Each attempt stamps the item with a nonce: if an attempt whose answer was lost did land, the next read shows it.
+  const nonces = new Set<string>();
   // A group that starts its item (a "sent" or "open" event) usually finds nothing there: try the
   // write as a creation first and read only when the creation's condition fails.
   let read = !group.some((p) => (p.event.type === 'message.status' && p.event.status === 'sent') || (p.event.type === 'conversation.status' && p.event.status === 'open'));
-  for (let attempt = 1; remaining.length > 0; attempt++) {
-    const current = read ? ((await ddb().send(new GetCommand({ TableName: tableName(), Key: target, ConsistentRead: true }))).Item as StateItem | undefined) : undefined;
+  for (let attempt = 1; ; attempt++) {
+    const current = read ? ((await ddb().send(new GetCommand({ TableName: tableName(), Key: target, ConsistentRead: true }))).Item as (StateItem & { writeId?: string }) | undefined) : undefined;
     read = true;
+    if (current?.writeId && nonces.has(current.writeId)) return { accepted: accepted + remaining.length, duplicates, failed: [] };
+    // Already applied: a status event on the item (by an attempt of this call whose answer was lost, or
+    // before it), or a message whose marker the last attempt found taken.
+    const applied = new Map((current?.recentEvents ?? []).map((e) => [e.id, nonces.has(e.w)]));
+    for (const p of remaining.filter(counts).filter((_, i) => markerCodes[i] === 'ConditionalCheckFailed')) applied.set(p.event.id, false);
+    for (const p of remaining) {
+      const ours = applied.get(p.event.id);
+      if (ours === true) accepted++;
+      else if (ours === false) duplicates++;
+    }
+    remaining = remaining.filter((p) => !applied.has(p.event.id));
+    if (remaining.length === 0) return { accepted, duplicates, failed: [] };
+
     let next: StateItem | undefined = current;
     for (const p of remaining) next = applyEvent(next, p.event, p.contact.contactId, p.sentiment);
-    const changed = JSON.stringify(next) !== JSON.stringify(current);
     const receivedAt = new Date().toISOString();
+    const writeId = `${receivedAt}/${Math.random().toString(36).slice(2)}`;
+    nonces.add(writeId);
+    const applying = remaining.filter((p) => !counts(p)).map((p) => ({ id: p.event.id, w: writeId }));
+    const state = {
+      TableName: tableName(),
+      Item: {
+        ...next!,
+        ...(applying.length > 0 ? { recentEvents: [...(current?.recentEvents ?? []), ...applying].slice(-RECENT_STATUS_EVENTS) } : {}),
+        version: (current?.version ?? 0) + 1,
+        updatedAt: receivedAt,
+        writeId,
+      },
+      ConditionExpression: current ? 'version = :v' : 'attribute_not_exists(pk)',
+      ...(current ? { ExpressionAttributeValues: { ':v': current.version } } : {}),
+    };
     const expiresAt = Math.floor(Date.now() / 1000) + EVENT_MARKER_TTL_SECONDS;
-    const markers = remaining.map((p) => ({
+    const markers = remaining.filter(counts).map((p) => ({
       Put: {
         TableName: tableName(),
         Item: { ...eventMarkerKey(p.event.id), type: 'eventMarker', eventId: p.event.id, target, receivedAt, expiresAt },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     }));
-    const state = changed
-      ? [
-          {
-            Put: {
-              TableName: tableName(),
-              Item: { ...next!, version: (current?.version ?? 0) + 1, updatedAt: receivedAt },
-              ConditionExpression: current ? 'version = :v' : 'attribute_not_exists(pk)',
-              ...(current ? { ExpressionAttributeValues: { ':v': current.version } } : {}),
-            },
-          },
-        ]
-      : [];
+    markerCodes = [];
     try {
-      await ddb().send(new TransactWriteCommand({ TransactItems: [...markers, ...state] }));
-      return { accepted: remaining.length, duplicates, failed: [] };
+      if (markers.length === 0) await ddb().send(new PutCommand(state));
+      else await ddb().send(new TransactWriteCommand({ TransactItems: [...markers, { Put: state }] }));
+      return { accepted: accepted + remaining.length, duplicates, failed: [] };
     } catch (error) {
       const codes = cancellationCodes(error);
-      const retryable = codes.length > 0 || (error as Error).name === 'TransactionConflictException';
-      if (!retryable) throw error;
-      // A marker that already exists is a duplicate event id: drop it and apply the rest.
-      const stillNew = remaining.filter((_, i) => codes[i] !== 'ConditionalCheckFailed');
-      duplicates += remaining.length - stillNew.length;
-      remaining = stillNew;
+      if (!isConditionFailure(error) && codes.length === 0 && (error as Error).name !== 'TransactionConflictException') throw error;
+      markerCodes = codes.slice(0, markers.length);
       if (attempt >= MAX_ATTEMPTS) {
         logger.warn('event group gave up after concurrent changes', { target, events: remaining.length });
-        return { accepted: 0, duplicates, failed: remaining };
+        return { accepted, duplicates, failed: remaining };
       }
-      if (codes.includes('TransactionConflict') || (codes[markers.length] === 'ConditionalCheckFailed' && attempt > 1)) {
+      // A lost creation race is answered by the read; a conflict or a repeated version race backs off first.
+      if (codes.includes('TransactionConflict') || attempt > 1) {
         await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
       }
     }
   }
-  return { accepted: 0, duplicates, failed: [] };
 }

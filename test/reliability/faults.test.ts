@@ -138,7 +138,7 @@ describe('answers lost after the write was applied (the SDK sends it again)', ()
 });
 
 describe('the engagement pipeline under faults', () => {
-  it('ingests through transaction conflicts and counts through throttled and lost counter writes, exactly once', async () => {
+  it('ingests through transaction conflicts and lost answers and counts through throttled and lost counter writes, exactly once', async () => {
     const contacts = [await aContact(), await aContact(), await aContact()];
     const key = (await createApiKey(stack.api))!;
     const plan = planEvents(
@@ -148,6 +148,8 @@ describe('the engagement pipeline under faults', () => {
     );
     await arm(
       { fault: 'conflict', operation: 'TransactWrite', key: /^EVT#/, times: 3 },
+      // A status event's write applied but its answer lost: the retry meets its own write, and the event is accepted once.
+      { fault: 'lost-answer', operation: 'Put', key: /\|H#MSG#/, times: 3 },
       { fault: 'throttle', operation: 'Update', key: /\|P#ENGD#/, times: 2 },
       { fault: 'lost-answer', operation: 'Update', key: /\|P#ENGD#/, after: 2, times: 4 },
       { fault: 'lost-answer', operation: 'Update', key: /^AN(DAY|NODE|MONTH|GEO)/, times: 4 },
