@@ -1,4 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { globalConfig } from 'zod/v4/core';
+import en from 'zod/v4/locales/en.js';
 import { normalizePhone } from './phone.js';
 
 export const CHANNELS = ['sms', 'whatsapp', 'rcs', 'email', 'webchat', 'messenger', 'instagram'] as const;
@@ -50,71 +52,77 @@ export interface ContactFields {
   channels?: Partial<Record<Channel, 'subscribed' | 'unsubscribed'>>;
 }
 
-const name = z.string().trim().max(100, 'must be at most 100 characters');
-const optionalText = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
-const id = z.string().trim().min(1, 'must not be empty').max(64, 'is not a valid id');
+/**
+ * Built on the first parse, not at import: the many bundles that import this
+ * module only for CHANNELS or the types then carry no zod code at all
+ * (esbuild drops the unused builder), and a cold start does not pay for it.
+ */
+let contactObject: ReturnType<typeof buildContactObject> | undefined;
 
-const contactShape = {
-  firstName: name.nullable().optional(),
-  lastName: name.nullable().optional(),
-  phone: z.string().max(40, 'is not a valid phone number').nullable().optional(),
-  email: z
-    .string()
-    .trim()
-    .max(254, 'must be at most 254 characters')
-    .transform((value) => value.toLowerCase())
-    .pipe(z.email({ message: 'is not a valid email address' }))
-    .nullable()
-    .optional(),
-  country: z
-    .string()
-    .trim()
-    .transform((value) => value.toUpperCase())
-    .pipe(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code, e.g. BR'))
-    .nullable()
-    .optional(),
-  language: z
-    .string()
-    .trim()
-    .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a language tag, e.g. pt-BR')
-    .nullable()
-    .optional(),
-  origin: z
-    .object({
-      type: z.enum(ORIGIN_TYPES, { message: `must be one of ${ORIGIN_TYPES.join(', ')}` }),
-      label: optionalText(200).min(1, 'must not be empty'),
-    })
-    .strict()
-    .optional(),
-  companyId: id.nullable().optional(),
-  departmentId: id.nullable().optional(),
-  assignee: z
-    .object({ type: z.enum(['agent', 'group'], { message: 'must be agent or group' }), id })
-    .strict()
-    .nullable()
-    .optional(),
-  customFields: z
-    .record(
-      z.string().trim().min(1).max(64),
-      z.union([z.string().max(1000), z.number().finite(), z.boolean(), z.null()], {
-        message: 'must be a string, number, boolean or null',
+function buildContactObject() {
+  // zod/mini starts without a locale; the same English messages classic zod
+  // registers by default, unless the app has chosen a locale of its own.
+  if (!globalConfig.localeError) z.config(en());
+
+  const name = z.string().check(z.trim(), z.maxLength(100, 'must be at most 100 characters'));
+  const optionalText = (max: number, ...extra: z.core.$ZodCheck<string>[]) =>
+    z.string().check(z.trim(), z.maxLength(max, `must be at most ${max} characters`), ...extra);
+  const id = z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(64, 'is not a valid id'));
+  const nullish = <T extends z.core.SomeType>(schema: T) => z.optional(z.nullable(schema));
+
+  return z.strictObject({
+    firstName: nullish(name),
+    lastName: nullish(name),
+    phone: nullish(z.string().check(z.maxLength(40, 'is not a valid phone number'))),
+    email: nullish(
+      z.pipe(
+        z.pipe(
+          z.string().check(z.trim(), z.maxLength(254, 'must be at most 254 characters')),
+          z.transform((value: string) => value.toLowerCase()),
+        ),
+        z.email({ message: 'is not a valid email address' }),
+      ),
+    ),
+    country: nullish(
+      z.pipe(
+        z.pipe(z.string().check(z.trim()), z.transform((value: string) => value.toUpperCase())),
+        z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code, e.g. BR')),
+      ),
+    ),
+    language: nullish(
+      z.string().check(z.trim(), z.regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a language tag, e.g. pt-BR')),
+    ),
+    origin: z.optional(
+      z.strictObject({
+        type: z.enum(ORIGIN_TYPES, { message: `must be one of ${ORIGIN_TYPES.join(', ')}` }),
+        label: optionalText(200, z.minLength(1, 'must not be empty')),
       }),
-    )
-    .refine((value) => Object.keys(value).length <= 100, 'at most 100 custom fields')
-    .optional(),
-  channels: z
-    .partialRecord(z.enum(CHANNELS), z.enum(SUBSCRIPTION_STATUSES, { message: 'must be subscribed or unsubscribed' }))
-    .optional(),
-};
-
-const contactObject = z.object(contactShape).strict();
+    ),
+    companyId: nullish(id),
+    departmentId: nullish(id),
+    assignee: nullish(z.strictObject({ type: z.enum(['agent', 'group'], { message: 'must be agent or group' }), id })),
+    customFields: z.optional(
+      z
+        .record(
+          z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
+          z.union([z.string().check(z.maxLength(1000)), z.number(), z.boolean(), z.null()], {
+            message: 'must be a string, number, boolean or null',
+          }),
+        )
+        .check(z.refine((value) => Object.keys(value).length <= 100, 'at most 100 custom fields')),
+    ),
+    channels: z.optional(
+      z.partialRecord(z.enum(CHANNELS), z.enum(SUBSCRIPTION_STATUSES, { message: 'must be subscribed or unsubscribed' })),
+    ),
+  });
+}
 
 export type FieldErrors = Record<string, string>;
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; fields: FieldErrors };
 
 /** Turns zod issues into `{ "field.path": "message" }` for the API's error JSON and the SPA's forms. */
-export function fieldErrors(error: z.ZodError): FieldErrors {
+export function fieldErrors(error: z.core.$ZodError): FieldErrors {
   const fields: FieldErrors = {};
   for (const issue of error.issues) {
     const path = issue.path.map(String).join('.') || 'body';
@@ -142,7 +150,7 @@ export function parseContactFields(
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, fields: { body: 'must be a JSON object' } };
   }
-  const parsed = contactObject.safeParse(input);
+  const parsed = (contactObject ??= buildContactObject()).safeParse(input);
   const fields: FieldErrors = parsed.success ? {} : fieldErrors(parsed.error);
   const value: ContactFields = parsed.success ? { ...parsed.data } : {};
 

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { buildSync } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_AREAS } from '../../functions/http/routes.js';
 import { SCHEDULES } from '../../functions/scheduled/schedules.js';
 import { REPO_ROOT } from '../../infra/constructs/lambda-function.js';
@@ -21,6 +22,33 @@ let bundles: Bundle[];
 const BUNDLE_TIMEOUT = 600_000;
 
 /**
+ * Where the bundles are loaded from: inside the repository, so that their
+ * external `@aws-sdk/*` imports resolve to its node_modules as they resolve to
+ * the runtime's SDK in Lambda. The assembly itself is in the OS temp dir,
+ * where they could not (ESM ignores NODE_PATH).
+ */
+const LOAD_DIR = join(REPO_ROOT, 'node_modules', '.cache', `bundling-test-${process.pid}`);
+
+/** The SDK packages the functions may leave to the runtime: every one is shipped by the Lambda Node.js runtime. */
+const RUNTIME_SDK = [
+  '@aws-sdk/client-comprehend',
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/client-eventbridge',
+  '@aws-sdk/client-lambda',
+  '@aws-sdk/client-s3',
+  '@aws-sdk/lib-dynamodb',
+  '@aws-sdk/s3-request-presigner',
+  '@aws-sdk/util-dynamodb',
+];
+
+/** The packages a bundle imports (statically or with import()), as esbuild's parser reads them; builtins excluded. */
+function externalImports(file: string): string[] {
+  const { metafile } = buildSync({ entryPoints: [file], bundle: true, packages: 'external', platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+  const imports = Object.values(metafile!.inputs).flatMap((input) => input.imports.filter((i) => i.external).map((i) => i.path));
+  return [...new Set(imports.filter((path) => !path.startsWith('node:')))].sort();
+}
+
+/**
  * One real synth with esbuild for every function (the other test files skip
  * bundling): proves the handlers, whatever they import, bundle into ESM that
  * Node can load.
@@ -37,6 +65,8 @@ beforeAll(() => {
     return { logicalId, dir: join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`) };
   });
 }, BUNDLE_TIMEOUT);
+
+afterAll(() => rmSync(LOAD_DIR, { recursive: true, force: true }));
 
 describe('function bundles', () => {
   it('exist for every function: one per HTTP area and schedule, the stream processor and the job worker', () => {
@@ -57,7 +87,24 @@ describe('function bundles', () => {
     }
   });
 
+  it('leave the AWS SDK v3 to the runtime: they import only SDK packages the runtime ships', () => {
+    for (const bundle of bundles) {
+      for (const specifier of externalImports(join(bundle.dir, 'index.mjs'))) expect(RUNTIME_SDK, `${bundle.logicalId} imports ${specifier}`).toContain(specifier);
+      const { sources } = JSON.parse(readFileSync(join(bundle.dir, 'index.mjs.map'), 'utf8')) as { sources: string[] };
+      expect(sources.filter((source) => /node_modules\/@(aws-sdk|smithy)\//.test(source)), bundle.logicalId).toEqual([]);
+    }
+    const dynamo = bundles.filter((bundle) => externalImports(join(bundle.dir, 'index.mjs')).includes('@aws-sdk/lib-dynamodb'));
+    expect(dynamo.length).toBeGreaterThan(bundles.length / 2);
+  });
+
   it('load in Node as ES modules exporting a handler function', () => {
+    // Copied into the repository so the external SDK resolves; the map comes along for --enable-source-maps.
+    const dirs = bundles.map((bundle) => {
+      const dir = join(LOAD_DIR, bundle.logicalId);
+      cpSync(join(bundle.dir, 'index.mjs'), join(dir, 'index.mjs'));
+      cpSync(join(bundle.dir, 'index.mjs.map'), join(dir, 'index.mjs.map'));
+      return dir;
+    });
     const script = `
       const dirs = JSON.parse(process.env.BUNDLE_DIRS);
       const failures = [];
@@ -76,7 +123,8 @@ describe('function bundles', () => {
       timeout: SYNTH_TIMEOUT,
       env: {
         PATH: process.env.PATH,
-        BUNDLE_DIRS: JSON.stringify(bundles.map((bundle) => bundle.dir)),
+        BUNDLE_DIRS: JSON.stringify(dirs),
+        NODE_OPTIONS: '--enable-source-maps',
         // What Lambda and the stack give every function; no call leaves the process at import time.
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'test',
