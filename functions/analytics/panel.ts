@@ -1,4 +1,4 @@
-import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   compare,
   dayNumber,
@@ -9,7 +9,7 @@ import {
   type ContactBehaviorPanel,
   type Period,
 } from '../../shared/analytics.js';
-import { ddb, tableName } from '../lib/dynamo.js';
+import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { analyticsDayKey, analyticsGeoKey, analyticsMonthKey, analyticsNodeKey } from '../data/keys.js';
 import { decompose, distinctFromNodes, nodeId, type NodeHistogram, type NodeRef } from './distinct-nodes.js';
 import type { DistinctMetric } from './contact-activity.js';
@@ -146,20 +146,8 @@ export async function readContactBehaviorPanel(period: Period, timezone: string)
 
 type Send = <T>(command: never) => Promise<T>;
 
-async function batchGetAll(keys: { pk: string; sk: string }[], send: Send): Promise<Item[]> {
-  const out: Item[] = [];
-  let pending: Item[] | undefined = keys;
-  for (let attempt = 0; pending && pending.length > 0; attempt++) {
-    if (attempt > 8) throw new Error('BatchGet kept returning unprocessed keys');
-    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** attempt)));
-    const result: { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> } = await send(
-      new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending } } }) as never,
-    );
-    out.push(...(result.Responses?.[tableName()] ?? []));
-    pending = result.UnprocessedKeys?.[tableName()]?.Keys;
-  }
-  return out;
-}
+const batchGetAll = (keys: { pk: string; sk: string }[], send: Send): Promise<Item[]> =>
+  batchGetItems<Item>(keys, { send: (command) => send(command as never) });
 
 async function queryAll(input: { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> }, send: Send): Promise<Item[]> {
   const out: Item[] = [];

@@ -1,9 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { catalogKey, catalogMemberKey, contactIdFromPk, contactKey } from '../data/keys.js';
-import { ddb, tableName } from '../lib/dynamo.js';
+import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { logger } from '../lib/logger.js';
 import type { StreamProcessor } from '../streams/processors.js';
 import { batchWriteAll, inParallel, tryUpdate } from '../jobs/dynamo-batch.js';
@@ -30,19 +30,8 @@ function touchesRefs(record: DynamoDBRecord): boolean {
 
 /** Current names of the given companies/departments (strongly consistent); a missing key means it was deleted. */
 async function currentNames(refs: { kind: Kind; id: string }[]): Promise<Map<string, string>> {
-  const names = new Map<string, string>();
-  for (let i = 0; i < refs.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = refs.slice(i, i + 100).map((r) => catalogKey(r.kind, r.id));
-    for (let attempt = 0; keys && keys.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 25 * 2 ** attempt)));
-      const out: { Responses?: Record<string, Record<string, unknown>[]>; UnprocessedKeys?: Record<string, { Keys?: Record<string, unknown>[] }> } = await ddb().send(
-        new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys, ConsistentRead: true } } }),
-      );
-      for (const item of out.Responses?.[tableName()] ?? []) names.set(String(item.pk), String(item.name));
-      keys = out.UnprocessedKeys?.[tableName()]?.Keys;
-    }
-  }
-  return names;
+  const items = await batchGetItems(refs.map((r) => catalogKey(r.kind, r.id)), { consistent: true });
+  return new Map(items.map((item) => [String(item.pk), String(item.name)]));
 }
 
 /**

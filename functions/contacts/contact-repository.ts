@@ -1,7 +1,7 @@
-import { BatchGetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Assignee, Channel, CustomFieldValue, Origin } from '../../shared/contact-schema.js';
 import { fold } from '../../shared/text.js';
-import { ddb, tableName } from '../lib/dynamo.js';
+import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
 import { INDEXES, type IndexName } from '../data/table-schema.js';
 import { contactKey, contactPk, gsi, PROFILE_PREFIX } from '../data/keys.js';
@@ -150,16 +150,7 @@ export async function queryContactIndex(options: {
 
 /** Profiles by id (BatchGet), in the order given; missing ones are skipped. */
 export async function getContacts(ids: string[]): Promise<ContactRecord[]> {
-  const found = new Map<string, ContactRecord>();
-  for (let i = 0; i < ids.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map(contactKey);
-    for (let attempt = 0; keys && keys.length > 0 && attempt < 8; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-      const result: { Responses?: Record<string, Record<string, unknown>[]>; UnprocessedKeys?: Record<string, { Keys?: Record<string, unknown>[] }> } = await ddb().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys } } }));
-      for (const item of result.Responses?.[tableName()] ?? []) found.set(String(item.id), fromContactItem(item));
-      keys = result.UnprocessedKeys?.[tableName()]?.Keys;
-    }
-  }
+  const found = new Map((await batchGetItems(ids.map(contactKey))).map((item) => [String(item.id), fromContactItem(item)]));
   return ids.map((id) => found.get(id)).filter((c): c is ContactRecord => !!c);
 }
 

@@ -1,6 +1,6 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb, tableName } from '../lib/dynamo.js';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { isConditionFailure } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 
@@ -275,26 +275,15 @@ function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, no
   };
 }
 
-/** Watermarks of many keys: BatchGet (reads, not writes), 100 keys per call, unprocessed keys retried. */
+/** Watermarks of many keys: BatchGet (reads, not writes), strongly consistent. */
 async function readStates(keys: CounterKey[]): Promise<Map<string, KeyState>> {
   const states = new Map<string, KeyState>();
   for (const key of keys) states.set(keyId(key), { exists: false });
-  for (let i = 0; i < keys.length; i += 100) {
-    let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt > 8) throw new Error('counter watermarks: BatchGet kept returning unprocessed keys');
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1_000, 20 * 2 ** attempt)));
-      const out = await ddb().send(
-        new BatchGetCommand({
-          RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk, sk, #wm', ExpressionAttributeNames: { '#wm': 'wm' } } },
-        }),
-      );
-      for (const item of out.Responses?.[tableName()] ?? []) {
-        states.set(keyId(item as CounterKey), { exists: true, wm: item.wm as Watermarks | undefined });
-      }
-      pending = out.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined;
-    }
-  }
+  const items = await batchGetItems(
+    keys.map((k) => ({ pk: k.pk, sk: k.sk })),
+    { consistent: true, projection: 'pk, sk, #wm', names: { '#wm': 'wm' } },
+  );
+  for (const item of items) states.set(keyId(item as unknown as CounterKey), { exists: true, wm: item.wm as Watermarks | undefined });
   return states;
 }
 

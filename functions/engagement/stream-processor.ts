@@ -1,11 +1,11 @@
-import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { Channel } from '../../shared/contact-schema.js';
 import { effectiveStages, furthestStatus } from '../../shared/engagement.js';
 import { config } from '../lib/config.js';
-import { ddb, tableName } from '../lib/dynamo.js';
+import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { logger } from '../lib/logger.js';
 import { activeDayKey, contactIdFromPk, dispatchKey } from '../data/keys.js';
 import type { StreamProcessor } from '../streams/processors.js';
@@ -137,19 +137,11 @@ function dispatchChange(before: Record<string, unknown> | undefined, after: Reco
 
 async function updateDispatchStatuses(changes: DispatchChange[]): Promise<number> {
   if (changes.length === 0) return 0;
-  const existing = new Map<string, unknown>();
-  for (let i = 0; i < changes.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = changes.slice(i, i + 100).map((c) => dispatchKey(c.contactId, c.messageId));
-    for (let attempt = 0; keys && keys.length > 0; attempt++) {
-      if (attempt > 8) throw new Error('dispatch lookup kept returning unprocessed keys');
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
-      const out = await ddb().send(
-        new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys, ProjectionExpression: 'pk, sk, deliveryStatus' } } }),
-      );
-      for (const item of out.Responses?.[tableName()] ?? []) existing.set(`${item.pk}/${item.sk}`, item.deliveryStatus);
-      keys = out.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined;
-    }
-  }
+  const found = await batchGetItems(
+    changes.map((c) => dispatchKey(c.contactId, c.messageId)),
+    { projection: 'pk, sk, deliveryStatus' },
+  );
+  const existing = new Map(found.map((item) => [`${item.pk}/${item.sk}`, item.deliveryStatus]));
   let writes = 0;
   await eachLimited(changes, 8, async (change) => {
     const key = dispatchKey(change.contactId, change.messageId);

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../lib/config.js';
-import { ddb, tableName } from '../lib/dynamo.js';
+import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { cancellationCodes, isConditionFailure, TooLargeError, ValidationError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import { eventMarkerKey } from '../data/keys.js';
@@ -8,7 +8,7 @@ import { eachLimited } from '../engagement/counter-store.js';
 import { EVENT_MARKER_TTL_SECONDS, type SentimentLabel } from '../engagement/items.js';
 import { applyEvent, targetKey, type StateItem } from './apply-event.js';
 import { MAX_EVENTS_PER_CALL, parseEvent, type IntegrationEvent } from './event-schema.js';
-import { resolveContact, type ContactRef, type ResolvedContact } from './resolve-contact.js';
+import { resolveContact, resolveContactIds, type ContactRef, type ResolvedContact } from './resolve-contact.js';
 import { sentimentOf } from './sentiment.js';
 
 export interface IngestResult {
@@ -72,13 +72,15 @@ export async function ingestEvents(body: unknown): Promise<IngestResult> {
 
   const groups = new Map<string, Pending[]>();
   for (const p of pending) {
-    const key = targetKey(p.event, p.contact.contactId);
-    const id = `${key.pk}\u0000${key.sk}`;
+    const id = itemId(targetKey(p.event, p.contact.contactId));
     groups.set(id, [...(groups.get(id) ?? []), p]);
   }
-  await eachLimited([...groups.values()], CONCURRENCY, async (group) => {
+  const prefetched = await prefetchStates([...groups.values()]);
+  await eachLimited([...groups.entries()], CONCURRENCY, async ([id, group]) => {
     for (let i = 0; i < group.length; i += MARKERS_PER_TRANSACTION) {
-      const outcome = await applyGroup(group.slice(i, i + MARKERS_PER_TRANSACTION));
+      // Only the first slice may use the prefetched item: the next one follows the write of the first.
+      const known = i === 0 && prefetched.has(id) ? { item: prefetched.get(id) } : undefined;
+      const outcome = await applyGroup(group.slice(i, i + MARKERS_PER_TRANSACTION), known);
       result.accepted += outcome.accepted;
       result.duplicates += outcome.duplicates;
       for (const p of outcome.failed) result.rejected.push({ id: p.event.id, index: p.index, reason: 'busy: the item kept changing; send this event again' });
@@ -91,15 +93,33 @@ export async function ingestEvents(body: unknown): Promise<IngestResult> {
 const refKey = (ref: ContactRef) => (ref.contactId ? `id:${ref.contactId}` : ref.phone ? `phone:${ref.phone}` : `email:${ref.email}`);
 const describeRef = (ref: ContactRef) => (ref.contactId ? `contactId ${ref.contactId}` : ref.phone ? `phone ${ref.phone}` : `email ${ref.email}`);
 
-/** Each distinct contact reference is resolved once per call. */
+/** Each distinct contact reference is resolved once per call; ids in batches, phones and emails by their index. */
 async function resolveAll(events: ContactRef[]): Promise<Map<string, ResolvedContact | undefined>> {
   const refs = new Map<string, ContactRef>();
   for (const e of events) refs.set(refKey(e), { contactId: e.contactId, phone: e.phone, email: e.email });
-  const resolved = new Map<string, ResolvedContact | undefined>();
-  await eachLimited([...refs.entries()], CONCURRENCY, async ([key, ref]) => {
+  const ids = [...refs.values()].flatMap((ref) => (ref.contactId ? [ref.contactId] : []));
+  const resolved = new Map<string, ResolvedContact | undefined>([...(await resolveContactIds(ids))].map(([id, contact]) => [`id:${id}`, contact]));
+  await eachLimited([...refs.entries()].filter(([, ref]) => !ref.contactId), CONCURRENCY, async ([key, ref]) => {
     resolved.set(key, await resolveContact(ref));
   });
   return resolved;
+}
+
+const startsItem = (group: Pending[]) => group.some((p) => (p.event.type === 'message.status' && p.event.status === 'sent') || (p.event.type === 'conversation.status' && p.event.status === 'open'));
+const itemId = (key: { pk: string; sk: string }) => `${key.pk}\u0000${key.sk}`;
+
+/**
+ * The current state items of the groups that will read theirs, strongly
+ * consistent, in a few BatchGetItem calls instead of one GetItem each. A
+ * group that starts its item (a "sent" or "open" event) usually finds
+ * nothing there, so it tries its write as a creation first and reads only
+ * when the creation's condition fails.
+ */
+async function prefetchStates(groups: Pending[][]): Promise<Map<string, StateItem | undefined>> {
+  const keys = groups.filter((g) => !startsItem(g)).map((g) => targetKey(g[0].event, g[0].contact.contactId));
+  const states = new Map<string, StateItem | undefined>(keys.map((key) => [itemId(key), undefined]));
+  for (const item of await batchGetItems(keys, { consistent: true })) states.set(itemId(item as unknown as StateItem), item as unknown as StateItem);
+  return states;
 }
 
 /** Status events set earliest or latest times, so applying one twice changes nothing; a conversation message adds to counts. */
@@ -115,7 +135,7 @@ const RECENT_STATUS_EVENTS = 20;
  * group with conversation messages pays for a transaction with their
  * markers, so each message is counted once.
  */
-async function applyGroup(group: Pending[]): Promise<{ accepted: number; duplicates: number; failed: Pending[] }> {
+async function applyGroup(group: Pending[], prefetched?: { item: StateItem | undefined }): Promise<{ accepted: number; duplicates: number; failed: Pending[] }> {
   const target = targetKey(group[0].event, group[0].contact.contactId);
   let remaining = group;
   let accepted = 0;
@@ -123,12 +143,11 @@ async function applyGroup(group: Pending[]): Promise<{ accepted: number; duplica
   let markerCodes: (string | undefined)[] = [];
   // Each attempt stamps the item with a nonce: if an attempt whose answer was lost did land, the next read shows it.
   const nonces = new Set<string>();
-  // A group that starts its item (a "sent" or "open" event) usually finds nothing there: try the
-  // write as a creation first and read only when the creation's condition fails.
-  let read = !group.some((p) => (p.event.type === 'message.status' && p.event.status === 'sent') || (p.event.type === 'conversation.status' && p.event.status === 'open'));
+  // The first attempt uses the prefetched item, or assumes a group that starts its item finds none (prefetchStates).
+  let first: { item: StateItem | undefined } | undefined = prefetched ?? (startsItem(group) ? { item: undefined } : undefined);
   for (let attempt = 1; ; attempt++) {
-    const current = read ? ((await ddb().send(new GetCommand({ TableName: tableName(), Key: target, ConsistentRead: true }))).Item as (StateItem & { writeId?: string }) | undefined) : undefined;
-    read = true;
+    const current = (first ? first.item : (await ddb().send(new GetCommand({ TableName: tableName(), Key: target, ConsistentRead: true }))).Item) as (StateItem & { writeId?: string }) | undefined;
+    first = undefined;
     if (current?.writeId && nonces.has(current.writeId)) return { accepted: accepted + remaining.length, duplicates, failed: [] };
     // Already applied: a status event on the item (by an attempt of this call whose answer was lost, or
     // before it), or a message whose marker the last attempt found taken.

@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { normalizePhone } from '../../shared/phone.js';
 import { config } from '../lib/config.js';
-import { ddb, tableName } from '../lib/dynamo.js';
+import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { contactKey, mergedAliasKey } from '../data/keys.js';
 import { INDEXES } from '../data/table-schema.js';
 
@@ -45,6 +45,15 @@ export async function resolveContact(ref: ContactRef): Promise<ResolvedContact |
   }
   if (ref.email) return byIndex('byEmail', `EMAIL#${ref.email.trim().toLowerCase()}`);
   return undefined;
+}
+
+/** `resolveContact` for many ids at once: one BatchGetItem per 100 ids (merged duplicates looked up one by one). */
+export async function resolveContactIds(ids: readonly string[]): Promise<Map<string, ResolvedContact | undefined>> {
+  const items = await batchGetItems(ids.map(contactKey), { projection: 'id, #type, #language', names: { '#type': 'type', '#language': 'language' } });
+  const resolved = new Map<string, ResolvedContact | undefined>();
+  for (const item of items) if (item.type === 'contact') resolved.set(String(item.id), { contactId: String(item.id), language: item.language as string | undefined });
+  for (const id of ids) if (!resolved.has(id)) resolved.set(id, await resolveMergedId(id));
+  return resolved;
 }
 
 async function byIndex(name: 'byPhone' | 'byEmail', partition: string): Promise<ResolvedContact | undefined> {

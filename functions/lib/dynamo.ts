@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { config } from './config.js';
 
 let client: DynamoDBDocumentClient | undefined;
@@ -33,4 +33,46 @@ export function tableName(): string {
 /** Tests swap the client (aws-sdk-client-mock, fault injection) or reset it after changing config. */
 export function setDdbClient(next: DynamoDBDocumentClient | undefined): void {
   client = next;
+}
+
+type Key = Record<string, unknown>;
+
+export interface BatchGetOptions {
+  consistent?: boolean;
+  projection?: string;
+  names?: Record<string, string>;
+  /** The client to send with (default `ddb()`); the analytics panel passes its request meter. */
+  send?: (command: BatchGetCommand) => Promise<BatchGetCommandOutput>;
+}
+
+/**
+ * Every item of `keys` that exists, in no particular order: BatchGetItem
+ * 100 keys per call, unprocessed keys retried with backoff (DynamoDB hands
+ * them back under load rather than failing the call).
+ */
+export async function batchGetItems<T extends Key = Key>(keys: readonly Key[], options: BatchGetOptions = {}): Promise<T[]> {
+  const send = options.send ?? ((command: BatchGetCommand) => ddb().send(command));
+  const found: T[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending: Key[] | undefined = keys.slice(i, i + 100);
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt > 8) throw new Error('BatchGetItem kept returning unprocessed keys');
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1_000, 20 * 2 ** attempt)));
+      const out: BatchGetCommandOutput = await send(
+        new BatchGetCommand({
+          RequestItems: {
+            [tableName()]: {
+              Keys: pending,
+              ConsistentRead: options.consistent,
+              ProjectionExpression: options.projection,
+              ExpressionAttributeNames: options.names,
+            },
+          },
+        }),
+      );
+      found.push(...((out.Responses?.[tableName()] ?? []) as T[]));
+      pending = out.UnprocessedKeys?.[tableName()]?.Keys;
+    }
+  }
+  return found;
 }
