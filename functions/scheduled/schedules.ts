@@ -33,7 +33,13 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
 ];
 
 /** The stream processor: one function on the table stream that routes records by item type. */
-export const STREAM_PROCESSOR = { name: 'process-table-stream', entry: 'functions/streams/process-table-stream.ts' } as const;
+/**
+ * The table stream's consumer. Records per invocation: counters are written
+ * once per distinct key per batch, so larger batches mean fewer writes per
+ * event (the events of one message or contact often fall in one batch);
+ * 1,000 is the most one GetRecords call returns.
+ */
+export const STREAM_PROCESSOR = { name: 'process-table-stream', entry: 'functions/streams/process-table-stream.ts', batchSize: 1_000 } as const;
 
 /** Background job worker, invoked asynchronously by the jobs API and by resume-jobs. */
 export const JOB_WORKER = { name: 'run-job-worker', entry: 'functions/jobs/run-job-worker.ts' } as const;

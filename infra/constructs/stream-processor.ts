@@ -66,7 +66,7 @@ export class StreamProcessor extends Construct {
 
     this.eventSource = new DynamoEventSource(props.table, {
       startingPosition: StartingPosition.TRIM_HORIZON,
-      batchSize: props.batchSize ?? 100,
+      batchSize: props.batchSize ?? STREAM_PROCESSOR.batchSize,
       maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(2),
       reportBatchItemFailures: true,
       bisectBatchOnError: true,

@@ -8,7 +8,7 @@ import { resetConfig } from '../../functions/lib/config.js';
 import { setDdbClient } from '../../functions/lib/dynamo.js';
 import { setLocalJobInvoker } from '../../functions/lib/invoke.js';
 import { setOutboundSink, type OutboundDispatch } from '../../functions/lib/outbound.js';
-import { SCHEDULES } from '../../functions/scheduled/schedules.js';
+import { SCHEDULES, STREAM_PROCESSOR } from '../../functions/scheduled/schedules.js';
 import type { Role } from '../../shared/roles.js';
 import { isPortFree, LocalStartError, startDynamoLocal, type DynamoLocal } from './dynamo-local.js';
 import { createHttpHost, lambdaContext } from './http-host.js';
@@ -105,7 +105,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const poller = new StreamPoller({
     endpoint,
     streamArn,
-    handler: (event) => streamHandler(event, lambdaContext('local-stream', 60_000)),
+    handler: (event) => streamHandler(event, lambdaContext('local-stream', 120_000)),
+    batchSize: STREAM_PROCESSOR.batchSize,
     checkpointFile: options.dataDir ? join(options.dataDir, 'stream-checkpoints.json') : undefined,
     failureFile: options.dataDir ? join(options.dataDir, 'stream-failures.jsonl') : undefined,
     log,
