@@ -29,6 +29,7 @@ import { INDEXES } from '../data/table-schema.js';
 import { findOrCreateTag, getCatalogItem, getList, getTag } from '../catalog/catalog-repository.js';
 import { validateCustomFieldValues } from '../catalog/custom-field-validation.js';
 import { buildProfileEngagement } from '../engagement/profile-engagement.js';
+import { DISPATCH_MERGE_MARKER_SK, dispatchesDuringMerge, isMergeMarker, mergeOfDispatchCursor, profileItemsDuringMerge } from '../merge/merge-reads.js';
 import {
   contactIndexAttributes,
   contactSummary,
@@ -235,9 +236,10 @@ export async function patchContact(id: string, fields: ContactFields): Promise<C
   }
 }
 
-/** The full profile: one Query of the contact's profile collection. */
+/** The full profile: one Query of the contact's profile collection (more only while a merge involving it runs). */
 export async function getProfile(id: string, now = new Date()) {
-  const items = await queryProfileItems(id);
+  let items = await queryProfileItems(id);
+  if (items.some(isMergeMarker)) items = await profileItemsDuringMerge(id, items);
   const profileItem = items.find((item) => item.sk === 'P#PROFILE');
   if (!profileItem || profileItem.type !== 'contact') throw new NotFoundError('contact');
   const contact = fromContactItem(profileItem);
@@ -646,11 +648,15 @@ export async function listDispatches(query: { contactId?: string; status?: strin
   const names: Record<string, string> = {};
   if (query.status) {
     // The shown status is the delivery status the messaging platform reported, else the dispatch's own.
-    filter.push('(deliveryStatus = :status OR (attribute_not_exists(deliveryStatus) AND #status = :status))');
+    // A merge marker passes the filter so that the report sees it (functions/merge/merge-reads.ts).
+    filter.push('(deliveryStatus = :status OR (attribute_not_exists(deliveryStatus) AND #status = :status) OR sk = :mergeMarker)');
     names['#status'] = 'status';
     values[':status'] = query.status;
+    values[':mergeMarker'] = DISPATCH_MERGE_MARKER_SK;
   }
   let input;
+  const merging = query.contactId ? mergeOfDispatchCursor(query.cursor, query.contactId) : undefined;
+  if (merging) return dispatchesDuringMerge({ ...query, contactId: query.contactId! }, merging, dispatchView);
   if (query.contactId) {
     const start = decodeCursor(query.cursor, ['pk', 'sk'], (s) => s.pk === contactPk(query.contactId!));
     input = {
@@ -677,19 +683,20 @@ export async function listDispatches(query: { contactId?: string; status?: strin
       Limit: query.limit,
     }),
   );
-  return {
-    items: (page.Items ?? []).map((item) => ({
-      id: item.id,
-      contactId: item.contactId,
-      channel: item.channel,
-      status: item.deliveryStatus ?? item.status,
-      ...(item.reason ? { reason: item.reason } : {}),
-      at: item.at,
-      ...(item.text ? { text: item.text } : {}),
-    })),
-    cursor: encodeCursor(page.LastEvaluatedKey),
-  };
+  const first = page.Items?.[0];
+  if (query.contactId && first?.sk === DISPATCH_MERGE_MARKER_SK) return dispatchesDuringMerge({ ...query, contactId: query.contactId }, String(first.mergeId), dispatchView);
+  return { items: (page.Items ?? []).map(dispatchView), cursor: encodeCursor(page.LastEvaluatedKey) };
 }
+
+const dispatchView = (item: Record<string, unknown>) => ({
+  id: item.id,
+  contactId: item.contactId,
+  channel: item.channel,
+  status: item.deliveryStatus ?? item.status,
+  ...(item.reason ? { reason: item.reason } : {}),
+  at: item.at,
+  ...(item.text ? { text: item.text } : {}),
+});
 
 /**
  * Deletes a contact and everything that hangs off it. Memberships go first,

@@ -1,19 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { contactIndexAttributes, fromContactItem } from '../contacts/contact-repository.js';
-import { CONTACT_INDEX_ATTRIBUTES, contactKey, contactPk, mergedAliasKey, mergeLockKey } from '../data/keys.js';
+import { CONTACT_INDEX_ATTRIBUTES, contactKey, contactPk, mergedAliasKey } from '../data/keys.js';
 import { logger } from '../lib/logger.js';
-import {
-  activeKey,
-  getMergeRecord,
-  lockOps,
-  mergeTiming,
-  progressOp,
-  releaseLease,
-  snapshotKey,
-  unlockOps,
-  type MergePhase,
-  type MergeRecord,
-} from './merge-record.js';
+import { activeKey, getMergeRecord, mergeTiming, progressOp, releaseLease, snapshotKey, type MergePhase, type MergeRecord } from './merge-record.js';
+import { assertLocksFree, cleanupOps, earlyDuplicates, lateDuplicates, LocksTaken, mergePrepOps, prepSlice, primaryMarkerOps, undoPrepOps } from './markers.js';
 import { classify, entryFromRaw, entryToRaw, getManyRaw, getRaw, membershipParent, movableItems, planMove, planRestore, queryRaw, type SnapshotEntry } from './moves.js';
 import { mergedAliasItem, mergedPrimary } from './primary-profile.js';
 import { approxSize, keyId, keyOf, pack, plain, rawKey, sameItem, toRaw, unchangedCondition, unpack, type ItemKey, type RawItem } from './raw.js';
@@ -22,17 +12,23 @@ import { actionCount, exists, MAX_ACTIONS, notExists, transact, type Op } from '
 /**
  * Runs merges and undos step by step (the scheme and its reasons: ./DESIGN.md).
  *
- * Merge: `preparing` -> one switch transaction -> `moving` (chunks) -> `completed`.
+ * Merge: `preparing` (late duplicates locked and marked) -> one switch
+ *   transaction -> `moving` (late duplicates' profiles, then history, in
+ *   chunks) -> locks and markers removed -> `completed`.
  *   The switch is the one moment readers see change: the duplicates' profiles
  *   give way to merged-alias items (404 from then on; their id, phone and
- *   email resolve to them and are forwarded to the primary), the primary
- *   takes its filled fields, and as many memberships and channel states as
- *   fit in the same transaction (all of them in any ordinary merge) move with
- *   exact counts. The history follows in chunks of at most 48 items, each
- *   one transaction with its snapshot and the progress; counters follow the
- *   history through the stream, as they follow events.
- * Undo: one switch-back transaction (profiles, aliases, locks), then the
- *   snapshot replayed backwards in chunks, then what was forwarded.
+ *   email resolve to them and are forwarded to the primary; late duplicates
+ *   answer 404 through their markers until their own chunk), the primary
+ *   takes its filled fields and its markers, and as many memberships and
+ *   channel states as fit in the same transaction (all of them in any
+ *   ordinary merge) move with exact counts. The history follows in chunks of
+ *   at most 48 items, each one transaction with its snapshot and the
+ *   progress; while it moves, the primary's readers read the duplicates'
+ *   collections too (./merge-reads.ts), so nothing shows up piecemeal.
+ * Undo: `undoPreparing` (locks; late duplicates marked with the profile they
+ *   get back) -> one switch-back transaction -> `undoing` (late duplicates'
+ *   profiles, then what was forwarded, then the snapshot replayed backwards,
+ *   in chunks) -> `undone`.
  *
  * Every step re-reads what it changes and commits with conditions on it and
  * on the record's progress and lease: a step that lost a race is planned
@@ -50,14 +46,22 @@ export const mergeTuning = {
   stepAttempts: 8,
 };
 
-/** Test hook: called after each committed step; throwing simulates a crash between steps. */
-export const mergeFaults: { afterStep?: (record: MergeRecord, step: number) => void } = {};
+/**
+ * Test hook: called after each committed step (with the record as it was
+ * before the step), and awaited, so a test can read between steps; throwing
+ * simulates a crash between steps.
+ */
+export const mergeFaults: { afterStep?: (record: MergeRecord, step: number) => void | Promise<void> } = {};
+
+/** Late duplicates switched per chunk: two actions each, with the progress, the primary check and the snapshot. */
+const LATE_PER_STEP = 48;
 
 const STREAM_OWNED = ['band', 'gsi7pk', 'gsi7sk'];
 const isContact = { expression: '#t = :contact', names: { '#t': 'type' }, values: { ':contact': { S: 'contact' } } };
 
 class LostLease extends Error {}
 class MergeInvalid extends Error {}
+const isInvalid = (error: unknown): error is Error => error instanceof MergeInvalid || error instanceof LocksTaken;
 
 export const newOwner = () => `run:${randomUUID()}`;
 
@@ -95,6 +99,16 @@ async function step(id: string, owner: string, phase: MergePhase, plan: (record:
 
 // ---------- merge ----------
 
+/** The next slice of what must be written before a switch (locks, markers); undefined when all is. */
+async function planPrep(record: MergeRecord, owner: string, phase: 'preparing' | 'undoPreparing', all: Op[]): Promise<Op[] | undefined> {
+  const field = phase === 'preparing' ? 'marked' : 'undoMarked';
+  const done = record[field] ?? 0;
+  const slice = prepSlice(all, done);
+  if (slice.length === 0) return undefined;
+  await assertLocksFree(record.id, slice);
+  return [progressOp(record.id, owner, { phase, [field]: done }, { [field]: done + slice.length }), ...slice];
+}
+
 async function planSwitch(record: MergeRecord, owner: string): Promise<Op[]> {
   const primary = await getRaw(contactKey(record.primaryId));
   if (primary?.type?.S !== 'contact') throw new MergeInvalid('The primary contact no longer exists.');
@@ -108,8 +122,10 @@ async function planSwitch(record: MergeRecord, owner: string): Promise<Op[]> {
   const entries: SnapshotEntry[] = [{ op: 'update', key: keyOf(primary), before: primary, after: merged }];
   const ops: Op[] = [
     filled.length ? { kind: 'put', item: merged, condition: unchangedCondition(primary, 'p') } : { kind: 'check', key: keyOf(primary), condition: unchangedCondition(primary, 'p') },
+    ...primaryMarkerOps(record),
   ];
-  for (const duplicate of duplicates as RawItem[]) {
+  const early = earlyDuplicates(record);
+  for (const duplicate of duplicates.slice(0, early.length) as RawItem[]) {
     entries.push({ op: 'delete', key: keyOf(duplicate), before: duplicate });
     ops.push({ kind: 'delete', key: keyOf(duplicate), condition: unchangedCondition(duplicate, 'p') });
     ops.push({ kind: 'put', item: mergedAliasItem(duplicate, record.primaryId, record.id, record.at), condition: notExists });
@@ -117,7 +133,7 @@ async function planSwitch(record: MergeRecord, owner: string): Promise<Op[]> {
 
   // Memberships and channel states join the switch while they fit (every ordinary merge); the rest move first thing after it.
   const profileSide = (contactId: string) => Promise.all(['P#CH#', 'P#LIST#', 'P#TAG#'].map((p) => queryRaw(contactPk(contactId), p))).then((r) => r.flat());
-  const [own, ...theirs] = await Promise.all([profileSide(record.primaryId), ...record.duplicateIds.map(profileSide)]);
+  const [own, ...theirs] = await Promise.all([profileSide(record.primaryId), ...early.map(profileSide)]);
   const dest = new Map<string, RawItem | null>(own.map((item) => [item.sk.S!, item]));
   const parents = await getManyRaw(theirs.flat().filter((i) => classify(i.sk.S!) === 'membership').map((i) => membershipParent(i.sk.S!).key));
   let size = entries.reduce((sum, e) => sum + approxSize(e.before) + (e.after ? approxSize(e.after) : 0), 0);
@@ -125,7 +141,7 @@ async function planSwitch(record: MergeRecord, owner: string): Promise<Op[]> {
     for (const item of items) {
       const sk = item.sk.S!;
       const parentExists = classify(sk) !== 'membership' || parents.has(keyId(membershipParent(sk).key));
-      const planned = planMove(item, dest.get(sk) ?? undefined, record.duplicateIds[i], record.primaryId, parentExists);
+      const planned = planMove(item, dest.get(sk) ?? undefined, early[i], record.primaryId, parentExists);
       // Room kept for the record's progress and the snapshot.
       if (actionCount([...ops, ...planned.ops]) + 2 > MAX_ACTIONS || size + approxSize(item) > mergeTuning.snapshotBytes) break outer;
       ops.push(...planned.ops);
@@ -135,9 +151,36 @@ async function planSwitch(record: MergeRecord, owner: string): Promise<Op[]> {
     }
   }
   return [
-    progressOp(record.id, owner, { phase: 'preparing' }, { phase: 'moving', chunks: 1, filled }, { movedItems: entries.filter((e) => e.op === 'move').length }),
+    progressOp(
+      record.id,
+      owner,
+      { phase: 'preparing' },
+      { phase: 'moving', chunks: 1, filled, switched: 0, switchChunks: 1, dupCursor: 0 },
+      { movedItems: entries.filter((e) => e.op === 'move').length },
+    ),
     ...ops,
     { kind: 'put', item: snapshotItem(record.id, 0, record.primaryId, entries), condition: notExists },
+  ];
+}
+
+/** Late duplicates' profiles give way to their aliases, a batch per chunk, before any history moves. */
+async function planLateSwitch(record: MergeRecord, owner: string, batch: string[]): Promise<Op[]> {
+  const found = await getManyRaw(batch.map(contactKey));
+  const ops: Op[] = [{ kind: 'check', key: contactKey(record.primaryId), condition: isContact }];
+  const entries: SnapshotEntry[] = [];
+  for (const id of batch) {
+    const profile = found.get(keyId(contactKey(id)));
+    // Deleted since the switch (the delete took its history with it): nothing left to merge.
+    if (profile?.type?.S !== 'contact') continue;
+    entries.push({ op: 'delete', key: keyOf(profile), before: profile });
+    ops.push({ kind: 'delete', key: keyOf(profile), condition: unchangedCondition(profile, 'p') });
+    ops.push({ kind: 'put', item: mergedAliasItem(profile, record.primaryId, record.id, record.at), condition: notExists });
+  }
+  const switched = record.switched ?? 0;
+  return [
+    progressOp(record.id, owner, { phase: 'moving', chunks: record.chunks, switched }, { chunks: record.chunks + 1, switched: switched + batch.length, switchChunks: record.chunks + 1 }),
+    ...ops,
+    { kind: 'put', item: snapshotItem(record.id, record.chunks, record.primaryId, entries), condition: notExists },
   ];
 }
 
@@ -145,7 +188,11 @@ async function planSwitch(record: MergeRecord, owner: string): Promise<Op[]> {
 async function planMoveChunk(record: MergeRecord, owner: string): Promise<Op[] | undefined> {
   // A primary deleted mid-merge took the merged contact with it; what is left of the duplicates stays unreachable.
   if ((await getRaw(contactKey(record.primaryId)))?.type?.S !== 'contact') return undefined;
-  for (const duplicateId of record.duplicateIds) {
+  const late = lateDuplicates(record);
+  const switched = record.switched ?? 0;
+  if (switched < late.length) return planLateSwitch(record, owner, late.slice(switched, switched + LATE_PER_STEP));
+  for (let index = record.dupCursor ?? 0; index < record.duplicateIds.length; index++) {
+    const duplicateId = record.duplicateIds[index];
     const items = await movableItems(duplicateId, mergeTuning.itemsPerStep);
     if (items.length === 0) continue;
     const dests = await getManyRaw(items.map((i) => ({ pk: contactPk(record.primaryId), sk: i.sk.S! })));
@@ -164,7 +211,8 @@ async function planMoveChunk(record: MergeRecord, owner: string): Promise<Op[] |
     }
     const moved = entries.filter((e) => e.op === 'move').length;
     return [
-      progressOp(record.id, owner, { phase: 'moving', chunks: record.chunks }, { chunks: record.chunks + 1 }, { movedItems: moved }),
+      // dupCursor: every duplicate before this one is empty, so readers of the moving merge skip it.
+      progressOp(record.id, owner, { phase: 'moving', chunks: record.chunks }, { chunks: record.chunks + 1, dupCursor: index }, { movedItems: moved }),
       ...ops,
       { kind: 'put', item: snapshotItem(record.id, record.chunks, duplicateId, entries), condition: notExists },
     ];
@@ -172,11 +220,22 @@ async function planMoveChunk(record: MergeRecord, owner: string): Promise<Op[] |
   return undefined;
 }
 
-const finishOps = (record: MergeRecord, owner: string, from: MergePhase, set: Record<string, unknown>): Op[] => [
-  progressOp(record.id, owner, { phase: from }, set),
-  ...unlockOps(record.id, [record.primaryId, ...record.duplicateIds]),
-  { kind: 'delete', key: activeKey(record.id) },
-];
+/**
+ * Ends a merge or undo: its locks, markers and active entry go, in as many
+ * transactions as they need, the last one moving the phase on. Every one
+ * carries the lease condition; the deletes are idempotent, so a run that
+ * stopped halfway is simply repeated.
+ */
+async function finish(id: string, owner: string, from: MergePhase, set: Record<string, unknown>): Promise<void> {
+  const record = await getMergeRecord(id);
+  if (!record) throw new MergeInvalid('The merge no longer exists.');
+  const ops = await cleanupOps(record);
+  while (ops.length > MAX_ACTIONS - 1) {
+    const batch = ops.splice(0, MAX_ACTIONS - 1);
+    await step(id, owner, from, async (r) => [progressOp(r.id, owner, { phase: from }, {}), ...batch]);
+  }
+  await step(id, owner, from, async (r) => [progressOp(r.id, owner, { phase: from }, set), ...ops]);
+}
 
 // ---------- undo ----------
 
@@ -227,27 +286,68 @@ async function readSnapshot(mergeId: string, chunk: number): Promise<SnapshotEnt
   return item?.entries?.B ? unpack<RawItem[]>(item.entries.B).map(entryFromRaw) : [];
 }
 
-async function planSwitchBack(record: MergeRecord, owner: string, by: { sub: string; name: string }): Promise<Op[]> {
+/** The duplicates' profiles as they were before the merge (the switch chunks' images), by contact id. */
+async function profileImages(record: MergeRecord): Promise<Map<string, RawItem>> {
+  const images = new Map<string, RawItem>();
+  for (let chunk = 0; chunk < (record.switchChunks ?? 1); chunk++) {
+    for (const entry of await readSnapshot(record.id, chunk)) {
+      if (entry.op === 'delete' && entry.key.sk === 'P#PROFILE') images.set(entry.before.id.S!, entry.before);
+    }
+  }
+  return images;
+}
+
+async function assertPrimaryContact(record: MergeRecord): Promise<RawItem> {
+  const current = await getRaw(contactKey(record.primaryId));
+  if (current?.type?.S !== 'contact') throw new MergeInvalid('The primary no longer exists (deleted, or merged into another contact: undo that merge first).');
+  return current;
+}
+
+/** The undo's first step: phase `undoPreparing`, its active entry, and the first slice of its locks and markers. */
+async function planUndoStart(record: MergeRecord, owner: string, by: { sub: string; name: string }): Promise<Op[]> {
+  await assertPrimaryContact(record);
+  const slice = prepSlice(undoPrepOps(record, await profileImages(record)), 0, 2);
+  await assertLocksFree(record.id, slice);
+  return [
+    progressOp(record.id, owner, { phase: 'completed' }, { phase: 'undoPreparing', undoMarked: slice.length, undoBy: by.sub, undoByName: by.name }),
+    { kind: 'put', item: toRaw({ ...activeKey(record.id), type: 'mergeActive', mergeId: record.id }) },
+    ...slice,
+  ];
+}
+
+/** A duplicate's profile back in place of its alias. */
+const switchBackOps = (mergeId: string, profile: RawItem): Op[] => [
+  { kind: 'put', item: profile, condition: notExists },
+  { kind: 'delete', key: mergedAliasKey(profile.id.S!), condition: { expression: 'mergeId = :m', values: { ':m': { S: mergeId } } } },
+];
+
+async function planSwitchBack(record: MergeRecord, owner: string): Promise<Op[]> {
   const entries = await readSnapshot(record.id, 0);
   const primaryEntry = entries.find((e) => e.op === 'update')!;
   const profiles = entries.filter((e) => e.op === 'delete' && e.key.sk === 'P#PROFILE');
-  const current = await getRaw(contactKey(record.primaryId));
-  if (current?.type?.S !== 'contact') throw new MergeInvalid('The primary no longer exists (deleted, or merged into another contact: undo that merge first).');
-  const locks = await getManyRaw([record.primaryId, ...record.duplicateIds].map(mergeLockKey));
-  if ([...locks.values()].some((lock) => lock.mergeId?.S !== record.id)) throw new MergeInvalid('One of these contacts is part of another merge that is still running; try again in a moment.');
+  const current = await assertPrimaryContact(record);
   const now = new Date().toISOString();
   const restored = restoredPrimary(current, primaryEntry, record.filled ?? [], now);
-  const ops: Op[] = [
-    progressOp(record.id, owner, { phase: 'completed' }, { phase: 'undoing', undoChunk: 0, undoEntry: 0, undoneAt: now, undoneBy: by.sub, undoneByName: by.name }),
+  return [
+    progressOp(
+      record.id,
+      owner,
+      { phase: 'undoPreparing' },
+      { phase: 'undoing', undoChunk: 0, undoEntry: 0, undoSwitched: 0, undoneAt: now, undoneBy: record.undoBy ?? '', undoneByName: record.undoByName ?? '' },
+    ),
     sameItem(restored, current) ? { kind: 'check', key: keyOf(current), condition: unchangedCondition(current, 'p') } : { kind: 'put', item: restored, condition: unchangedCondition(current, 'p') },
-    ...lockOps(record.id, [record.primaryId, ...record.duplicateIds]),
-    { kind: 'put', item: toRaw({ ...activeKey(record.id), type: 'mergeActive', mergeId: record.id }) },
+    ...profiles.flatMap((entry) => switchBackOps(record.id, entry.before)),
   ];
-  for (const entry of profiles) {
-    ops.push({ kind: 'put', item: entry.before, condition: notExists });
-    ops.push({ kind: 'delete', key: mergedAliasKey(entry.before.id.S!), condition: { expression: 'mergeId = :m', values: { ':m': { S: record.id } } } });
-  }
-  return ops;
+}
+
+/** Late duplicates' profiles back, a batch per chunk, before anything else of the undo. */
+async function planLateSwitchBack(record: MergeRecord, owner: string, batch: string[]): Promise<Op[]> {
+  const images = await profileImages(record);
+  const undoSwitched = record.undoSwitched ?? 0;
+  return [
+    progressOp(record.id, owner, { phase: 'undoing', undoSwitched }, { undoSwitched: undoSwitched + batch.length }),
+    ...batch.flatMap((id) => (images.has(id) ? switchBackOps(record.id, images.get(id)!) : [])),
+  ];
 }
 
 /** Reads what an undo entry needs: the items at its source and destination keys, and its list or tag. */
@@ -288,6 +388,9 @@ const UNDO_BATCH = 40;
  * left behind.
  */
 async function planUndoChunk(record: MergeRecord, owner: string): Promise<Op[] | undefined> {
+  const late = lateDuplicates(record);
+  const undoSwitched = record.undoSwitched ?? 0;
+  if (undoSwitched < late.length) return planLateSwitchBack(record, owner, late.slice(undoSwitched, undoSwitched + LATE_PER_STEP));
   const forwards = await queryRaw(`MERGE#${record.id}`, 'F#', 30);
   if (forwards.length > 0) {
     const entries = forwards.map((f) => entryFromRaw(f.entry.M as RawItem));
@@ -332,35 +435,44 @@ export async function drive(id: string, owner: string, deadline: number, by?: { 
       if (record.leaseOwner !== owner) return record.phase;
       if (record.phase === 'preparing') {
         try {
-          await step(id, owner, 'preparing', (r) => planSwitch(r, owner), record);
+          const prepared = await step(id, owner, 'preparing', (r) => planPrep(r, owner, 'preparing', mergePrepOps(r)), record);
+          if (!prepared) await step(id, owner, 'preparing', (r) => planSwitch(r, owner), record);
         } catch (error) {
-          if (!(error instanceof MergeInvalid)) throw error;
-          await transact([...finishOps(record, owner, 'preparing', { phase: 'failed', error: error.message })]);
-          throw error;
+          if (!isInvalid(error)) throw error;
+          await finish(id, owner, 'preparing', { phase: 'failed', error: error.message });
+          throw new MergeInvalid(error.message);
         }
       } else if (record.phase === 'moving') {
         if (Date.now() > deadline) break;
         const more = await step(id, owner, 'moving', (r) => planMoveChunk(r, owner), record);
         if (!more) {
           const primary = await getRaw(contactKey(record.primaryId));
-          await step(id, owner, 'moving', async (r) => finishOps(r, owner, 'moving', { phase: 'completed', completedAt: new Date().toISOString(), ...(primary ? {} : { error: 'The primary was deleted while the merge ran.' }) }));
+          await finish(id, owner, 'moving', { phase: 'completed', completedAt: new Date().toISOString(), ...(primary ? {} : { error: 'The primary was deleted while the merge ran.' }) });
         }
-      } else if (record.phase === 'completed' && by) {
+      } else if ((record.phase === 'completed' && by) || record.phase === 'undoPreparing') {
         try {
-          await step(id, owner, 'completed', (r) => planSwitchBack(r, owner, by!), record);
+          if (record.phase === 'completed') await step(id, owner, 'completed', (r) => planUndoStart(r, owner, by!), record);
+          else {
+            const images = await profileImages(record);
+            const prepared = await step(id, owner, 'undoPreparing', (r) => planPrep(r, owner, 'undoPreparing', undoPrepOps(r, images)), record);
+            if (!prepared) await step(id, owner, 'undoPreparing', (r) => planSwitchBack(r, owner), record);
+          }
         } catch (error) {
-          if (error instanceof MergeInvalid) await releaseLease(id, owner);
-          throw error;
+          if (!isInvalid(error)) throw error;
+          // The undo could not start: whatever it took is given back, and the merge stands as it was.
+          if (record.phase === 'undoPreparing') await finish(id, owner, 'undoPreparing', { phase: 'completed' });
+          await releaseLease(id, owner);
+          throw new MergeInvalid(error.message);
         }
         by = undefined;
       } else if (record.phase === 'undoing') {
         if (Date.now() > deadline) break;
         const more = await step(id, owner, 'undoing', (r) => planUndoChunk(r, owner), record);
-        if (!more) await step(id, owner, 'undoing', async (r) => finishOps(r, owner, 'undoing', { phase: 'undone' }));
+        if (!more) await finish(id, owner, 'undoing', { phase: 'undone' });
       } else {
         break;
       }
-      mergeFaults.afterStep?.(record, ++steps);
+      await mergeFaults.afterStep?.(record, ++steps);
     }
   } catch (error) {
     if (error instanceof LostLease) return (await getMergeRecord(id))?.phase ?? 'failed';

@@ -14,12 +14,13 @@ import type { Condition, Op } from './transact.js';
  * progress it started from and on holding the lease, so a step is applied
  * exactly once however often a crashed or timed-out run is resumed.
  *
- * Phases: preparing -> moving -> completed -> undoing -> undone; `failed`
- * when the contacts changed under a merge before it switched (nothing
- * visible was written).
+ * Phases: preparing -> moving -> completed -> undoPreparing -> undoing ->
+ * undone; `failed` when the contacts changed under a merge before it
+ * switched (nothing visible was written). An undo that cannot take its
+ * locks goes back from undoPreparing to completed.
  */
-export type MergePhase = 'preparing' | 'moving' | 'completed' | 'undoing' | 'undone' | 'failed';
-export const ACTIVE_PHASES: MergePhase[] = ['preparing', 'moving', 'undoing'];
+export type MergePhase = 'preparing' | 'moving' | 'completed' | 'undoPreparing' | 'undoing' | 'undone' | 'failed';
+export const ACTIVE_PHASES: MergePhase[] = ['preparing', 'moving', 'undoPreparing', 'undoing'];
 
 export interface MergeRecord {
   id: string;
@@ -39,6 +40,19 @@ export interface MergeRecord {
   undoChunk: number;
   undoEntry: number;
   filled: string[];
+  /** Before a switch: locks and markers written so far (merge: the late duplicates'; undo: every lock and the late duplicates' markers). */
+  marked?: number;
+  undoMarked?: number;
+  /** Late duplicates (beyond the first SWITCH_DUPLICATES) whose profiles have switched, on merge and on undo. */
+  switched?: number;
+  undoSwitched?: number;
+  /** Snapshot chunks holding duplicates' profiles (`S#000000` and the late duplicates' switch chunks). */
+  switchChunks?: number;
+  /** Index of the first duplicate that may still hold items to move: readers of a moving merge read from it on. */
+  dupCursor?: number;
+  /** Who asked for the undo, kept from its first step so a resumed undo still names them. */
+  undoBy?: string;
+  undoByName?: string;
   leaseOwner?: string;
   leaseUntil?: number;
   completedAt?: string;

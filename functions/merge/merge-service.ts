@@ -15,13 +15,19 @@ import {
   type MergePhase,
   type MergeRecord,
 } from './merge-record.js';
+import { earlyDuplicates } from './markers.js';
 import { getManyRaw } from './moves.js';
 import { keyId, toRaw } from './raw.js';
 import { notExists, transact } from './transact.js';
 import { displayName } from './suggestions.js';
 
-/** Duplicates one merge takes at most (the switch writes two items per duplicate in one transaction). */
-export const MAX_DUPLICATES = 20;
+/**
+ * Duplicates one merge takes at most. API.md sets no limit; this one is
+ * DynamoDB's: the merge record holds every duplicate's id and name at
+ * merge time within one item (400 KB). Any number up to it switches at
+ * once for readers (./markers.ts).
+ */
+export const MAX_DUPLICATES = 1000;
 
 export type MergeStatus = 'running' | 'completed' | 'undoing' | 'undone' | 'failed';
 
@@ -29,6 +35,7 @@ const STATUS: Record<MergePhase, MergeStatus> = {
   preparing: 'running',
   moving: 'running',
   completed: 'completed',
+  undoPreparing: 'undoing',
   undoing: 'undoing',
   undone: 'undone',
   failed: 'failed',
@@ -107,13 +114,15 @@ export async function createMerge(body: unknown, principal: Principal) {
     undoChunk: 0,
     undoEntry: 0,
     filled: [],
+    marked: 0,
     leaseOwner: owner,
     leaseUntil: Date.now() + mergeTiming.leaseMs,
   };
   const outcome = await transact([
     { kind: 'put', item: toRaw(recordItem(record)), condition: notExists },
     { kind: 'put', item: toRaw({ ...activeKey(record.id), type: 'mergeActive', mergeId: record.id }) },
-    ...lockOps(record.id, [primaryId, ...duplicateIds]),
+    // Late duplicates (beyond what one switch holds) are locked by the merge's first steps.
+    ...lockOps(record.id, [primaryId, ...earlyDuplicates(record)]),
   ]);
   if (!outcome.ok) throw new ConflictError('One of these contacts is part of a merge or undo that is still running; try again in a moment.');
   try {
@@ -135,7 +144,7 @@ async function undoability(records: MergeRecord[]): Promise<Map<string, boolean>
 export async function undoMerge(id: string, principal: Principal) {
   const record = await getMergeRecord(id);
   if (!record) throw new NotFoundError('merge');
-  if (record.phase === 'undone' || record.phase === 'undoing') throw new ConflictError('This merge has already been undone.');
+  if (record.phase === 'undone' || record.phase === 'undoing' || record.phase === 'undoPreparing') throw new ConflictError('This merge has already been undone.');
   if (record.phase !== 'completed') throw new ConflictError(record.phase === 'failed' ? 'This merge did not happen; there is nothing to undo.' : 'This merge is still running; undo it once it has completed.');
   if (!(await undoability([record])).get(id)) {
     throw new ConflictError('The primary contact was deleted or merged into another contact since; undo that merge first.');

@@ -43,13 +43,17 @@ export function mergedPrimary(primary: RawItem, duplicates: RawItem[], now: stri
   return { item: toRaw(out), filled: [...new Set(filled)] };
 }
 
+/** byType partition of merged-alias items. */
+export const MERGED_ALIAS_TYPE = 'MERGED_CONTACT';
+
 /**
  * What stays of a merged duplicate while the merge stands: where its id,
  * phone and email now lead. The item sits in the duplicate's own collection
  * (outside the profile's `P#` read, so the duplicate answers 404) and in the
  * phone and email indexes under the duplicate's id, so event resolution
  * meets it in the same Query, in the same oldest-first order, as it would
- * have met the contact.
+ * have met the contact. It is also in `byType` (MERGED_CONTACT), where the
+ * import's de-duplication finds every standing alias in one paged Query.
  */
 export function mergedAliasItem(duplicate: RawItem, primaryId: string, mergeId: string, at: string): RawItem {
   const d = plain(duplicate);
@@ -62,6 +66,7 @@ export function mergedAliasItem(duplicate: RawItem, primaryId: string, mergeId: 
     mergedInto: primaryId,
     mergeId,
     mergedAt: at,
+    ...gsi.byType(MERGED_ALIAS_TYPE, id),
     ...(typeof d.language === 'string' ? { language: d.language } : {}),
     ...(typeof d.phone === 'string' ? { phone: d.phone, ...gsi.byPhone(d.phone, id) } : {}),
     ...(typeof d.email === 'string' ? { email: d.email, ...gsi.byEmail(d.email, id) } : {}),

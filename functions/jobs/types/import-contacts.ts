@@ -16,6 +16,7 @@ import { BatchWriter, inParallel } from '../dynamo-batch.js';
 import { importContactId, parseCsvText, planColumns, validateRow, type ParsedCsv, type RowContext, type ValidRow } from '../csv-import.js';
 import { JobFailure, jobTuning, type JobType } from '../job-runner.js';
 import type { JobError } from '../job-repository.js';
+import { addMergedAliases, holderOf, withoutAliasedValues, type ValueHolders } from '../../merge/aliases.js';
 
 export type OnDuplicate = 'update' | 'skip' | 'create';
 
@@ -41,8 +42,12 @@ interface ImportState {
  */
 export const PRELOAD_MIN_ROWS = 2000;
 
-/** Phone/email -> contact id, kept for the job within one worker invocation. */
-interface DuplicateIndex {
+/**
+ * Phone/email -> contact id, kept for the job within one worker invocation.
+ * A value held through a merged duplicate belongs to the contact it was
+ * merged into (functions/merge/aliases.ts).
+ */
+interface DuplicateIndex extends ValueHolders {
   jobId: string;
   complete: boolean;
   phones: Map<string, string | null>;
@@ -62,7 +67,7 @@ async function loadCsv(key: string): Promise<ParsedCsv> {
 }
 
 function duplicateIndex(jobId: string): DuplicateIndex {
-  if (duplicates?.jobId !== jobId) duplicates = { jobId, complete: false, phones: new Map(), emails: new Map() };
+  if (duplicates?.jobId !== jobId) duplicates = { jobId, complete: false, phones: new Map(), emails: new Map(), aliased: new Set() };
   return duplicates;
 }
 
@@ -86,6 +91,7 @@ async function preload(index: DuplicateIndex): Promise<void> {
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
+  await addMergedAliases(index);
   index.complete = true;
 }
 
@@ -109,8 +115,9 @@ async function lookup(index: DuplicateIndex, rows: ValidRow[]): Promise<void> {
         Limit: 5,
       }),
     );
-    const id = page.Items?.find((item) => item.type === 'contact')?.id;
-    (kind === 'phone' ? index.phones : index.emails).set(value, id ? String(id) : null);
+    const holder = await holderOf(page.Items ?? []);
+    (kind === 'phone' ? index.phones : index.emails).set(value, holder?.id ?? null);
+    if (holder?.viaAlias) index.aliased.add(`${kind}:${value}`);
   });
 }
 
@@ -270,7 +277,7 @@ export const importContactsJob: JobType = {
     let updated = 0;
     await inParallel(updates, jobTuning.concurrency, async ({ id, row, rowNumber }) => {
       try {
-        await patchContact(id, { ...row.fields, companyId: row.company?.id, departmentId: row.department?.id });
+        await patchContact(id, { ...withoutAliasedValues(index, row.fields), companyId: row.company?.id, departmentId: row.department?.id });
         if (list && !listGone) await addToList(id, list.id);
         updated++;
       } catch (error) {
