@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { HTTP_AREAS } from '../../functions/http/routes.js';
 import { JOB_WORKER, SCHEDULES, STREAM_PROCESSOR } from '../../functions/scheduled/schedules.js';
@@ -29,25 +30,30 @@ const IMPORT_RUNS = 7;
  */
 const OUT_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'bench-bundles');
 
+const BUNDLING: BundlingOptions = LAMBDA_BUNDLING;
+const ESM = BUNDLING.format === 'esm';
+/** NodejsFunction's output file name for the format. */
+const OUT_FILE = ESM ? 'index.mjs' : 'index.js';
+
 /**
  * The esbuild options NodejsFunction derives from LAMBDA_BUNDLING (its
  * buildEsbuildArgs), so the bench measures what a deploy uploads.
  */
 export function esbuildOptions(entry: string, outfile: string): BuildOptions {
-  const b = LAMBDA_BUNDLING;
   return {
     entryPoints: [join(REPO_ROOT, entry)],
     outfile,
     bundle: true,
     platform: 'node',
-    format: b.format,
-    target: b.target,
-    minify: b.minify,
-    sourcemap: b.sourceMap,
-    sourcesContent: b.sourcesContent,
-    external: b.bundleAwsSDK ? [] : b.externalModules,
-    tsconfig: b.tsconfig,
-    banner: { js: b.banner },
+    format: BUNDLING.format,
+    target: BUNDLING.target,
+    minify: BUNDLING.minify,
+    sourcemap: BUNDLING.sourceMap,
+    sourcesContent: BUNDLING.sourcesContent,
+    external: BUNDLING.bundleAwsSDK ? [] : BUNDLING.externalModules,
+    tsconfig: BUNDLING.tsconfig,
+    banner: BUNDLING.banner ? { js: BUNDLING.banner } : undefined,
+    mainFields: BUNDLING.mainFields,
     metafile: true,
     logLevel: 'error',
   };
@@ -70,27 +76,38 @@ function heaviestPackages(metafile: Metafile, top = 4): string {
     .join(', ');
 }
 
-/** The packages a bundle leaves to the runtime (its external imports). */
-function externalPackages(metafile: Metafile): string[] {
-  const names = new Set<string>();
+/**
+ * The packages a bundle leaves to the runtime: those it loads with itself,
+ * and those it loads with import() on first use, which the timed load does
+ * not include.
+ */
+function externalPackages(metafile: Metafile): { atLoad: string[]; onFirstUse: string[] } {
+  const atLoad = new Set<string>();
+  const onFirstUse = new Set<string>();
   for (const output of Object.values(metafile.outputs)) {
-    for (const { path, external } of output.imports) if (external && !path.startsWith('node:')) names.add(path);
+    for (const { path, external, kind } of output.imports) {
+      if (external && !path.startsWith('node:')) (kind === 'dynamic-import' ? onFirstUse : atLoad).add(path);
+    }
   }
-  return [...names].sort();
+  return { atLoad: [...atLoad].sort(), onFirstUse: [...onFirstUse].filter((p) => !atLoad.has(p)).sort() };
 }
 
 /**
- * Milliseconds to import a bundle in a fresh Node process (the median of
- * several), with the NODE_OPTIONS the construct gives every function: Lambda
- * runs them with source maps enabled, which Node pays for at load.
+ * Milliseconds to load a bundle in a fresh Node process the way the Lambda
+ * runtime does (require() for a CommonJS index.js, import() for index.mjs),
+ * with the NODE_OPTIONS the construct gives every function (source maps on,
+ * which Node pays for at load): the median wall time of several processes,
+ * and the median CPU time of the same loads, which tells how much of the wall
+ * time was waiting for a core on a shared machine.
  */
-function importMs(file: string): number {
-  const script = `const t0 = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t0));`;
+function importMs(file: string): { wallMs: number; cpuMs: number } {
+  const load = ESM ? `await import(${JSON.stringify(pathToFileURL(file).href)})` : `require(${JSON.stringify(file)})`;
+  const script = `(async () => { const c0 = process.cpuUsage(); const t0 = performance.now(); ${load}; const wall = performance.now() - t0; const c = process.cpuUsage(c0); process.stdout.write(JSON.stringify([wall, (c.user + c.system) / 1000])); })();`;
   const env = { ...process.env, TABLE_NAME: 'bench', AWS_REGION: 'us-east-1', TENANT: 'bench', NODE_OPTIONS: '--enable-source-maps' };
   const samples = Array.from({ length: IMPORT_RUNS }, () =>
-    Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' })),
+    JSON.parse(execFileSync(process.execPath, ['--input-type=commonjs', '-e', script], { env, encoding: 'utf8' })) as [number, number],
   );
-  return percentile(samples, 50);
+  return { wallMs: percentile(samples.map((s) => s[0]), 50), cpuMs: percentile(samples.map((s) => s[1]), 50) };
 }
 
 /**
@@ -99,22 +116,28 @@ function importMs(file: string): number {
  */
 export async function measureBundles(log: (line: string) => void) {
   rmSync(OUT_DIR, { recursive: true, force: true });
-  const rows: { entry: string; bytes: number; initMs: number; heaviest: string; external: string[] }[] = [];
+  mkdirSync(OUT_DIR, { recursive: true });
+  // Lambda's /var/task has no package.json; without this one the repository's "type": "module" would apply.
+  writeFileSync(join(OUT_DIR, 'package.json'), '{}\n');
+  const rows: { entry: string; bytes: number; initMs: number; initCpuMs: number; heaviest: string; external: ReturnType<typeof externalPackages> }[] = [];
   try {
     for (const entry of lambdaEntries()) {
-      const outfile = join(OUT_DIR, entry.replace(/[/.]/g, '_'), 'index.mjs');
+      const outfile = join(OUT_DIR, entry.replace(/[/.]/g, '_'), OUT_FILE);
       mkdirSync(join(outfile, '..'), { recursive: true });
       const { metafile } = await build(esbuildOptions(entry, outfile));
+      const { wallMs, cpuMs } = importMs(outfile);
       const row = {
         entry,
         bytes: statSync(outfile).size,
-        initMs: round(importMs(outfile)),
+        initMs: round(wallMs),
+        initCpuMs: round(cpuMs),
         heaviest: heaviestPackages(metafile!),
         external: externalPackages(metafile!),
       };
       log(
-        `  ${entry}: ${(row.bytes / 1024).toFixed(1)} KB, import ${row.initMs} ms (median of ${IMPORT_RUNS}); ` +
-          `heaviest: ${row.heaviest}; loaded from node_modules: ${row.external.join(', ') || 'nothing'}`,
+        `  ${entry}: ${(row.bytes / 1024).toFixed(1)} KB, import ${row.initMs} ms (CPU ${row.initCpuMs} ms; medians of ${IMPORT_RUNS}); ` +
+          `heaviest: ${row.heaviest}; SDK loaded with it: ${row.external.atLoad.join(', ') || 'none'}` +
+          (row.external.onFirstUse.length ? `; on first use: ${row.external.onFirstUse.join(', ')}` : ''),
       );
       rows.push(row);
     }
@@ -128,6 +151,7 @@ export async function measureBundles(log: (line: string) => void) {
     bundles: {
       maxBytes: largest.bytes,
       maxInitMs: slowest.initMs,
+      maxInitCpuMs: Math.max(...rows.map((r) => r.initCpuMs)),
       largestInitMs: largest.initMs,
       count: rows.length,
     },

@@ -1,4 +1,4 @@
-import { BatchDetectSentimentCommand, ComprehendClient } from '@aws-sdk/client-comprehend';
+import type { ComprehendClient } from '@aws-sdk/client-comprehend';
 import { guessLanguage, scoreSentiment, sentimentLanguage, tokenize, type SentimentLabel } from '../../shared/sentiment/lexicon.js';
 import { config } from '../lib/config.js';
 import { logger } from '../lib/logger.js';
@@ -32,6 +32,8 @@ export async function sentimentOf(texts: readonly TextToScore[]): Promise<Sentim
     const language = sentimentLanguage(t.language) ?? guessLanguage(tokenize(t.text));
     byLanguage.set(language, [...(byLanguage.get(language) ?? []), i]);
   });
+  // Loaded on first use rather than at import: the events API's cold start would pay for it before the first request.
+  const { BatchDetectSentimentCommand, ComprehendClient } = await import('@aws-sdk/client-comprehend');
   comprehend ??= new ComprehendClient({ region: config().region });
   for (const [language, indexes] of byLanguage) {
     for (let start = 0; start < indexes.length; start += COMPREHEND_BATCH) {

@@ -1,8 +1,14 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { config } from './config.js';
+
+/**
+ * The S3 client, loaded on first use (the presigner too, in signedUrl): the
+ * HTTP areas that bundle the blob store answer most requests without a blob,
+ * and loading them at import would add to every cold start.
+ */
+const s3Sdk = () => import('@aws-sdk/client-s3');
 
 /**
  * Job payloads (uploaded CSVs, id lists) and job outputs (exports) are too
@@ -37,18 +43,27 @@ export function attachmentDisposition(fileName: string): string {
 }
 
 export class S3BlobStore implements BlobStore {
+  private s3: S3Client | undefined;
+
   constructor(
     private readonly bucket: string,
-    private readonly s3: S3Client,
+    private readonly region: string,
   ) {}
 
+  private async client(): Promise<S3Client> {
+    const { S3Client } = await s3Sdk();
+    return (this.s3 ??= new S3Client({ region: this.region }));
+  }
+
   async put(key: string, body: string | Uint8Array, contentType: string): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: checkKey(key), Body: body, ContentType: contentType }));
+    const { PutObjectCommand } = await s3Sdk();
+    await (await this.client()).send(new PutObjectCommand({ Bucket: this.bucket, Key: checkKey(key), Body: body, ContentType: contentType }));
   }
 
   async get(key: string): Promise<Buffer | undefined> {
+    const { GetObjectCommand, NoSuchKey } = await s3Sdk();
     try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: checkKey(key) }));
+      const out = await (await this.client()).send(new GetObjectCommand({ Bucket: this.bucket, Key: checkKey(key) }));
       return out.Body ? Buffer.from(await out.Body.transformToByteArray()) : undefined;
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
@@ -57,12 +72,14 @@ export class S3BlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: checkKey(key) }));
+    const { DeleteObjectCommand } = await s3Sdk();
+    await (await this.client()).send(new DeleteObjectCommand({ Bucket: this.bucket, Key: checkKey(key) }));
   }
 
   async signedUrl(key: string, options: { fileName: string; expiresInSeconds: number }): Promise<string> {
+    const [{ GetObjectCommand }, { getSignedUrl }] = await Promise.all([s3Sdk(), import('@aws-sdk/s3-request-presigner')]);
     return getSignedUrl(
-      this.s3,
+      await this.client(),
       new GetObjectCommand({ Bucket: this.bucket, Key: checkKey(key), ResponseContentDisposition: attachmentDisposition(options.fileName) }),
       { expiresIn: options.expiresInSeconds },
     );
@@ -118,7 +135,7 @@ export function blobStore(): BlobStore {
   // Rebuilt when the configuration changes (the local stack resets config per table).
   const source = blobBucket ? `s3:${blobBucket}` : `dir:${blobDir ?? ''}`;
   if (store && builtFor === source) return store;
-  if (blobBucket) store = new S3BlobStore(blobBucket, new S3Client({ region }));
+  if (blobBucket) store = new S3BlobStore(blobBucket, region);
   else if (blobDir) store = new FileBlobStore(blobDir);
   else throw new Error('missing required environment variable BLOB_BUCKET (or BLOB_DIR locally)');
   builtFor = source;

@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { config } from './config.js';
 
 type LocalInvoker = (payload: unknown) => void;
@@ -14,6 +14,8 @@ let localInvoker: LocalInvoker | undefined;
 export async function invokeJobWorker(payload: { jobId: string }): Promise<void> {
   const { jobWorkerFunction, region } = config();
   if (jobWorkerFunction) {
+    // Loaded on first use: most cold starts of the functions that bundle this never start a job.
+    const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
     lambda ??= new LambdaClient({ region });
     await lambda.send(new InvokeCommand({ FunctionName: jobWorkerFunction, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }));
     return;

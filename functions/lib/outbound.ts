@@ -1,4 +1,4 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { config } from './config.js';
 
 export interface OutboundDispatch {
@@ -22,6 +22,8 @@ let localSink: Sink | undefined;
 export async function publishDispatch(dispatch: OutboundDispatch): Promise<void> {
   const { eventBusName, region } = config();
   if (eventBusName) {
+    // Loaded on first use: only sending a message needs it, not every cold start of the contacts API.
+    const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
     eventBridge ??= new EventBridgeClient({ region });
     await eventBridge.send(
       new PutEventsCommand({

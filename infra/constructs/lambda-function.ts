@@ -50,9 +50,16 @@ export const AWS_SDK_EXTERNALS = ['@aws-sdk/*', '@smithy/*'];
 /**
  * How every function is bundled; bench/measures/bundles.ts builds with exactly
  * these options to measure what would be deployed.
+ *
+ * CommonJS, not ESM: the runtime require()s a CommonJS index.js, and the SDK it
+ * ships is CommonJS too. From an ESM bundle every SDK module would go through
+ * Node's ESM-to-CommonJS interop (format detection and cjs-module-lexer on each
+ * file), which measured 30-50% of the import time of a handler that loads the
+ * DynamoDB client (bench/measures/bundles.ts). The code uses neither top-level
+ * await nor import.meta, the two things an ESM bundle would be needed for.
  */
 export const LAMBDA_BUNDLING = {
-  format: OutputFormat.ESM,
+  format: OutputFormat.CJS,
   target: ESBUILD_TARGET,
   // mainFields stays at esbuild's Node default (main before module): a CommonJS
   // package require()-ing a dual package must get its CommonJS build, or
@@ -63,8 +70,6 @@ export const LAMBDA_BUNDLING = {
   tsconfig: join(REPO_ROOT, 'tsconfig.json'),
   bundleAwsSDK: false,
   externalModules: AWS_SDK_EXTERNALS,
-  // CommonJS dependencies inside an ESM bundle still call require() for Node builtins.
-  banner: "import { createRequire as __cbCreateRequire } from 'node:module'; const require = __cbCreateRequire(import.meta.url);",
 } satisfies BundlingOptions;
 
 /** What every function of a tenant shares; passed down from the TenantStack. */
@@ -106,8 +111,8 @@ export interface BindTableOptions {
 }
 
 /**
- * The one Lambda shape of the project: Node.js 24 on arm64, an ESM bundle made
- * by esbuild, JSON logs to an explicit log group with retention, active
+ * The one Lambda shape of the project: Node.js 24 on arm64, a CommonJS bundle
+ * made by esbuild, JSON logs to an explicit log group with retention, active
  * tracing, and a role that holds only what is granted to it.
  */
 export class LambdaFunction extends NodejsFunction {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildSync } from 'esbuild';
@@ -16,6 +16,9 @@ interface Bundle {
   readonly logicalId: string;
   readonly dir: string;
 }
+
+/** NodejsFunction writes a CommonJS bundle (LAMBDA_BUNDLING.format) as index.js. */
+const CODE = 'index.js';
 
 let bundles: Bundle[];
 /** esbuild for every function; minutes on a loaded machine. */
@@ -72,8 +75,8 @@ describe('function bundles', () => {
   it('exist for every function: one per HTTP area and schedule, the stream processor and the job worker', () => {
     expect(bundles).toHaveLength(HTTP_AREAS.length + SCHEDULES.length + 2);
     for (const bundle of bundles) {
-      expect(existsSync(join(bundle.dir, 'index.mjs')), bundle.logicalId).toBe(true);
-      expect(existsSync(join(bundle.dir, 'index.mjs.map')), bundle.logicalId).toBe(true);
+      expect(existsSync(join(bundle.dir, CODE)), bundle.logicalId).toBe(true);
+      expect(existsSync(join(bundle.dir, `${CODE}.map`)), bundle.logicalId).toBe(true);
     }
   });
 
@@ -83,47 +86,50 @@ describe('function bundles', () => {
 
   it('stay well under the 250 MB unzipped Lambda limit', () => {
     for (const bundle of bundles) {
-      expect(statSync(join(bundle.dir, 'index.mjs')).size, bundle.logicalId).toBeLessThan(50 * 1024 * 1024);
+      expect(statSync(join(bundle.dir, CODE)).size, bundle.logicalId).toBeLessThan(50 * 1024 * 1024);
     }
   });
 
   it('leave the AWS SDK v3 to the runtime: they import only SDK packages the runtime ships', () => {
     for (const bundle of bundles) {
-      for (const specifier of externalImports(join(bundle.dir, 'index.mjs'))) expect(RUNTIME_SDK, `${bundle.logicalId} imports ${specifier}`).toContain(specifier);
-      const { sources } = JSON.parse(readFileSync(join(bundle.dir, 'index.mjs.map'), 'utf8')) as { sources: string[] };
+      for (const specifier of externalImports(join(bundle.dir, CODE))) expect(RUNTIME_SDK, `${bundle.logicalId} imports ${specifier}`).toContain(specifier);
+      const { sources } = JSON.parse(readFileSync(join(bundle.dir, `${CODE}.map`), 'utf8')) as { sources: string[] };
       expect(sources.filter((source) => /node_modules\/@(aws-sdk|smithy)\//.test(source)), bundle.logicalId).toEqual([]);
     }
-    const dynamo = bundles.filter((bundle) => externalImports(join(bundle.dir, 'index.mjs')).includes('@aws-sdk/lib-dynamodb'));
+    const dynamo = bundles.filter((bundle) => externalImports(join(bundle.dir, CODE)).includes('@aws-sdk/lib-dynamodb'));
     expect(dynamo.length).toBeGreaterThan(bundles.length / 2);
   });
 
-  it('load in Node as ES modules exporting a handler function', () => {
+  it('load in Node with require(), as the Lambda runtime loads an index.js, exporting a handler function', () => {
     // Copied into the repository so the external SDK resolves; the map comes along for --enable-source-maps.
-    const dirs = bundles.map((bundle) => {
+    const specs = bundles.map((bundle) => {
       const dir = join(LOAD_DIR, bundle.logicalId);
-      cpSync(join(bundle.dir, 'index.mjs'), join(dir, 'index.mjs'));
-      cpSync(join(bundle.dir, 'index.mjs.map'), join(dir, 'index.mjs.map'));
-      return dir;
+      cpSync(join(bundle.dir, CODE), join(dir, CODE));
+      cpSync(join(bundle.dir, `${CODE}.map`), join(dir, `${CODE}.map`));
+      return { dir, imports: externalImports(join(bundle.dir, CODE)) };
     });
+    // Lambda's /var/task has no package.json: without this one the repository's "type": "module" would apply.
+    writeFileSync(join(LOAD_DIR, 'package.json'), '{}\n');
+    // The SDK packages a handler loads on first use (import()) must resolve from the bundle as well.
     const script = `
-      const dirs = JSON.parse(process.env.BUNDLE_DIRS);
       const failures = [];
-      for (const dir of dirs) {
+      for (const { dir, imports } of JSON.parse(process.env.BUNDLES)) {
         try {
-          const mod = await import(dir + '/index.mjs');
+          const mod = require(dir + '/${CODE}');
           if (typeof mod.handler !== 'function') failures.push(dir + ': handler is ' + typeof mod.handler);
+          for (const specifier of imports) require.resolve(specifier, { paths: [dir] });
         } catch (error) {
           failures.push(dir + ': ' + (error && error.stack || error));
         }
       }
       console.log(JSON.stringify(failures));
     `;
-    const result = spawnSync(NODE, ['--input-type=module', '-e', script], {
+    const result = spawnSync(NODE, ['-e', script], {
       encoding: 'utf8',
       timeout: SYNTH_TIMEOUT,
       env: {
         PATH: process.env.PATH,
-        BUNDLE_DIRS: JSON.stringify(dirs),
+        BUNDLES: JSON.stringify(specs),
         NODE_OPTIONS: '--enable-source-maps',
         // What Lambda and the stack give every function; no call leaves the process at import time.
         AWS_REGION: 'us-east-1',
@@ -145,9 +151,13 @@ describe('function bundles', () => {
     expect(JSON.parse(lastLine)).toEqual([]);
   }, SYNTH_TIMEOUT);
 
-  it('carry the createRequire banner so bundled CommonJS can require Node builtins', () => {
+  it('bundle no source that uses import.meta, which a CommonJS bundle cannot carry (esbuild would leave it empty)', () => {
     for (const bundle of bundles) {
-      expect(readFileSync(join(bundle.dir, 'index.mjs'), 'utf8').slice(0, 200), bundle.logicalId).toContain('createRequire');
+      const { sources } = JSON.parse(readFileSync(join(bundle.dir, `${CODE}.map`), 'utf8')) as { sources: string[] };
+      const files = sources.map((source) => join(bundle.dir, source));
+      expect(files.some((file) => file.includes('/functions/')), bundle.logicalId).toBe(true);
+      expect(files.filter((file) => !existsSync(file)), bundle.logicalId).toEqual([]);
+      expect(files.filter((file) => /\bimport\.meta\b/.test(readFileSync(file, 'utf8'))), bundle.logicalId).toEqual([]);
     }
   });
 });
