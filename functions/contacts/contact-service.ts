@@ -29,7 +29,7 @@ import { INDEXES } from '../data/table-schema.js';
 import { findOrCreateTag, getCatalogItem, getList, getTag } from '../catalog/catalog-repository.js';
 import { validateCustomFieldValues } from '../catalog/custom-field-validation.js';
 import { buildProfileEngagement } from '../engagement/profile-engagement.js';
-import { DISPATCH_MERGE_MARKER_SK, dispatchesDuringMerge, isMergeMarker, mergeOfDispatchCursor, profileItemsDuringMerge } from '../merge/merge-reads.js';
+import { DISPATCH_MERGE_MARKER_SK, dispatchesDuringMerge, isMergeMarker, MERGE_MARKER_TYPE, mergeOfDispatchCursor, profileItemsDuringMerge } from '../merge/merge-reads.js';
 import {
   contactIndexAttributes,
   contactSummary,
@@ -649,10 +649,11 @@ export async function listDispatches(query: { contactId?: string; status?: strin
   if (query.status) {
     // The shown status is the delivery status the messaging platform reported, else the dispatch's own.
     // A merge marker passes the filter so that the report sees it (functions/merge/merge-reads.ts).
-    filter.push('(deliveryStatus = :status OR (attribute_not_exists(deliveryStatus) AND #status = :status) OR sk = :mergeMarker)');
+    filter.push('(deliveryStatus = :status OR (attribute_not_exists(deliveryStatus) AND #status = :status) OR #type = :mergeMarker)');
     names['#status'] = 'status';
+    names['#type'] = 'type';
     values[':status'] = query.status;
-    values[':mergeMarker'] = DISPATCH_MERGE_MARKER_SK;
+    values[':mergeMarker'] = MERGE_MARKER_TYPE;
   }
   let input;
   const merging = query.contactId ? mergeOfDispatchCursor(query.cursor, query.contactId) : undefined;

@@ -1,14 +1,14 @@
 import { dispatchMergeMarkerKey, mergeLockKey, mergeMarkerKey } from '../data/keys.js';
 import { activeKey, lockOps, type MergeRecord } from './merge-record.js';
 import { getManyRaw } from './moves.js';
-import { keyId, keyOf, toRaw, type ItemKey, type RawItem } from './raw.js';
+import { approxSize, keyId, keyOf, toRaw, type ItemKey, type RawItem } from './raw.js';
 import { MAX_ACTIONS, type Op } from './transact.js';
 
 /**
  * Markers and locks: what lets a merge of any size switch in one
  * transaction as far as readers can tell (the scheme: ./DESIGN.md).
  *
- * A switch transaction has room for the profiles of SWITCH_DUPLICATES
+ * A switch transaction has room for the profiles of `switchTuning.duplicates`
  * duplicates (two actions each). Duplicates beyond them are "late": before
  * the switch each gets a lock and a marker (`P#MERGE`, read by its profile's
  * own Query), and their profiles follow in the first chunks after it. A
@@ -18,13 +18,32 @@ import { MAX_ACTIONS, type Op } from './transact.js';
  * switch itself: they make its profile and dispatch report read the
  * duplicates' collections while history is still moving.
  */
-export const SWITCH_DUPLICATES = 40;
+export const switchTuning = {
+  /** Duplicates whose profiles switch in the switch transaction itself: 2 actions each, beside the primary, its markers, the progress and the snapshot. */
+  duplicates: 40,
+  /** Late duplicates switched per chunk after it: 2 actions each, beside the progress, the primary check and the snapshot. */
+  latePerStep: 48,
+  /** Profile bytes one switch's snapshot may hold (before compression; the snapshot is one item, 400 KB at most). */
+  profileBytes: 300_000,
+  /** Item bytes one transaction of locks and markers may write (DynamoDB allows 4 MB). */
+  transactionBytes: 3_000_000,
+};
+
+/**
+ * How many duplicates, in merge order, switch with the switch transaction:
+ * as many as its actions hold, fewer when their profiles are large. Fixed
+ * when the merge is created (the record keeps it) since it decides which
+ * locks the record takes and which the first steps take.
+ */
+export const switchCount = (profiles: Record<string, unknown>[]): number =>
+  fitting(profiles.slice(0, switchTuning.duplicates), (profile) => Buffer.byteLength(JSON.stringify(profile)), switchTuning.profileBytes).length;
 
 export type MarkerRole = 'primary' | 'duplicate';
 export const MERGE_MARKER_TYPE = 'mergeMarker';
 
-export const lateDuplicates = (record: Pick<MergeRecord, 'duplicateIds'>) => record.duplicateIds.slice(SWITCH_DUPLICATES);
-export const earlyDuplicates = (record: Pick<MergeRecord, 'duplicateIds'>) => record.duplicateIds.slice(0, SWITCH_DUPLICATES);
+type Split = Pick<MergeRecord, 'duplicateIds' | 'early'>;
+export const earlyDuplicates = (record: Split) => record.duplicateIds.slice(0, record.early ?? switchTuning.duplicates);
+export const lateDuplicates = (record: Split) => record.duplicateIds.slice(record.early ?? switchTuning.duplicates);
 
 function markerItem(key: ItemKey, mergeId: string, primaryId: string, role: MarkerRole, restore?: RawItem): RawItem {
   return {
@@ -63,7 +82,21 @@ export function undoPrepOps(record: MergeRecord, profiles: Map<string, RawItem>)
 }
 
 /** The next slice of prepared ops that fits one transaction beside `besides` other actions. */
-export const prepSlice = (ops: Op[], done: number, besides = 1) => ops.slice(done, done + MAX_ACTIONS - besides);
+export function prepSlice(ops: Op[], done: number, besides = 1): Op[] {
+  return fitting(ops.slice(done, done + MAX_ACTIONS - besides), (op) => (op.kind === 'put' ? approxSize(op.item) : 0), switchTuning.transactionBytes);
+}
+
+/** The longest start of `items` (one at least) whose sizes add up to `budget`. */
+export function fitting<T>(items: T[], size: (item: T) => number, budget: number): T[] {
+  let total = 0;
+  let count = 0;
+  for (const item of items) {
+    total += size(item);
+    if (count > 0 && total > budget) break;
+    count++;
+  }
+  return items.slice(0, count);
+}
 
 /** Throws the message when one of the locks the ops take belongs to another merge. */
 export async function assertLocksFree(mergeId: string, ops: Op[]): Promise<void> {

@@ -3,7 +3,7 @@ import { contactIndexAttributes, fromContactItem } from '../contacts/contact-rep
 import { CONTACT_INDEX_ATTRIBUTES, contactKey, contactPk, mergedAliasKey } from '../data/keys.js';
 import { logger } from '../lib/logger.js';
 import { activeKey, getMergeRecord, mergeTiming, progressOp, releaseLease, snapshotKey, type MergePhase, type MergeRecord } from './merge-record.js';
-import { assertLocksFree, cleanupOps, earlyDuplicates, lateDuplicates, LocksTaken, mergePrepOps, prepSlice, primaryMarkerOps, undoPrepOps } from './markers.js';
+import { assertLocksFree, cleanupOps, earlyDuplicates, fitting, lateDuplicates, LocksTaken, mergePrepOps, prepSlice, primaryMarkerOps, switchTuning, undoPrepOps } from './markers.js';
 import { classify, entryFromRaw, entryToRaw, getManyRaw, getRaw, membershipParent, movableItems, planMove, planRestore, queryRaw, type SnapshotEntry } from './moves.js';
 import { mergedAliasItem, mergedPrimary } from './primary-profile.js';
 import { approxSize, keyId, keyOf, pack, plain, rawKey, sameItem, toRaw, unchangedCondition, unpack, type ItemKey, type RawItem } from './raw.js';
@@ -53,8 +53,6 @@ export const mergeTuning = {
  */
 export const mergeFaults: { afterStep?: (record: MergeRecord, step: number) => void | Promise<void> } = {};
 
-/** Late duplicates switched per chunk: two actions each, with the progress, the primary check and the snapshot. */
-const LATE_PER_STEP = 48;
 
 const STREAM_OWNED = ['band', 'gsi7pk', 'gsi7sk'];
 const isContact = { expression: '#t = :contact', names: { '#t': 'type' }, values: { ':contact': { S: 'contact' } } };
@@ -164,12 +162,15 @@ async function planSwitch(record: MergeRecord, owner: string): Promise<Op[]> {
 }
 
 /** Late duplicates' profiles give way to their aliases, a batch per chunk, before any history moves. */
-async function planLateSwitch(record: MergeRecord, owner: string, batch: string[]): Promise<Op[]> {
-  const found = await getManyRaw(batch.map(contactKey));
+async function planLateSwitch(record: MergeRecord, owner: string, candidates: string[]): Promise<Op[]> {
+  const found = await getManyRaw(candidates.map(contactKey));
+  const profileOf = (id: string) => found.get(keyId(contactKey(id)));
+  const sizeOf = (id: string) => approxSize(profileOf(id) ?? {});
+  const batch = fitting(candidates, sizeOf, mergeTuning.snapshotBytes);
   const ops: Op[] = [{ kind: 'check', key: contactKey(record.primaryId), condition: isContact }];
   const entries: SnapshotEntry[] = [];
   for (const id of batch) {
-    const profile = found.get(keyId(contactKey(id)));
+    const profile = profileOf(id);
     // Deleted since the switch (the delete took its history with it): nothing left to merge.
     if (profile?.type?.S !== 'contact') continue;
     entries.push({ op: 'delete', key: keyOf(profile), before: profile });
@@ -190,7 +191,7 @@ async function planMoveChunk(record: MergeRecord, owner: string): Promise<Op[] |
   if ((await getRaw(contactKey(record.primaryId)))?.type?.S !== 'contact') return undefined;
   const late = lateDuplicates(record);
   const switched = record.switched ?? 0;
-  if (switched < late.length) return planLateSwitch(record, owner, late.slice(switched, switched + LATE_PER_STEP));
+  if (switched < late.length) return planLateSwitch(record, owner, late.slice(switched, switched + switchTuning.latePerStep));
   for (let index = record.dupCursor ?? 0; index < record.duplicateIds.length; index++) {
     const duplicateId = record.duplicateIds[index];
     const items = await movableItems(duplicateId, mergeTuning.itemsPerStep);
@@ -341,8 +342,9 @@ async function planSwitchBack(record: MergeRecord, owner: string): Promise<Op[]>
 }
 
 /** Late duplicates' profiles back, a batch per chunk, before anything else of the undo. */
-async function planLateSwitchBack(record: MergeRecord, owner: string, batch: string[]): Promise<Op[]> {
+async function planLateSwitchBack(record: MergeRecord, owner: string, candidates: string[]): Promise<Op[]> {
   const images = await profileImages(record);
+  const batch = fitting(candidates, (id) => (images.has(id) ? approxSize(images.get(id)!) : 0), switchTuning.transactionBytes);
   const undoSwitched = record.undoSwitched ?? 0;
   return [
     progressOp(record.id, owner, { phase: 'undoing', undoSwitched }, { undoSwitched: undoSwitched + batch.length }),
@@ -390,7 +392,7 @@ const UNDO_BATCH = 40;
 async function planUndoChunk(record: MergeRecord, owner: string): Promise<Op[] | undefined> {
   const late = lateDuplicates(record);
   const undoSwitched = record.undoSwitched ?? 0;
-  if (undoSwitched < late.length) return planLateSwitchBack(record, owner, late.slice(undoSwitched, undoSwitched + LATE_PER_STEP));
+  if (undoSwitched < late.length) return planLateSwitchBack(record, owner, late.slice(undoSwitched, undoSwitched + switchTuning.latePerStep));
   const forwards = await queryRaw(`MERGE#${record.id}`, 'F#', 30);
   if (forwards.length > 0) {
     const entries = forwards.map((f) => entryFromRaw(f.entry.M as RawItem));

@@ -3,6 +3,7 @@ import { contactPk, dispatchMergeMarkerKey, mergeMarkerKey, PROFILE_PREFIX } fro
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { ValidationError } from '../lib/errors.js';
+import { MERGE_MARKER_TYPE } from './markers.js';
 import { getMergeRecord, type MergeRecord } from './merge-record.js';
 import { queryRaw } from './moves.js';
 import { plain } from './raw.js';
@@ -25,6 +26,7 @@ type Item = Record<string, unknown>;
 export const MERGE_MARKER_SK = mergeMarkerKey('').sk;
 export const DISPATCH_MERGE_MARKER_SK = dispatchMergeMarkerKey('').sk;
 export const isMergeMarker = (item: Item) => item.sk === MERGE_MARKER_SK;
+export { MERGE_MARKER_TYPE };
 
 /** Duplicates that may still hold items of a moving merge (those before `dupCursor` are empty). */
 const unmoved = (record: MergeRecord) => record.duplicateIds.slice(record.dupCursor ?? 0);

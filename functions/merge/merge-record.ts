@@ -40,10 +40,12 @@ export interface MergeRecord {
   undoChunk: number;
   undoEntry: number;
   filled: string[];
+  /** Duplicates (the first ones) whose profiles switch with the switch transaction; the others are late (./markers.ts). */
+  early?: number;
   /** Before a switch: locks and markers written so far (merge: the late duplicates'; undo: every lock and the late duplicates' markers). */
   marked?: number;
   undoMarked?: number;
-  /** Late duplicates (beyond the first SWITCH_DUPLICATES) whose profiles have switched, on merge and on undo. */
+  /** Late duplicates (beyond those the switch itself holds, ./markers.ts) whose profiles have switched, on merge and on undo. */
   switched?: number;
   undoSwitched?: number;
   /** Snapshot chunks holding duplicates' profiles (`S#000000` and the late duplicates' switch chunks). */

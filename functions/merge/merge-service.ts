@@ -15,7 +15,7 @@ import {
   type MergePhase,
   type MergeRecord,
 } from './merge-record.js';
-import { earlyDuplicates } from './markers.js';
+import { earlyDuplicates, switchCount } from './markers.js';
 import { getManyRaw } from './moves.js';
 import { keyId, toRaw } from './raw.js';
 import { notExists, transact } from './transact.js';
@@ -114,6 +114,7 @@ export async function createMerge(body: unknown, principal: Principal) {
     undoChunk: 0,
     undoEntry: 0,
     filled: [],
+    early: switchCount(duplicateIds.map((id) => found.get(id)! as unknown as Record<string, unknown>)),
     marked: 0,
     leaseOwner: owner,
     leaseUntil: Date.now() + mergeTiming.leaseMs,
