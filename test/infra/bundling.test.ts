@@ -90,6 +90,10 @@ describe('function bundles', () => {
     }
   });
 
+  it('stay within 300 KB each (issue 7), so the package Lambda fetches on a cold start stays small', () => {
+    for (const bundle of bundles) expect(statSync(join(bundle.dir, CODE)).size, bundle.logicalId).toBeLessThanOrEqual(300 * 1024);
+  });
+
   it('leave the AWS SDK v3 to the runtime: they import only SDK packages the runtime ships', () => {
     for (const bundle of bundles) {
       for (const specifier of externalImports(join(bundle.dir, CODE))) expect(RUNTIME_SDK, `${bundle.logicalId} imports ${specifier}`).toContain(specifier);
