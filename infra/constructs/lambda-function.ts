@@ -37,13 +37,14 @@ export const ESBUILD_TARGET = 'node24';
  * the tests use. Acceptable here because the code only calls long-stable client
  * APIs: DynamoDB (client-dynamodb, lib-dynamodb, util-dynamodb), EventBridge
  * PutEvents, Lambda Invoke, Comprehend BatchDetectSentiment, S3 Get/Put/Delete
- * and s3-request-presigner's getSignedUrl. Every @aws-sdk package the functions
- * import is one the runtime ships: its /var/runtime/node_modules holds the SDK
- * monorepo's client-* packages and its lib and presigner packages (lib-dynamodb,
- * util-dynamodb, s3-request-presigner). A package it does not ship must stay
- * bundled: exclude it from these patterns. The functions import no @smithy
- * package themselves; those are the SDK's own dependencies and resolve beside
- * it. Pinning the SDK again is `bundleAwsSDK: true` with no externals.
+ * and s3-request-presigner's getSignedUrl. The runtime's /var/runtime/node_modules
+ * holds the SDK monorepo's packages, not only the client-* ones (lib-dynamodb
+ * and util-dynamodb; its error traces show presigner packages beside them):
+ * test/infra/bundling.test.ts lists the packages the bundles may leave to it.
+ * A package the runtime does not ship must stay bundled: exclude it from these
+ * patterns. The functions import no @smithy package themselves; those are the
+ * SDK's own dependencies and resolve beside it. Pinning the SDK again is
+ * `bundleAwsSDK: true` with no externals.
  */
 export const AWS_SDK_EXTERNALS = ['@aws-sdk/*', '@smithy/*'];
 
@@ -62,8 +63,8 @@ export const LAMBDA_BUNDLING = {
   format: OutputFormat.CJS,
   target: ESBUILD_TARGET,
   // mainFields stays at esbuild's Node default (main before module): a CommonJS
-  // package require()-ing a dual package must get its CommonJS build, or
-  // multilang-sentiment's `new Fuse()` receives an ESM namespace and throws.
+  // package require()-ing a dual package must get its CommonJS build, or it
+  // receives an ESM namespace (multilang-sentiment's `new Fuse()` threw so).
   minify: true,
   sourceMap: true,
   sourcesContent: false,
