@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { HTTP_AREAS } from '../../functions/http/routes.js';
@@ -104,13 +103,14 @@ function externalPackages(metafile: Metafile): { atLoad: string[]; onFirstUse: s
  * not part of the cold start, but what the first request needing them pays.
  */
 function loadMs(file: string, deferred: string[]): { wallMs: number; cpuMs: number; firstUseMs: number } {
-  const load = (specifier: string) => (ESM ? `await import(${JSON.stringify(specifier)})` : `require(${JSON.stringify(specifier)})`);
+  // The way the runtime loads the bundle; the SDK packages are resolved from the bundle's directory, as from /var/task.
+  const load = (path: string) => (ESM ? `await import(require('node:url').pathToFileURL(${path}).href)` : `require(${path})`);
   const script = `(async () => {
     const c0 = process.cpuUsage(); const t0 = performance.now();
-    ${load(ESM ? pathToFileURL(file).href : file)};
+    ${load(JSON.stringify(file))};
     const wall = performance.now() - t0; const c = process.cpuUsage(c0);
     const t1 = performance.now();
-    for (const name of ${JSON.stringify(deferred)}) ${load('__NAME__').replace('"__NAME__"', `require.resolve(name, { paths: [${JSON.stringify(dirname(file))}] })`)};
+    for (const name of ${JSON.stringify(deferred)}) ${load(`require.resolve(name, { paths: [${JSON.stringify(dirname(file))}] })`)};
     process.stdout.write(JSON.stringify([wall, (c.user + c.system) / 1000, performance.now() - t1]));
   })();`;
   const env = { ...process.env, TABLE_NAME: 'bench', AWS_REGION: 'us-east-1', TENANT: 'bench', NODE_OPTIONS: '--enable-source-maps' };
@@ -123,7 +123,7 @@ function loadMs(file: string, deferred: string[]): { wallMs: number; cpuMs: numb
 
 /**
  * Bundles each handler with the construct's options (AWS SDK external) and
- * imports each bundle in fresh Node processes, the SDK it imports included.
+ * loads each bundle in fresh Node processes, the SDK it loads included.
  */
 export async function measureBundles(log: (line: string) => void) {
   rmSync(OUT_DIR, { recursive: true, force: true });
