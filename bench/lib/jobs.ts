@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { INDEXES } from '../../functions/data/table-schema.js';
+import { PAGE_LIMIT } from '../../functions/jobs/dynamo-batch.js';
 import type { Role } from '../../shared/roles.js';
 import type { BenchStack } from './bench-stack.js';
 import { benchContact } from './contacts.js';
@@ -56,6 +57,7 @@ export async function contactIds(b: BenchStack, limit: number): Promise<string[]
         ExpressionAttributeValues: { ':t': 'CONTACT' },
         ProjectionExpression: 'id',
         ScanIndexForward: false,
+        Limit: Math.min(PAGE_LIMIT, limit - ids.length),
         ExclusiveStartKey: start,
       }),
     );

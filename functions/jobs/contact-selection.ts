@@ -5,6 +5,8 @@ import { getList, getTag } from '../catalog/catalog-repository.js';
 import { blobStore } from '../lib/blob-store.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { INDEXES, type IndexName } from '../data/table-schema.js';
+import { PAGE_LIMIT } from './dynamo-batch.js';
+import { jobTuning } from './job-runner.js';
 
 export type ContactSummary = ReturnType<typeof contactSummary>;
 
@@ -66,9 +68,15 @@ export async function nextPage(
     const contacts = options.contacts ? (await getContacts(slice)).map(contactSummary) : undefined;
     return { ids: slice, contacts, state: { offset: offset + slice.length }, exhausted: offset + slice.length >= ids.length };
   }
-  if (state.cursor === null) return { ids: [], contacts: [], state, exhausted: true };
-  const page = await listContacts({ ...selection.filter, limit: Math.min(100, size), cursor: state.cursor });
-  return { ids: page.items.map((c) => c.id), contacts: page.items, state: { cursor: page.cursor }, exhausted: page.cursor === null };
+  let cursor = state.cursor;
+  const contacts: ContactSummary[] = [];
+  // Contact-base pages until `size`: a bulk job's chunk may span several.
+  while (contacts.length < size && cursor !== null) {
+    const page = await listContacts({ ...selection.filter, limit: Math.min(jobTuning.selectionPage, size - contacts.length), cursor });
+    contacts.push(...page.items);
+    cursor = page.cursor;
+  }
+  return { ids: contacts.map((c) => c.id), contacts, state: { cursor }, exhausted: cursor === null };
 }
 
 async function countIndex(index: IndexName, partition: string, deadline: number): Promise<number | null> {
@@ -84,6 +92,7 @@ async function countIndex(index: IndexName, partition: string, deadline: number)
         KeyConditionExpression: `${definition.partitionKey} = :p`,
         ExpressionAttributeValues: { ':p': partition },
         Select: 'COUNT',
+        Limit: PAGE_LIMIT,
         ExclusiveStartKey: startKey,
       }),
     );

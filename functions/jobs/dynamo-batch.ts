@@ -2,6 +2,14 @@ import { BatchWriteCommand, TransactWriteCommand, UpdateCommand, type UpdateComm
 import { ddb, tableName } from '../lib/dynamo.js';
 import { cancellationCodes, isConditionFailure } from '../lib/errors.js';
 
+/**
+ * Limit for paging through a whole index partition. DynamoDB caps a page
+ * at 1 MB anyway; DynamoDB Local, without a Limit, reads the rest of the
+ * partition for every page, which makes paging 60,000 contacts take 30 s
+ * instead of 2.5 (and 100,000 several times that).
+ */
+export const PAGE_LIMIT = 2000;
+
 async function writeBatch(batch: Record<string, unknown>[]): Promise<void> {
   let pending: Record<string, unknown>[] | undefined = batch;
   for (let attempt = 0; pending && pending.length > 0; attempt++) {

@@ -63,10 +63,24 @@ export const jobTiming = {
 
 /** Step sizes and fan-out, adjustable by tests (small chunks make "midway" reachable with a few rows). */
 export const jobTuning = {
-  /** Contacts deleted per step. */
-  deleteChunk: 100,
-  /** CSV rows imported per step. */
-  importChunk: 1000,
+  /**
+   * Contacts deleted per step. The planned chunk's ids ride on the job item
+   * (26 bytes each), and each step ends with the pipeline drained, so
+   * bigger chunks waste less of it.
+   */
+  deleteChunk: 1000,
+  /**
+   * CSV rows imported per step at most; a step also stops taking rows after
+   * `importStepMs` or `importUpdates` matches to update. Each step ends by
+   * waiting for its writes, so bigger steps keep more of them in flight.
+   */
+  importChunk: 5000,
+  importStepMs: 20_000,
+  importUpdates: 1000,
+  /** Rows validated at a time within an import step (their writes overlap the validation of the next). */
+  importSlice: 250,
+  /** Contact-base page read by a bulk job's selection (the API's largest page). */
+  selectionPage: 100,
   /** Contact pages (100 each) exported per step. */
   exportPages: 20,
   /** Contacts tagged or added to a list per step. */
@@ -78,7 +92,7 @@ export const jobTuning = {
   /** BatchWriteItem calls an import keeps in flight (each carries 25 items). */
   importWriters: 16,
   /** Contacts a bulk delete reads and clears at once. */
-  deleteConcurrency: 8,
+  deleteConcurrency: 16,
 };
 
 const registry = new Map<string, JobType>();

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ddb, setDdbClient, tableName } from '../../functions/lib/dynamo.js';
 import { jobKey } from '../../functions/data/keys.js';
 import { createJob } from '../../functions/jobs/job-service.js';
+import { getJob } from '../../functions/jobs/job-repository.js';
 import { jobTiming, jobTuning } from '../../functions/jobs/job-runner.js';
 import { handler as worker } from '../../functions/jobs/run-job-worker.js';
 import { lambdaContext } from '../../infra/local/http-host.js';
@@ -133,6 +134,37 @@ describe('bulk delete', () => {
     expect(job).toMatchObject({ status: 'succeeded', processed: total, total, failed: 0 });
     expect((await agent().get('/v1/contacts?limit=100')).body.items).toEqual([]);
     expect(await count('lists', list.id)).toBe(0);
+  });
+
+  it('plans a chunk over several pages of a filter and deletes exactly its contacts', async () => {
+    jobTuning.selectionPage = 4;
+    jobTuning.deleteChunk = 10;
+    const list = await listOf('Paged delete');
+    const ids = await contacts(13);
+    const kept = await contacts(2);
+    await addAll(ids, list.id);
+    const job = await finished((await admin().post('/v1/jobs', { type: 'delete-contacts', filter: { list: list.id } })).body.id);
+    expect(job).toMatchObject({ status: 'succeeded', total: 13, processed: 13, failed: 0 });
+    expect(await count('lists', list.id)).toBe(0);
+    for (const id of ids) expect((await agent().get(`/v1/contacts/${id}`)).status).toBe(404);
+    for (const id of kept) expect((await agent().get(`/v1/contacts/${id}`)).status).toBe(200);
+  });
+});
+
+describe('import steps', () => {
+  it('end at their time budget, and the next step takes the rows from there with exact counts', async () => {
+    jobTuning.importStepMs = 0;
+    jobTuning.importSlice = 4;
+    const list = await listOf('Stepped import');
+    const rows = Array.from({ length: 10 }, (_, i) => `Step${i},step.${i}@jobs.example`);
+    const created = await operator().post('/v1/jobs', { type: 'import-contacts', fileName: 'stepped.csv', csv: ['firstName,email', ...rows].join('\n'), listId: list.id });
+    expect(created.status).toBe(202);
+    const job = await finished(created.body.id);
+    expect(job).toMatchObject({ status: 'succeeded', total: 10, processed: 10, failed: 0, summary: { created: 10, updated: 0, skipped: 0 } });
+    // One slice per step once the budget is spent: 4, 4 and 2 rows.
+    expect((await getJob(created.body.id))?.step).toBe(3);
+    expect(await count('lists', list.id)).toBe(10);
+    for (const i of [0, 4, 9]) expect((await agent().get(`/v1/contacts?q=step.${i}@jobs.example`)).body.items).toHaveLength(1);
   });
 });
 

@@ -24,13 +24,18 @@ export const deleteContactsJob: JobType = {
   async step({ job }) {
     const selection = (job.params as { selection: Selection }).selection;
     const state = (job.state ?? {}) as DeleteState;
-    const total = state.started ? undefined : ((await countSelection(selection)) ?? undefined);
     const pending = state.pending ?? [];
-    await purgeContacts(pending, jobTuning.deleteConcurrency);
+    // The next chunk is read while this one is deleted: it lies past the selection's cursor (or
+    // offset), where these deletes cannot move it, and the two share the step's time.
+    const [count, page] = await Promise.all([
+      state.started ? undefined : countSelection(selection),
+      state.exhausted ? undefined : nextPage(selection, state.sel ?? {}, jobTuning.deleteChunk),
+      purgeContacts(pending, jobTuning.deleteConcurrency),
+    ]);
+    const total = count ?? undefined;
     const processed = pending.length;
     const doneCount = job.processed + processed + job.failed;
-    if (state.exhausted) return { state: { started: true, exhausted: true }, processed, total: doneCount, done: true };
-    const page = await nextPage(selection, state.sel ?? {}, jobTuning.deleteChunk);
+    if (!page) return { state: { started: true, exhausted: true }, processed, total: doneCount, done: true };
     const done = page.ids.length === 0 && page.exhausted;
     return {
       state: { started: true, sel: page.state, pending: page.ids, exhausted: page.exhausted },

@@ -12,7 +12,7 @@ import { ddb, tableName } from '../../lib/dynamo.js';
 import { HttpError } from '../../lib/errors.js';
 import { gsi, listKey, listMemberKey } from '../../data/keys.js';
 import { INDEXES } from '../../data/table-schema.js';
-import { BatchWriter, inParallel } from '../dynamo-batch.js';
+import { BatchWriter, inParallel, PAGE_LIMIT } from '../dynamo-batch.js';
 import { importContactId, parseCsvText, planColumns, validateRow, type ParsedCsv, type RowContext, type ValidRow } from '../csv-import.js';
 import { JobFailure, jobTuning, type JobType } from '../job-runner.js';
 import type { JobError } from '../job-repository.js';
@@ -82,6 +82,7 @@ async function preload(index: DuplicateIndex): Promise<void> {
         KeyConditionExpression: `${INDEXES.byType.partitionKey} = :t`,
         ExpressionAttributeValues: { ':t': 'CONTACT' },
         ProjectionExpression: 'id, phone, email',
+        Limit: PAGE_LIMIT,
         ExclusiveStartKey: startKey,
       }),
     );
@@ -138,9 +139,6 @@ function importDepartmentId(jobId: string, createdMs: number, name: string): str
   for (let i = 0; i < 16; i++) random += crockford[parseInt(hash.slice(i * 2, i * 2 + 2), 16) % 32];
   return `${encodeTime(createdMs, 10)}${random}`;
 }
-
-/** Rows validated per slice of a step (writes of a slice overlap the validation of the next). */
-const IMPORT_SLICE = 250;
 
 /** Departments named in the file that do not exist yet are created (the profile lets operators create them too). */
 async function createDepartments(jobId: string, createdMs: number, valid: { row: ValidRow }[], departmentsByName: Map<string, { id: string; name: string }>): Promise<void> {
@@ -220,7 +218,9 @@ export const importContactsJob: JobType = {
     };
     const { columns } = planColumns(csv.headers, params.mapping, definitions);
     const start = state.offset;
-    const end = Math.min(csv.records.length, start + jobTuning.importChunk);
+    const last = Math.min(csv.records.length, start + jobTuning.importChunk);
+    const stepStarted = Date.now();
+    let end = start;
     const index = duplicateIndex(job.id);
     const dedupe = params.onDuplicate !== 'create';
     if (dedupe && !index.complete && csv.records.length - start >= PRELOAD_MIN_ROWS) await preload(index);
@@ -231,10 +231,14 @@ export const importContactsJob: JobType = {
     const updates: { id: string; row: ValidRow; rowNumber: number }[] = [];
     let created = 0;
     let skipped = 0;
-    // Rows are validated a slice at a time while the previous slices' writes are in flight.
-    for (let from = start; from < end; from += IMPORT_SLICE) {
+    // Rows are validated a slice at a time while the previous slices' writes are in flight. The
+    // step ends early when it has run long or gathered many updates (one request chain each), so
+    // it commits well within its lease.
+    while (end < last && (end === start || (Date.now() - stepStarted < jobTuning.importStepMs && updates.length < jobTuning.importUpdates))) {
+      const from = end;
+      end = Math.min(last, from + jobTuning.importSlice);
       const valid: { index: number; row: ValidRow }[] = [];
-      csv.records.slice(from, Math.min(end, from + IMPORT_SLICE)).forEach((record, i) => {
+      csv.records.slice(from, end).forEach((record, i) => {
         const result = validateRow(record, columns, context);
         if (result.ok) valid.push({ index: from + i, row: result });
         else errors.push({ row: csv.rowNumbers[from + i], message: result.message, fields: result.fields });
