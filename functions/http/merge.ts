@@ -14,7 +14,7 @@ export const handler = httpRouter({
   },
   'POST /v1/merges': async (req) => {
     const principal = authorize(req, 'work');
-    return reply(201, await createMerge(req.body, principal));
+    return reply(201, await createMerge(req.body, principal, req.deadline));
   },
   'GET /v1/merges': async (req) => {
     authorize(req, 'administer');
@@ -26,6 +26,6 @@ export const handler = httpRouter({
   },
   'POST /v1/merges/{id}/undo': async (req) => {
     const principal = authorize(req, 'work');
-    return undoMerge(req.params.id, principal);
+    return undoMerge(req.params.id, principal, req.deadline);
   },
 });

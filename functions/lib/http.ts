@@ -23,6 +23,12 @@ export interface Request {
   readonly body: unknown;
   /** Raw body text, for routes that take non-JSON payloads. */
   readonly rawBody: string;
+  /**
+   * Epoch ms at which the function runs out of time (the Lambda context's
+   * remaining time when the request came in). Routes that work inline for a
+   * budget stop before it, so a slow moment answers "running", never a 500.
+   */
+  readonly deadline: number;
 }
 
 export interface Reply {
@@ -146,7 +152,8 @@ function toResult(value: unknown): HttpResult {
  * first, handler last; the error middleware at the edge hides 5xx details.
  */
 export function httpRouter(routes: Record<string, RouteHandler>) {
-  const base = async (event: HttpEvent, _context: Context): Promise<HttpResult> => {
+  const base = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
+    const deadline = Date.now() + (context?.getRemainingTimeInMillis?.() ?? 29_000);
     const route = routes[event.routeKey];
     if (!route) return errorResult(new HttpError(404, 'not_found', 'No such route.'));
     const rawBody = rawBodyOf(event);
@@ -163,6 +170,7 @@ export function httpRouter(routes: Record<string, RouteHandler>) {
         return body();
       },
       rawBody,
+      deadline,
     };
     return toResult(await route(request));
   };

