@@ -4,6 +4,7 @@ import {
   DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
+  type GetRecordsCommandOutput,
   type _Record,
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
@@ -205,32 +206,46 @@ export class StreamPoller {
     return shard.iterator;
   }
 
-  /** One GetRecords and one handler invocation; true when it saw records. */
+  /** One batch (one or more GetRecords calls) and one handler invocation; true when it saw records. */
   private async pollShard(shard: ShardState): Promise<boolean> {
     const iterator = await this.iteratorFor(shard);
     if (!iterator) {
       shard.closed = true;
       return false;
     }
-    let out;
+    // Like the event source mapping, a batch gathers what the shard holds up to batchSize, over
+    // several GetRecords calls when batchSize is above the 1,000 one call returns.
+    const batchSize = this.options.batchSize ?? 100;
+    const records: _Record[] = [];
+    let next: string | undefined = iterator;
+    /** A later GetRecords failed: the iterator is taken again from the checkpoint after this batch. */
+    let reread = false;
     try {
-      out = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }));
+      while (next && records.length < batchSize) {
+        const page: GetRecordsCommandOutput = await this.client.send(new GetRecordsCommand({ ShardIterator: next, Limit: Math.min(1000, batchSize - records.length) }));
+        next = page.NextShardIterator;
+        records.push(...(page.Records ?? []));
+        if ((page.Records ?? []).length === 0) break;
+      }
     } catch (error) {
-      const name = (error as Error).name;
-      if (name === 'ExpiredIteratorException' || name === 'TrimmedDataAccessException') {
-        shard.iterator = undefined;
-        return false;
+      // Records already read are handed over; the next poll meets the error again from where they end.
+      if (records.length > 0) reread = true;
+      else {
+        const name = (error as Error).name;
+        if (name === 'ExpiredIteratorException' || name === 'TrimmedDataAccessException') {
+          shard.iterator = undefined;
+          return false;
+        }
+        if (name === 'ResourceNotFoundException') {
+          shard.closed = true;
+          return false;
+        }
+        throw error;
       }
-      if (name === 'ResourceNotFoundException') {
-        shard.closed = true;
-        return false;
-      }
-      throw error;
     }
-    const records = out.Records ?? [];
     if (records.length === 0) {
-      shard.iterator = out.NextShardIterator;
-      if (!out.NextShardIterator) shard.closed = true;
+      shard.iterator = next;
+      if (!next) shard.closed = true;
       return false;
     }
     this.pending++;
@@ -251,10 +266,10 @@ export class StreamPoller {
       this.stats.batches++;
       if (failedFrom === undefined) {
         shard.checkpoint = records[records.length - 1].dynamodb?.SequenceNumber;
-        shard.iterator = out.NextShardIterator;
+        shard.iterator = reread ? undefined : next;
         shard.attempts = 0;
         this.stats.records += records.length;
-        if (!out.NextShardIterator) shard.closed = true;
+        if (!reread && !next) shard.closed = true;
         return true;
       }
       // Retry from the earliest failed record, as the event source mapping does.

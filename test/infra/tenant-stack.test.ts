@@ -266,7 +266,7 @@ describe('stream processor', () => {
     expect(mapping.Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.data.table), 'StreamArn'] },
       FunctionName: { Ref: logicalId(stack.streamProcessor.handler) },
-      BatchSize: 1000,
+      BatchSize: 5000,
       StartingPosition: 'TRIM_HORIZON',
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,

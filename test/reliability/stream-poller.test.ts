@@ -83,6 +83,15 @@ describe('StreamPoller', () => {
     expect(Math.max(...deliveries.map((d) => d.length))).toBeLessThanOrEqual(10);
   });
 
+  it('gathers several GetRecords calls into one batch when batchSize is above the 1,000 one call returns', async () => {
+    const { streamArn } = await aStream(1_500);
+    const { poller, deliveries } = aPoller(streamArn, async () => undefined, { batchSize: 1_200 });
+    await poller.drain(30_000);
+    await poller.stop();
+    expect(deliveries.map((d) => d.length)).toEqual([1_200, 300]);
+    expect(deliveries.flat()).toEqual(Array.from({ length: 1_500 }, (_, i) => i));
+  });
+
   it('retries from the earliest failed record and never redelivers the records before it', async () => {
     const { streamArn } = await aStream(20);
     const failedOnce = new Set<number>();
