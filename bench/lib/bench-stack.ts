@@ -52,6 +52,22 @@ export interface BenchStack {
 }
 
 /**
+ * Runs `work` with the stream held: in AWS the stream function runs on
+ * compute of its own, here it would share the two cores with what is timed.
+ * The backlog before is drained first; the one `work` leaves is processed
+ * afterwards, off the clock.
+ */
+export async function withStreamHeld<T>(b: BenchStack, work: () => Promise<T>): Promise<T> {
+  await b.stack.drain(DRAIN_MS);
+  b.pauseStream();
+  try {
+    return await work();
+  } finally {
+    b.resumeStream();
+  }
+}
+
+/**
  * The local stack on a DynamoDB Local of its own, with the request meter on
  * the product's module-scope client and every stream batch measured.
  * Schedules are off: the bench runs the one it needs when it needs it, so

@@ -1,4 +1,4 @@
-import { DRAIN_MS, type BenchStack } from '../lib/bench-stack.js';
+import { withStreamHeld, type BenchStack } from '../lib/bench-stack.js';
 import { benchContact, deleteRequests, putRequests, rawBaselineItem, rawBatchWrite } from '../lib/contacts.js';
 import { benchCsv, runJob } from '../lib/jobs.js';
 import { perSecond, round } from '../lib/stats.js';
@@ -7,22 +7,6 @@ import type { Results } from '../report.js';
 
 /** Side-by-side loops tried for the raw baseline; the best is the baseline (the import job keeps jobTuning.importWriters = 16 calls in flight). */
 export const RAW_LOOPS = [4, 8, 16];
-
-/**
- * Runs `work` with the stream held: in AWS the stream function runs on
- * compute of its own, here it would share the two cores with what is timed.
- * The backlog before is drained first; the one `work` leaves is processed
- * afterwards, off the clock.
- */
-async function withStreamHeld<T>(b: BenchStack, work: () => Promise<T>): Promise<T> {
-  await b.stack.drain(DRAIN_MS);
-  b.pauseStream();
-  try {
-    return await work();
-  } finally {
-    b.resumeStream();
-  }
-}
 
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
   const t0 = performance.now();
