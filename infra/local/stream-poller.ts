@@ -223,9 +223,10 @@ export class StreamPoller {
     try {
       while (next && records.length < batchSize) {
         const page: GetRecordsCommandOutput = await this.client.send(new GetRecordsCommand({ ShardIterator: next, Limit: Math.min(1000, batchSize - records.length) }));
+        const got = page.Records ?? [];
         next = page.NextShardIterator;
-        records.push(...(page.Records ?? []));
-        if ((page.Records ?? []).length === 0) break;
+        records.push(...got);
+        if (got.length === 0) break;
       }
     } catch (error) {
       // Records already read are handed over; the next poll meets the error again from where they end.
