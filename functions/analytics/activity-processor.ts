@@ -2,6 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
+import { isDeepStrictEqual } from 'node:util';
 import { ulid } from 'ulid';
 import { config } from '../lib/config.js';
 import { ddb, tableName } from '../lib/dynamo.js';
@@ -222,6 +223,9 @@ function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, remo
     seq = sequence;
     changed = true;
   }
+  // Records that leave the state as it was (a profile edit the panel does not read, such as the
+  // band snapshot or a name) write nothing: replaying them later changes nothing either.
+  if (changed && state && !creating && isDeepStrictEqual(before, state)) changed = false;
   if (changed && state) {
     aggregateChange(before, state, timezone, deltas);
     const version = (loaded.version ?? 0) + 1;

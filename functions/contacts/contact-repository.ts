@@ -1,7 +1,7 @@
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Assignee, Channel, CustomFieldValue, Origin } from '../../shared/contact-schema.js';
 import { fold } from '../../shared/text.js';
-import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
+import { batchGetItems, ddb, queryAll, tableName } from '../lib/dynamo.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
 import { INDEXES, type IndexName } from '../data/table-schema.js';
 import { contactKey, contactPk, gsi, PROFILE_PREFIX } from '../data/keys.js';
@@ -90,21 +90,7 @@ export function contactSummary(c: ContactRecord) {
 
 /** Profile read: the contact's whole profile item collection in one Query. */
 export async function queryProfileItems(id: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': contactPk(id), ':p': PROFILE_PREFIX },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
+  return queryAll({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': contactPk(id), ':p': PROFILE_PREFIX } });
 }
 
 export interface Page<T> {

@@ -1,3 +1,4 @@
+import { inParallel } from '../lib/concurrency.js';
 import {
   BatchWriteCommand,
   DeleteCommand,
@@ -749,13 +750,6 @@ export async function purgeContact(contactId: string): Promise<boolean> {
   return found;
 }
 
-async function eachLimited<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
-}
-
 /**
  * purgeContact for many contacts at once (bulk delete jobs): collections
  * are read in parallel, each membership still leaves in its own counted
@@ -765,15 +759,15 @@ async function eachLimited<T>(items: readonly T[], concurrency: number, work: (i
 export async function purgeContacts(contactIds: readonly string[], concurrency = 8): Promise<void> {
   const memberships: { contactId: string; of: { kind: 'list' | 'tag'; id: string } }[] = [];
   const rest: { pk: string; sk: string }[] = [];
-  await eachLimited(contactIds, concurrency, async (contactId) => {
+  await inParallel(contactIds, concurrency, async (contactId) => {
     const collection = await collectionOf(contactId);
     for (const of of collection.memberships) memberships.push({ contactId, of });
     rest.push(...collection.rest);
   });
-  await eachLimited(memberships, concurrency, async ({ contactId, of }) => void (await removeMembership(contactId, of)));
+  await inParallel(memberships, concurrency, async ({ contactId, of }) => void (await removeMembership(contactId, of)));
   const slices = (keys: { pk: string; sk: string }[]) => Array.from({ length: Math.ceil(keys.length / 25) }, (_, i) => keys.slice(i * 25, i * 25 + 25));
-  await eachLimited(slices(rest), concurrency, batchDelete);
-  await eachLimited(slices(contactIds.map(contactKey)), concurrency, batchDelete);
+  await inParallel(slices(rest), concurrency, batchDelete);
+  await inParallel(slices(contactIds.map(contactKey)), concurrency, batchDelete);
 }
 
 export async function batchDelete(keys: { pk: string; sk: string }[]): Promise<void> {

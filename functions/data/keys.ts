@@ -113,7 +113,7 @@ export const dispatchMergeMarkerKey = (contactId: string) => ({ pk: contactPk(co
  *   CONTACT#<id>   H#MSG#<messageId>      message state (stage -> earliest time)      stream -> counters
  *                  H#CONV#<conversationId> conversation state (status, messages)      stream -> counters
  *                  P#ENGD#<yyyy-mm-dd>    per-day engagement counters (profile read)
- *                  P#ENG#SUMMARY          tickets counters + 90-day band snapshot (profile read)
+ *                  P#ENG#SUMMARY          tickets counters (profile read)
  *   ENGDAY#<date>  <contactId>            contacts with engagement on that day (window roll)
  *   EVT#<eventId>  #EVT                   idempotency marker of an ingested event (TTL)
  *   APIKEY#<id>    #META                  integration API key, hash only (byType: APIKEY)

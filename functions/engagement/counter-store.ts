@@ -3,6 +3,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { isConditionFailure } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
+import { inParallel } from '../lib/concurrency.js';
 
 /**
  * Exact counters fed by the table stream, idempotent under at-least-once
@@ -158,7 +159,7 @@ export async function applyCounterDeltas(deltas: readonly CounterDelta[], option
   }
 
   const failed = new Set<string>();
-  await eachLimited([...byKey.entries()], options.concurrency ?? 16, async ([id, group]) => {
+  await inParallel([...byKey.entries()], options.concurrency ?? 16, async ([id, group]) => {
     let state = states.get(id) ?? { exists: false };
     for (let attempt = 1; ; attempt++) {
       const write = buildWrite(group.key, group.deltas, state, Math.floor(now() / 1000), retention, options.allowNegative === true);
@@ -292,14 +293,4 @@ async function readState(key: CounterKey): Promise<KeyState> {
     new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true, ProjectionExpression: 'pk, sk, #wm', ExpressionAttributeNames: { '#wm': 'wm' } }),
   );
   return Item ? { exists: true, wm: Item.wm as Watermarks | undefined } : { exists: false };
-}
-
-/** Runs `work` over items with at most `limit` in flight. */
-export async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]);
-    }),
-  );
 }

@@ -6,7 +6,7 @@
  *
  *   event -> POST /v1/events -> H#MSG# / H#CONV# state item (a conversation message: + EVT# marker, one transaction)
  *         -> table stream -> counters: P#ENGD#<day> per contact, P#ENG#SUMMARY tickets
- *         -> band snapshot on P#ENG#SUMMARY and on the profile (band, gsi7)
+ *         -> band snapshot on the profile (band, gsi7), moved only when the band moves
  *
  * State items are convergent: applying the same events in any order, any
  * number of times, gives the same item (earliest time per stage, latest
@@ -123,10 +123,9 @@ export interface EngagementDayItem {
 /**
  * `CONTACT#<contactId>` / `P#ENG#SUMMARY`.
  * Counters (stream, counter-store): `tk_open`, `tk_resolved` (all time, by latest status).
- * Snapshot (band refresh, plain SET, written only when the band moves): the 90-day `band`, the `rate`
- * that decided it, `windowFrom`, `refreshedAt`.
- * The profile computes the window itself from the day items; the snapshot
- * exists for the band written on the profile item (contact base `?band=`).
+ * The band snapshot lives on the profile item alone (`band` and its byBand index attributes,
+ * band-snapshot.ts); `band`, `rate`, `windowFrom` and `refreshedAt` here are left by earlier
+ * versions and no longer read.
  */
 export interface EngagementSummaryItem {
   pk: string;

@@ -7,13 +7,14 @@ import { effectiveStages, furthestStatus } from '../../shared/engagement.js';
 import { config } from '../lib/config.js';
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { logger } from '../lib/logger.js';
+import { inParallel } from '../lib/concurrency.js';
 import { activeDayKey, contactIdFromPk, dispatchKey } from '../data/keys.js';
 import type { StreamProcessor } from '../streams/processors.js';
-import { batchWriteAll } from './batch-write.js';
+import { batchWriteAll } from '../jobs/dynamo-batch.js';
 import { contributionChange, isMessageItem } from './contributions.js';
-import { applyCounterDeltas, eachLimited, recordSource, type CounterBatchStats, type CounterDelta } from './counter-store.js';
+import { applyCounterDeltas, recordSource, type CounterBatchStats, type CounterDelta } from './counter-store.js';
 import type { MessageItem } from './items.js';
-import { refreshEngagementSummary } from './summary.js';
+import { refreshBandSnapshot } from './band-snapshot.js';
 import { WINDOW_DAYS } from './profile-engagement.js';
 
 /**
@@ -37,6 +38,8 @@ export function lastEngagementBatchStats(): EngagementBatchStats | undefined {
   return lastStats;
 }
 
+/** Requests in flight per phase of a batch (the counter store's own writes run at its default, 16). */
+const WRITE_CONCURRENCY = 16;
 const CLAIMED = /^H#(MSG|CONV)#/;
 const BAND_FIELDS = /_(delivered|engaged)$/;
 
@@ -114,9 +117,9 @@ export async function processEngagementRecords(records: DynamoDBRecord[]): Promi
   // Contacts whose delivered or engaged counts changed in the batch (now or in an earlier attempt
   // of it): the only counts the band depends on.
   const touched = [...new Set(deltas.filter((d) => Object.keys(d.add).some((f) => BAND_FIELDS.test(f))).map((d) => contactIdFromPk(d.key.pk)))];
-  await eachLimited(touched, 8, async (contactId) => {
+  await inParallel(touched, WRITE_CONCURRENCY, async (contactId) => {
     try {
-      if ((await refreshEngagementSummary(contactId)) === 'updated') sideWrites++;
+      if ((await refreshBandSnapshot(contactId)) === 'updated') sideWrites++;
     } catch (error) {
       failContact(contactId, error, 'band refresh');
     }
@@ -143,7 +146,7 @@ async function updateDispatchStatuses(changes: DispatchChange[]): Promise<number
   );
   const existing = new Map(found.map((item) => [`${item.pk}/${item.sk}`, item.deliveryStatus]));
   let writes = 0;
-  await eachLimited(changes, 8, async (change) => {
+  await inParallel(changes, WRITE_CONCURRENCY, async (change) => {
     const key = dispatchKey(change.contactId, change.messageId);
     const id = `${key.pk}/${key.sk}`;
     if (!existing.has(id) || existing.get(id) === change.status) return;
@@ -177,6 +180,7 @@ async function markActiveDays(days: { contactId: string; date: string }[]): Prom
         },
       },
     })),
+    WRITE_CONCURRENCY,
   );
   return days.length;
 }

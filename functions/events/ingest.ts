@@ -4,7 +4,7 @@ import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { cancellationCodes, isConditionFailure, TooLargeError, ValidationError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import { eventMarkerKey } from '../data/keys.js';
-import { eachLimited } from '../engagement/counter-store.js';
+import { inParallel } from '../lib/concurrency.js';
 import { EVENT_MARKER_TTL_SECONDS, type SentimentLabel } from '../engagement/items.js';
 import { applyEvent, targetKey, type StateItem } from './apply-event.js';
 import { MAX_EVENTS_PER_CALL, parseEvent, type IntegrationEvent } from './event-schema.js';
@@ -76,7 +76,7 @@ export async function ingestEvents(body: unknown): Promise<IngestResult> {
     groups.set(id, [...(groups.get(id) ?? []), p]);
   }
   const prefetched = await prefetchStates([...groups.values()]);
-  await eachLimited([...groups.entries()], CONCURRENCY, async ([id, group]) => {
+  await inParallel([...groups.entries()], CONCURRENCY, async ([id, group]) => {
     for (let i = 0; i < group.length; i += MARKERS_PER_TRANSACTION) {
       // Only the first slice may use the prefetched item: the next one follows the write of the first.
       const known = i === 0 && prefetched.has(id) ? { item: prefetched.get(id) } : undefined;
@@ -99,7 +99,7 @@ async function resolveAll(events: ContactRef[]): Promise<Map<string, ResolvedCon
   for (const e of events) refs.set(refKey(e), { contactId: e.contactId, phone: e.phone, email: e.email });
   const ids = [...refs.values()].flatMap((ref) => (ref.contactId ? [ref.contactId] : []));
   const resolved = new Map<string, ResolvedContact | undefined>([...(await resolveContactIds(ids))].map(([id, contact]) => [`id:${id}`, contact]));
-  await eachLimited([...refs.entries()].filter(([, ref]) => !ref.contactId), CONCURRENCY, async ([key, ref]) => {
+  await inParallel([...refs.entries()].filter(([, ref]) => !ref.contactId), CONCURRENCY, async ([key, ref]) => {
     resolved.set(key, await resolveContact(ref));
   });
   return resolved;

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type BatchGetCommandOutput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { inParallel } from './concurrency.js';
 import { config } from './config.js';
 
 let client: DynamoDBDocumentClient | undefined;
@@ -46,18 +47,22 @@ export interface BatchGetOptions {
   names?: Record<string, string>;
   /** The client to send with (default `ddb()`); the analytics panel passes its request meter. */
   send?: (command: BatchGetCommand) => Promise<BatchGetCommandOutput>;
+  /** Calls of 100 keys in flight at once. @default 4 */
+  concurrency?: number;
 }
 
 /**
  * Every item of `keys` that exists, in no particular order: BatchGetItem
- * 100 keys per call, unprocessed keys retried with backoff (DynamoDB hands
+ * 100 keys per call (several calls in flight), unprocessed keys retried with backoff (DynamoDB hands
  * them back under load rather than failing the call).
  */
 export async function batchGetItems<T extends Key = Key>(keys: readonly Key[], options: BatchGetOptions = {}): Promise<T[]> {
   const send = options.send ?? ((command: BatchGetCommand) => ddb().send(command));
   const found: T[] = [];
-  for (let i = 0; i < keys.length; i += 100) {
-    let pending: Key[] | undefined = keys.slice(i, i + 100);
+  const chunks: Key[][] = [];
+  for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
+  await inParallel(chunks, options.concurrency ?? 4, async (chunk) => {
+    let pending: Key[] | undefined = chunk;
     for (let attempt = 0; pending && pending.length > 0; attempt++) {
       if (attempt > 8) throw new Error('BatchGetItem kept returning unprocessed keys');
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1_000, 20 * 2 ** attempt)));
@@ -76,6 +81,18 @@ export async function batchGetItems<T extends Key = Key>(keys: readonly Key[], o
       found.push(...((out.Responses?.[tableName()] ?? []) as T[]));
       pending = out.UnprocessedKeys?.[tableName()]?.Keys;
     }
-  }
+  });
   return found;
+}
+
+/** Every item a Query matches, page after page, on the tenant table. */
+export async function queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await ddb().send(new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
 }

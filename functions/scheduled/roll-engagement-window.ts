@@ -4,10 +4,10 @@ import { config } from '../lib/config.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { logger } from '../lib/logger.js';
 import { engagementDayKey, rollStateKey } from '../data/keys.js';
-import { batchWriteAll } from '../engagement/batch-write.js';
-import { eachLimited } from '../engagement/counter-store.js';
+import { batchWriteAll } from '../jobs/dynamo-batch.js';
+import { inParallel } from '../lib/concurrency.js';
 import { WINDOW_DAYS } from '../engagement/profile-engagement.js';
-import { refreshEngagementSummary } from '../engagement/summary.js';
+import { refreshBandSnapshot } from '../engagement/band-snapshot.js';
 
 /** On a first run (or after a long stop) look this far back for days that left the window unnoticed. */
 const CATCH_UP_DAYS = 7;
@@ -33,8 +33,8 @@ export async function rollEngagementWindow(now = new Date()): Promise<{ days: st
         new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ENGDAY#${day}` }, ExclusiveStartKey: startKey }),
       );
       const contactIds = (page.Items ?? []).map((item) => String(item.contactId));
-      await eachLimited(contactIds, 8, async (contactId) => {
-        if ((await refreshEngagementSummary(contactId, now)) === 'updated') out.updated++;
+      await inParallel(contactIds, 8, async (contactId) => {
+        if ((await refreshBandSnapshot(contactId, now)) === 'updated') out.updated++;
       });
       await batchWriteAll(contactIds.map((contactId) => ({ DeleteRequest: { Key: engagementDayKey(contactId, day) } })));
       out.contacts += contactIds.length;

@@ -16,6 +16,11 @@ export interface StreamPollerOptions {
   handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
   /** Records per invocation, as the event source mapping's batchSize. */
   batchSize?: number;
+  /**
+   * Largest invocation payload: the event source mapping cuts a batch where
+   * it would pass Lambda's 6 MB synchronous payload. @default 6 MB
+   */
+  maxBatchBytes?: number;
   /** Attempts for a failing record before it goes to the on-failure file. */
   maxAttempts?: number;
   /** Where checkpoints persist (a restart resumes after the last processed record); memory only when unset. */
@@ -77,10 +82,23 @@ function toLambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
   };
 }
 
+/** Lambda's synchronous invocation payload limit. */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** The longest head of `records` whose event (`{"Records":[...]}`) fits in `maxBytes`; at least one record. */
+export function withinPayload(records: DynamoDBRecord[], maxBytes: number): DynamoDBRecord[] {
+  let bytes = '{"Records":[]}'.length;
+  for (let i = 0; i < records.length; i++) {
+    bytes += Buffer.byteLength(JSON.stringify(records[i])) + (i > 0 ? 1 : 0);
+    if (bytes > maxBytes) return records.slice(0, Math.max(1, i));
+  }
+  return records;
+}
+
 /**
  * The local stand-in for the Lambda event source mapping on the table
  * stream: reads shards through the DynamoDB Streams API, invokes the stream
- * handler with real batches, honours `batchItemFailures` (retrying from the
+ * handler with real batches (up to batchSize records and 6 MB), honours `batchItemFailures` (retrying from the
  * earliest failed record), gives up on a record after bounded attempts
  * (writing it to the on-failure file), re-lists shards as they split or
  * close and refreshes expired iterators.
@@ -251,7 +269,15 @@ export class StreamPoller {
     }
     this.pending++;
     try {
-      const lambdaRecords = records.map((r) => toLambdaRecord(r, this.options.streamArn));
+      const lambdaRecords = withinPayload(
+        records.map((r) => toLambdaRecord(r, this.options.streamArn)),
+        this.options.maxBatchBytes ?? MAX_PAYLOAD_BYTES,
+      );
+      if (lambdaRecords.length < records.length) {
+        // The rest waits for the next batch, read again from the checkpoint.
+        records.length = lambdaRecords.length;
+        reread = true;
+      }
       let failedFrom: number | undefined;
       try {
         const response = await this.options.handler({ Records: lambdaRecords });

@@ -1,7 +1,10 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyticsProcessor } from '../../functions/analytics/activity-processor.js';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { insertContact } from '../../functions/contacts/contact-service.js';
+import { contactActivityKey } from '../../functions/data/keys.js';
+import { ddb, tableName } from '../../functions/lib/dynamo.js';
 import { localDay } from '../../shared/analytics.js';
 import { startLocalStack } from '../support/local-stack.js';
 
@@ -193,6 +196,16 @@ describe('GET /v1/analytics/contacts', () => {
     for (const batch of seen.slice(0, delivered)) await process(structuredClone(batch.slice(Math.floor(batch.length / 2))));
     await stack.drain();
     expect(await panel('?from=2026-02-20&to=2026-03-31')).toEqual(before);
+  });
+
+  it('writes no activity state for a profile edit the panel does not read', async () => {
+    const state = async () => (await ddb().send(new GetCommand({ TableName: tableName(), Key: contactActivityKey(contacts.d), ConsistentRead: true }))).Item;
+    const before = await state();
+    expect(before?.version).toBeGreaterThan(0);
+    const renamed = await operator().patch(`/v1/contacts/${contacts.d}`, { firstName: 'Renamed' });
+    expect(renamed.status).toBe(200);
+    await stack.drain();
+    expect(await state()).toEqual(before);
   });
 
   it('follows a phone change on the map and a deletion everywhere but the base history', async () => {

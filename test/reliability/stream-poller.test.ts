@@ -51,13 +51,14 @@ async function aStream(items: number): Promise<{ table: string; streamArn: strin
 
 type Handler = (records: DynamoDBRecord[], call: number) => Promise<DynamoDBBatchResponse | void>;
 
-function aPoller(streamArn: string, handler: Handler, options: { checkpointFile?: string; failureFile?: string; maxAttempts?: number; batchSize?: number } = {}) {
+function aPoller(streamArn: string, handler: Handler, options: { checkpointFile?: string; failureFile?: string; maxAttempts?: number; batchSize?: number; maxBatchBytes?: number } = {}) {
   const deliveries: number[][] = [];
   const poller = new StreamPoller({
     endpoint,
     streamArn,
     idleMs: 20,
     batchSize: options.batchSize ?? 10,
+    maxBatchBytes: options.maxBatchBytes,
     maxAttempts: options.maxAttempts ?? 3,
     checkpointFile: options.checkpointFile,
     failureFile: options.failureFile,
@@ -90,6 +91,19 @@ describe('StreamPoller', () => {
     await poller.stop();
     expect(deliveries.map((d) => d.length)).toEqual([1_200, 300]);
     expect(deliveries.flat()).toEqual(Array.from({ length: 1_500 }, (_, i) => i));
+  });
+
+  it('cuts a batch where its payload would pass the invocation limit and hands the rest over next, in order', async () => {
+    const { streamArn } = await aStream(100);
+    const sizes: number[] = [];
+    const { poller, deliveries } = aPoller(streamArn, async (records) => void sizes.push(JSON.stringify({ Records: records }).length), { batchSize: 100, maxBatchBytes: 20_000 });
+    await poller.drain(30_000);
+    await poller.stop();
+    expect(deliveries.flat()).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(deliveries.length).toBeGreaterThan(1);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(20_000);
+    // Each batch but the last stopped only because the next record would not have fitted.
+    expect(sizes.slice(0, -1).every((size) => size > 20_000 - 1_000)).toBe(true);
   });
 
   it('retries from the earliest failed record and never redelivers the records before it', async () => {

@@ -1,0 +1,69 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../lib/config.js';
+import { ddb, queryAll, tableName } from '../lib/dynamo.js';
+import { contactKey, contactPk, gsi } from '../data/keys.js';
+import { buildProfileEngagement } from './profile-engagement.js';
+
+/** Attempts when the band moved under us between our read and our write (the roll and the stream at once). */
+const MAX_ATTEMPTS = 4;
+
+/**
+ * Recomputes a contact's 90-day band from its day items and, when it
+ * differs from the snapshot on the profile item, moves that snapshot (band
+ * and its index attributes, for the contact base's `?band=`). The write is
+ * conditioned on the band it replaces, so the stream and the hourly roll
+ * refreshing one contact at once cannot leave an older band behind: the
+ * loser reads again. Called by the stream processor for contacts whose
+ * delivered or engaged counts changed and by the hourly window roll for
+ * contacts whose oldest day left the window. One Query and, only when the
+ * band moves, one UpdateItem; a contact that no longer exists is left alone.
+ */
+export async function refreshBandSnapshot(contactId: string, now = new Date()): Promise<'unchanged' | 'updated' | 'gone'> {
+  for (let attempt = 1; ; attempt++) {
+    const items = await queryBandInputs(contactId);
+    const profile = items.find((item) => item.sk === contactKey(contactId).sk);
+    if (!profile || profile.type !== 'contact') return 'gone';
+    const { engagement } = buildProfileEngagement(items, now, config().timezone);
+    const previous = typeof profile.band === 'string' ? profile.band : null;
+    if (previous === engagement.band) return 'unchanged';
+    try {
+      await ddb().send(new UpdateCommand(bandUpdate(contactId, previous, engagement.band)));
+      return 'updated';
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException' || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
+}
+
+function bandUpdate(contactId: string, previous: string | null, band: string | null) {
+  const expected = previous === null ? 'attribute_not_exists(band)' : 'band = :prev';
+  const base = {
+    TableName: tableName(),
+    Key: contactKey(contactId),
+    ConditionExpression: `attribute_exists(pk) AND ${expected}`,
+  };
+  const prev = previous === null ? {} : { ':prev': previous };
+  if (band === null) {
+    return { ...base, UpdateExpression: 'REMOVE band, gsi7pk, gsi7sk', ...(previous === null ? {} : { ExpressionAttributeValues: prev }) };
+  }
+  const index = gsi.band(band, contactId);
+  return {
+    ...base,
+    UpdateExpression: 'SET band = :band, gsi7pk = :gpk, gsi7sk = :gsk',
+    ExpressionAttributeValues: { ...prev, ':band': band, ':gpk': index.gsi7pk, ':gsk': index.gsi7sk },
+  };
+}
+
+/**
+ * What the band rests on, strongly consistent, in one Query: the day
+ * counters (`P#ENGD#…`), the summary and the profile item, which sort
+ * together (`P#ENG` … `P#PROFILE`; list and tag memberships in between
+ * come along and are ignored).
+ */
+async function queryBandInputs(contactId: string): Promise<Record<string, unknown>[]> {
+  return queryAll({
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+    ExpressionAttributeValues: { ':pk': contactPk(contactId), ':from': 'P#ENG', ':to': contactKey(contactId).sk },
+    ConsistentRead: true,
+  });
+}
