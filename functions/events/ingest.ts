@@ -105,18 +105,17 @@ async function resolveAll(events: ContactRef[]): Promise<Map<string, ResolvedCon
   return resolved;
 }
 
-const startsItem = (group: Pending[]) => group.some((p) => (p.event.type === 'message.status' && p.event.status === 'sent') || (p.event.type === 'conversation.status' && p.event.status === 'open'));
 const itemId = (key: { pk: string; sk: string }) => `${key.pk}\u0000${key.sk}`;
 
 /**
- * The current state items of the groups that will read theirs, strongly
- * consistent, in a few BatchGetItem calls instead of one GetItem each. A
- * group that starts its item (a "sent" or "open" event) usually finds
- * nothing there, so it tries its write as a creation first and reads only
- * when the creation's condition fails.
+ * The current state items of every group, strongly consistent, in a few
+ * BatchGetItem calls instead of one GetItem each. Even a group that starts
+ * its item (a "sent" or "open" event) is read: events arrive in any order,
+ * and a creation that finds its item already there costs a failed write
+ * and a read, several times what its share of a batched read costs.
  */
 async function prefetchStates(groups: Pending[][]): Promise<Map<string, StateItem | undefined>> {
-  const keys = groups.filter((g) => !startsItem(g)).map((g) => targetKey(g[0].event, g[0].contact.contactId));
+  const keys = groups.map((g) => targetKey(g[0].event, g[0].contact.contactId));
   const states = new Map<string, StateItem | undefined>(keys.map((key) => [itemId(key), undefined]));
   for (const item of await batchGetItems(keys, { consistent: true })) states.set(itemId(item as unknown as StateItem), item as unknown as StateItem);
   return states;
@@ -143,8 +142,8 @@ async function applyGroup(group: Pending[], prefetched?: { item: StateItem | und
   let markerCodes: (string | undefined)[] = [];
   // Each attempt stamps the item with a nonce: if an attempt whose answer was lost did land, the next read shows it.
   const nonces = new Set<string>();
-  // The first attempt uses the prefetched item, or assumes a group that starts its item finds none (prefetchStates).
-  let first: { item: StateItem | undefined } | undefined = prefetched ?? (startsItem(group) ? { item: undefined } : undefined);
+  // The first attempt uses the prefetched item (prefetchStates); later ones read the item again.
+  let first: { item: StateItem | undefined } | undefined = prefetched;
   for (let attempt = 1; ; attempt++) {
     const current = (first ? first.item : (await ddb().send(new GetCommand({ TableName: tableName(), Key: target, ConsistentRead: true }))).Item) as (StateItem & { writeId?: string }) | undefined;
     first = undefined;
