@@ -4,7 +4,7 @@ import { config } from '../lib/config.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { logger } from '../lib/logger.js';
 import { engagementDayKey, rollStateKey } from '../data/keys.js';
-import { batchWriteAll } from '../jobs/dynamo-batch.js';
+import { batchWriteAll, PAGE_LIMIT } from '../jobs/dynamo-batch.js';
 import { inParallel } from '../lib/concurrency.js';
 import { WINDOW_DAYS } from '../engagement/profile-engagement.js';
 import { refreshBandSnapshot } from '../engagement/band-snapshot.js';
@@ -30,7 +30,7 @@ export async function rollEngagementWindow(now = new Date()): Promise<{ days: st
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await ddb().send(
-        new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ENGDAY#${day}` }, ExclusiveStartKey: startKey }),
+        new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ENGDAY#${day}` }, Limit: PAGE_LIMIT, ExclusiveStartKey: startKey }),
       );
       const contactIds = (page.Items ?? []).map((item) => String(item.contactId));
       await inParallel(contactIds, 8, async (contactId) => {
