@@ -2,7 +2,7 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dyn
 import { ulid } from 'ulid';
 import { toContactItem, type ContactRecord } from '../../functions/contacts/contact-repository.js';
 import { prng } from '../../infra/local/seed.js';
-import { inParallel as pool } from '../../functions/jobs/dynamo-batch.js';
+import { inParallel as pool } from '../../functions/lib/concurrency.js';
 
 const FIRST = ['Ana', 'Bruno', 'Camila', 'Diego', 'Eduarda', 'Felipe', 'Gabriela', 'Heitor', 'Isabela', 'João', 'Lucía', 'Martín', 'Olivia'];
 const LAST = ['Silva', 'Santos', 'Oliveira', 'Souza', 'Gonçalves', 'Ferreira', 'Alves', 'Lima', 'Costa', 'García', 'Smith'];

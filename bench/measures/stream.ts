@@ -1,6 +1,6 @@
 import { DRAIN_MS, withStreamHeld, type BenchStack } from '../lib/bench-stack.js';
 import { planEvents, postEvents } from '../../test/support/events.js';
-import { inParallel as pool } from '../../functions/jobs/dynamo-batch.js';
+import { inParallel as pool } from '../../functions/lib/concurrency.js';
 import { waitFor } from '../lib/load.js';
 import { perSecond, round, summarize } from '../lib/stats.js';
 
@@ -46,15 +46,15 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
   const ingestAlone: number[] = [];
   const processorAlone: number[] = [];
   let first: Awaited<ReturnType<typeof measureEndToEnd>> | undefined;
-  for (let round = 1; round <= rounds; round++) {
-    const once = await measureEndToEnd(b, apiKey, contactIds, messages, `${round}`);
+  for (let r = 1; r <= rounds; r++) {
+    const once = await measureEndToEnd(b, apiKey, contactIds, messages, `${r}`);
     first ??= once;
     endToEnd.push(once.eventsPerSecond);
-    log(`  round ${round}: ${once.line}`);
-    const split = await measureSplit(b, apiKey, contactIds, messages, `${round}`);
+    log(`  round ${r}: ${once.line}`);
+    const split = await measureSplit(b, apiKey, contactIds, messages, `${r}`);
     ingestAlone.push(split.ingestAloneEventsPerSecond);
     processorAlone.push(split.processorAloneEventsPerSecond);
-    log(`  round ${round} apart: ingestion alone (stream held) ${split.ingestAloneEventsPerSecond} events/s, then the stream processor alone drained them at ${split.processorAloneEventsPerSecond} events/s`);
+    log(`  round ${r} apart: ingestion alone (stream held) ${split.ingestAloneEventsPerSecond} events/s, then the stream processor alone drained them at ${split.processorAloneEventsPerSecond} events/s`);
   }
   const range = (values: number[]) => `${median(values)} (${Math.min(...values)}-${Math.max(...values)})`;
   log(`  medians of ${rounds}: end to end ${range(endToEnd)}, ingestion alone ${range(ingestAlone)}, stream processor alone ${range(processorAlone)} events/s`);
@@ -75,8 +75,8 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
 }
 
 /** One end-to-end round; its batch figures are the first round's in the results. */
-async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readonly string[], messages: number, round: string) {
-  const plan = planEvents(contactIds, messages, { series: `stream-${Date.now()}-${round}` });
+async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readonly string[], messages: number, label: string) {
+  const plan = planEvents(contactIds, messages, { series: `stream-${Date.now()}-${label}` });
   await b.stack.drain(DRAIN_MS);
   // Earlier rounds sent these contacts messages too: the check counts this round's on top.
   const baseline = await dispatchedNow(b, [...plan.messagesByContact.keys()].slice(0, 200));
@@ -90,7 +90,7 @@ async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readon
 
   const batches = b.batches.filter((s) => s.records > 0);
   const sum = (pick: (s: (typeof batches)[number]) => number) => batches.reduce((total, s) => total + pick(s), 0);
-  const perBatch = (pick: (s: (typeof batches)[number]) => number) => round2(sum(pick) / Math.max(1, batches.length));
+  const perBatch = (pick: (s: (typeof batches)[number]) => number) => round(sum(pick) / Math.max(1, batches.length), 1);
   const maxExcess = Math.max(0, ...batches.map((s) => s.counterWrites - s.counterKeys));
   const repeated = [...new Set(batches.flatMap((s) => s.repeatedCounterKeys))];
   const check = await countMismatches(b, plan.messagesByContact, baseline);
@@ -98,7 +98,7 @@ async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readon
   const eventsPerSecond = perSecond(posted.accepted, elapsedMs);
   return {
     line:
-      `${posted.accepted} events accepted in ${round2(postedMs / 1000)} s (call p99 ${calls.p99Ms} ms), counted after ${round2(elapsedMs / 1000)} s = ${eventsPerSecond} events/s; ` +
+      `${posted.accepted} events accepted in ${round(postedMs / 1000, 1)} s (call p99 ${calls.p99Ms} ms), counted after ${round(elapsedMs / 1000, 1)} s = ${eventsPerSecond} events/s; ` +
       `${batches.length} stream batches, ${sum((s) => s.counterWrites)} counter writes for ${sum((s) => s.counterKeys)} distinct counter items ` +
       `(${sum((s) => s.writes)} writes of any item for ${sum((s) => s.distinctKeys)} distinct items)` +
       `${repeated.length ? `; counter items written twice in a batch: ${repeated.slice(0, 5).join(', ')}` : ''}; ${check.mismatches}/${check.checked} profiles off`,
@@ -117,16 +117,14 @@ async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readon
   };
 }
 
-const round2 = (value: number) => round(value, 1);
-
 /**
  * The two halves apart, on a fresh set of messages: ingestion with the
  * stream held (in AWS the stream function runs on compute of its own), then
  * the stream processor alone on the backlog. Both share two cores with
  * DynamoDB Local when they run together, which the end-to-end figure shows.
  */
-async function measureSplit(b: BenchStack, apiKey: string, contactIds: readonly string[], messages: number, round: string) {
-  const plan = planEvents(contactIds, messages, { series: `stream-split-${Date.now()}-${round}` });
+async function measureSplit(b: BenchStack, apiKey: string, contactIds: readonly string[], messages: number, label: string) {
+  const plan = planEvents(contactIds, messages, { series: `stream-split-${Date.now()}-${label}` });
   // Timed inside: withStreamHeld drains the earlier backlog before it starts.
   let ingestMs = 0;
   const posted = await withStreamHeld(b, async () => {

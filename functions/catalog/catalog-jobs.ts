@@ -2,7 +2,8 @@ import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { CATALOG_MEMBER_PREFIX, catalogMemberKey, contactKey } from '../data/keys.js';
 import { INDEXES, type IndexName } from '../data/table-schema.js';
-import { batchWriteAll, inParallel, tryUpdate } from '../jobs/dynamo-batch.js';
+import { batchWriteAll, tryUpdate } from '../lib/dynamo-batch.js';
+import { inParallel } from '../lib/concurrency.js';
 import { jobTiming, jobTuning, type JobType } from '../jobs/job-runner.js';
 import { getCatalogEntity, type CatalogKind } from './catalog-repository.js';
 

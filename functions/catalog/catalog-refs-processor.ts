@@ -6,7 +6,8 @@ import { catalogKey, catalogMemberKey, contactIdFromPk, contactKey } from '../da
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { logger } from '../lib/logger.js';
 import type { StreamProcessor } from '../streams/processors.js';
-import { batchWriteAll, inParallel, tryUpdate } from '../jobs/dynamo-batch.js';
+import { batchWriteAll, tryUpdate } from '../lib/dynamo-batch.js';
+import { inParallel } from '../lib/concurrency.js';
 
 type Kind = 'company' | 'department';
 const KINDS: Kind[] = ['company', 'department'];

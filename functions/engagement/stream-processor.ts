@@ -10,7 +10,7 @@ import { logger } from '../lib/logger.js';
 import { inParallel } from '../lib/concurrency.js';
 import { activeDayKey, contactIdFromPk, dispatchKey } from '../data/keys.js';
 import type { StreamProcessor } from '../streams/processors.js';
-import { batchWriteAll } from '../jobs/dynamo-batch.js';
+import { batchWriteAll } from '../lib/dynamo-batch.js';
 import { contributionChange, isMessageItem } from './contributions.js';
 import { applyCounterDeltas, recordSource, type CounterBatchStats, type CounterDelta } from './counter-store.js';
 import type { MessageItem } from './items.js';

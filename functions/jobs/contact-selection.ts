@@ -5,7 +5,7 @@ import { getList, getTag } from '../catalog/catalog-repository.js';
 import { blobStore } from '../lib/blob-store.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { INDEXES, type IndexName } from '../data/table-schema.js';
-import { PAGE_LIMIT } from './dynamo-batch.js';
+import { PAGE_LIMIT } from '../lib/dynamo-batch.js';
 import { jobTuning } from './job-runner.js';
 
 export type ContactSummary = ReturnType<typeof contactSummary>;

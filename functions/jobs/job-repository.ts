@@ -4,7 +4,7 @@ import { ddb, tableName } from '../lib/dynamo.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
 import { cancellationCodes, isConditionFailure } from '../lib/errors.js';
 import { gsi, jobKey } from '../data/keys.js';
-import { PAGE_LIMIT, transact, tryUpdate } from './dynamo-batch.js';
+import { PAGE_LIMIT, transact, tryUpdate } from '../lib/dynamo-batch.js';
 import { INDEXES } from '../data/table-schema.js';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';

@@ -4,7 +4,7 @@ import { config } from '../lib/config.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { logger } from '../lib/logger.js';
 import { engagementDayKey, rollStateKey } from '../data/keys.js';
-import { batchWriteAll, PAGE_LIMIT } from '../jobs/dynamo-batch.js';
+import { batchWriteAll, PAGE_LIMIT } from '../lib/dynamo-batch.js';
 import { inParallel } from '../lib/concurrency.js';
 import { WINDOW_DAYS } from '../engagement/profile-engagement.js';
 import { refreshBandSnapshot } from '../engagement/band-snapshot.js';

@@ -98,10 +98,10 @@ export function withinPayload(records: DynamoDBRecord[], maxBytes: number): Dyna
 /**
  * The local stand-in for the Lambda event source mapping on the table
  * stream: reads shards through the DynamoDB Streams API, invokes the stream
- * handler with real batches (up to batchSize records and 6 MB), honours `batchItemFailures` (retrying from the
- * earliest failed record), gives up on a record after bounded attempts
- * (writing it to the on-failure file), re-lists shards as they split or
- * close and refreshes expired iterators.
+ * handler with real batches (up to batchSize records and 6 MB), honours
+ * `batchItemFailures` (retrying from the earliest failed record), gives up
+ * on a record after bounded attempts (writing it to the on-failure file),
+ * re-lists shards as they split or close and refreshes expired iterators.
  */
 export class StreamPoller {
   private readonly client: DynamoDBStreamsClient;

@@ -1,7 +1,7 @@
 import { CHANNEL_STAGES } from '../../shared/engagement.js';
 import type { ApiClient } from './local-stack.js';
 import { prng } from '../../infra/local/seed.js';
-import { inParallel as pool } from '../../functions/jobs/dynamo-batch.js';
+import { inParallel as pool } from '../../functions/lib/concurrency.js';
 
 export type PlannedEvent = Record<string, unknown> & { id: string; type: string };
 

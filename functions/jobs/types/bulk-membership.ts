@@ -2,7 +2,7 @@ import { addTagById, addToList } from '../../contacts/contact-service.js';
 import { getList, getTag } from '../../catalog/catalog-repository.js';
 import { NotFoundError } from '../../lib/errors.js';
 import { countSelection, dropSelectionBlob, nextPage, type Selection, type SelectionState } from '../contact-selection.js';
-import { inParallel } from '../dynamo-batch.js';
+import { inParallel } from '../../lib/concurrency.js';
 import { JobFailure, jobTuning, type JobType } from '../job-runner.js';
 import type { JobError } from '../job-repository.js';
 

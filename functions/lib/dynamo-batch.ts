@@ -1,6 +1,6 @@
 import { BatchWriteCommand, TransactWriteCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ddb, tableName } from '../lib/dynamo.js';
-import { cancellationCodes, isConditionFailure } from '../lib/errors.js';
+import { ddb, tableName } from './dynamo.js';
+import { cancellationCodes, isConditionFailure } from './errors.js';
 
 /**
  * Limit for paging through a whole index partition. DynamoDB caps a page
@@ -95,5 +95,3 @@ export async function tryUpdate(input: Omit<UpdateCommandInput, 'TableName'>): P
     throw error;
   }
 }
-
-export { inParallel } from '../lib/concurrency.js';
