@@ -92,13 +92,24 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 /** Where an instant falls on the tenant's calendar and clock. */
+/** Local times by time zone and UTC minute: every zone's offset is whole minutes, so one minute has one answer. */
+const localTimes = new Map<string, LocalTime>();
+const MAX_CACHED_TIMES = 50_000;
+
 export function localTime(instant: string | number | Date, timeZone: string): LocalTime {
   const date = instant instanceof Date ? instant : new Date(instant);
-  if (Number.isNaN(date.getTime())) throw new RangeError(`not a time: ${String(instant)}`);
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) throw new RangeError(`not a time: ${String(instant)}`);
+  const key = `${timeZone}|${Math.floor(ms / 60_000)}`;
+  const cached = localTimes.get(key);
+  if (cached) return { ...cached };
   const parts: Record<string, string> = {};
   for (const part of formatter(timeZone).formatToParts(date)) parts[part.type] = part.value;
   const day = `${parts.year}-${parts.month}-${parts.day}`;
-  return { day, hour: Number(parts.hour) % 24, weekday: weekdayOf(day) };
+  const local = { day, hour: Number(parts.hour) % 24, weekday: weekdayOf(day) };
+  if (localTimes.size >= MAX_CACHED_TIMES) localTimes.clear();
+  localTimes.set(key, local);
+  return { ...local };
 }
 
 export function localDay(instant: string | number | Date, timeZone: string): string {

@@ -36,9 +36,10 @@ export interface BenchStack {
   /** One entry per stream batch handled since the last `batches.length = 0`. */
   readonly batches: BatchStats[];
   /**
-   * Holds stream batches until `resumeStream()`: in AWS the stream function
-   * runs on compute of its own, here it would share two cores with the write
-   * path being timed. Never `drain()` while paused.
+   * Stops the stream poller reading until `resumeStream()`: in AWS the stream
+   * function runs on compute of its own, here it would share two cores with
+   * the write path being timed; what is written meanwhile is then read as a
+   * backlog, in full batches. Never `drain()` while paused.
    */
   pauseStream(): void;
   resumeStream(): void;
@@ -85,10 +86,8 @@ export async function startBenchStack(tableName: string): Promise<BenchStack> {
   // the only seam that sees each batch exactly as the event source mapping would.
   const poller = stack.poller as unknown as { options: { handler: (event: DynamoDBStreamEvent) => Promise<unknown> } };
   const inner = poller.options.handler;
-  let gate: { held: Promise<void>; release: () => void } | undefined;
   let consumers: readonly StreamProcessor[] | undefined;
   poller.options.handler = async (event) => {
-    await gate?.held;
     const { result, calls } = await meter.scoped(() => (consumers ? processBatch(event, consumers) : inner(event)));
     const keys = calls.flatMap(writtenKeys);
     const counters = calls.flatMap(counterKeys);
@@ -103,22 +102,14 @@ export async function startBenchStack(tableName: string): Promise<BenchStack> {
     meter,
     raw,
     batches,
-    pauseStream: () => {
-      if (gate) return;
-      let release = () => undefined as void;
-      const held = new Promise<void>((resolve) => (release = resolve));
-      gate = { held, release };
-    },
-    resumeStream: () => {
-      gate?.release();
-      gate = undefined;
-    },
+    // The poller stops reading, so the backlog is read afterwards in full batches, as the event source mapping would.
+    pauseStream: () => stack.poller.hold(),
+    resumeStream: () => stack.poller.release(),
     onlyConsumers: (names) => {
       consumers = names && STREAM_PROCESSORS.filter((p) => names.includes(p.name));
       if (consumers && consumers.length !== names!.length) throw new Error(`no stream consumer named ${names!.join(' or ')}`);
     },
     stop: async () => {
-      gate?.release();
       await stack.stop();
       raw.destroy();
       await dynamo.stop();

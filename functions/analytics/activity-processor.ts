@@ -7,6 +7,8 @@ import { ulid } from 'ulid';
 import { config } from '../lib/config.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { logger } from '../lib/logger.js';
+import { inParallel } from '../lib/concurrency.js';
+import { WarmCache } from '../lib/warm-cache.js';
 import {
   analyticsDayKey,
   analyticsGeoKey,
@@ -60,6 +62,8 @@ const MAX_ATTRIBUTES_PER_ITEM = 200;
 /** Lane payload, well under the 400 KB item limit (the stream record carries the old image too). */
 const MAX_LANE_BYTES = 150_000;
 const MAX_ROUNDS = 4;
+/** Transactions in flight: contacts are disjoint between them, and a lane busy in another moves on to the next lane. */
+const COMMIT_CONCURRENCY = 4;
 /** Removed-state markers outlive any replay of the stream (24 h retention). */
 const REMOVED_MARKER_TTL_SECONDS = 3 * 86_400;
 
@@ -104,6 +108,8 @@ interface Plan {
   records: DynamoDBRecord[];
   /** Transaction items of this contact (state Put, profile check, removed-state markers). */
   items: Record<string, unknown>[];
+  /** The state as the transaction leaves it, when it writes one. */
+  next?: Loaded;
   deltas: AggregateDeltas;
 }
 
@@ -133,24 +139,48 @@ async function processContactRecords(records: DynamoDBRecord[]): Promise<string[
       .map((contactId) => plan(contactId, byContact.get(contactId)!, loaded.get(contactId)!, removed, timezone))
       .filter((p): p is Plan => p !== undefined);
     const retry: string[] = [];
-    for (const chunk of chunks(plans)) {
+    await inParallel(chunks(plans), COMMIT_CONCURRENCY, async (chunk) => {
       const outcome = await commit(chunk);
-      if (outcome === 'ok') continue;
+      for (const p of chunk) {
+        if (outcome === 'ok' && p.next) written.set(p.contactId, p.next);
+        else if (outcome !== 'ok') written.delete(p.contactId);
+      }
+      if (outcome === 'ok') return;
       if (outcome === 'stale' && round < MAX_ROUNDS) retry.push(...chunk.map((p) => p.contactId));
       else for (const p of chunk) failed.push(...p.records.map(seqOf));
-    }
+    });
     pending = retry;
   }
   return failed.filter(Boolean);
 }
 
+/**
+ * The states this process last wrote: a warm function meets the same
+ * contacts batch after batch. Each state write is conditioned on the
+ * version it replaces, so a stale entry makes its transaction fail as
+ * 'stale' and the contact is read again.
+ */
+const written = new WarmCache<Loaded>(50_000);
+
+/** Forgets the remembered states (tests that script the table's answers). */
+export function forgetActivityStates(): void {
+  written.clear();
+}
+
 /** Current activity states and which removed-state records were already subtracted. */
 async function loadStates(contactIds: string[], byContact: Map<string, DynamoDBRecord[]>): Promise<[Map<string, Loaded>, Set<string>]> {
-  const keys: Record<string, string>[] = contactIds.map((id) => contactActivityKey(id));
-  for (const id of contactIds) {
-    for (const record of byContact.get(id)!) if (keyOf(record).sk === STATE_SK) keys.push(removedActivityKey(id, seqOf(record)));
-  }
   const loaded = new Map<string, Loaded>(contactIds.map((id) => [id, { exists: false }]));
+  const keys: Record<string, string>[] = [];
+  for (const id of contactIds) {
+    const removing = byContact.get(id)!.filter((record) => keyOf(record).sk === STATE_SK);
+    const remembered = removing.length === 0 ? written.get(id) : undefined;
+    if (remembered) loaded.set(id, remembered);
+    else {
+      written.delete(id);
+      keys.push(contactActivityKey(id));
+    }
+    for (const record of removing) keys.push(removedActivityKey(id, seqOf(record)));
+  }
   const removed = new Set<string>();
   for (const item of await batchGet(keys)) {
     if (item.sk === STATE_SK) {
@@ -226,9 +256,11 @@ function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, remo
   // Records that leave the state as it was (a profile edit the panel does not read, such as the
   // band snapshot or a name) write nothing: replaying them later changes nothing either.
   if (changed && state && !creating && isDeepStrictEqual(before, state)) changed = false;
+  let next: Loaded | undefined;
   if (changed && state) {
     aggregateChange(before, state, timezone, deltas);
     const version = (loaded.version ?? 0) + 1;
+    next = { exists: true, activity: state, seq, version };
     items.push({
       Put: {
         TableName: tableName(),
@@ -241,7 +273,7 @@ function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, remo
       items.push({ ConditionCheck: { TableName: tableName(), Key: contactKey(contactId), ConditionExpression: 'attribute_exists(pk)' } });
     }
   }
-  return items.length > 0 ? { contactId, records, items, deltas } : undefined;
+  return items.length > 0 ? { contactId, records, items, deltas, next } : undefined;
 }
 
 function mergeInto(target: AggregateDeltas, source: AggregateDeltas): void {

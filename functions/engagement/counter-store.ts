@@ -4,6 +4,7 @@ import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { isConditionFailure } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import { inParallel } from '../lib/concurrency.js';
+import { WarmCache } from '../lib/warm-cache.js';
 
 /**
  * Exact counters fed by the table stream, idempotent under at-least-once
@@ -104,6 +105,24 @@ interface KeyState {
 
 const keyId = (key: CounterKey) => `${key.pk}\u0000${key.sk}`;
 
+/**
+ * The watermarks this process last wrote to each counter item: a warm
+ * function meets the same items batch after batch. Every write is
+ * conditioned on the watermarks it assumes, so a stale entry fails, reads
+ * the item and tries again. Only items known to exist are kept.
+ */
+const known = new WarmCache<KeyState>(100_000);
+
+/** Forgets what was written (tests that script the table's answers). */
+export function forgetCounterItems(): void {
+  known.clear();
+}
+
+function remember(key: CounterKey, state: KeyState | undefined): void {
+  if (state?.exists) known.set(keyId(key), state);
+  else known.delete(keyId(key));
+}
+
 /** The ordered lane of a stream record: its item's partition key. */
 export function recordSource(record: DynamoDBRecord): string {
   const pk = record.dynamodb?.Keys?.pk?.S;
@@ -148,7 +167,9 @@ export async function applyCounterDeltas(deltas: readonly CounterDelta[], option
 
   let states: Map<string, KeyState>;
   try {
-    states = await readStates([...byKey.values()].map((g) => g.key));
+    const unknown = [...byKey.values()].map((g) => g.key).filter((key) => !known.get(keyId(key)));
+    states = await readStates(unknown);
+    for (const [id, group] of byKey) if (!states.has(id)) states.set(id, known.get(keyId(group.key))!);
     const missing = [...byKey.entries()].filter(([id]) => !states.get(id)?.exists).map(([, g]) => g.key);
     if (missing.length > 0) await options.beforeCreate?.(missing);
   } catch (error) {
@@ -169,20 +190,27 @@ export async function applyCounterDeltas(deltas: readonly CounterDelta[], option
       }
       try {
         stats.writes++;
-        await ddb().send(new UpdateCommand(write));
+        const { watermarks: _, ...update } = write;
+        await ddb().send(new UpdateCommand(update));
         result.written.push(group.key);
         if (!state.exists) result.created.push(group.key);
+        remember(group.key, { exists: true, wm: write.watermarks });
         return;
       } catch (error) {
         if (isConditionFailure(error) && attempt < maxAttempts) {
           stats.conditionRetries++;
           try {
+            const existed = state.exists;
             state = await readState(group.key);
+            remember(group.key, state);
+            // Gone since it was last seen (the window roll deletes old days): index it again before re-creating it.
+            if (existed && !state.exists) await options.beforeCreate?.([group.key]);
             continue;
           } catch (readError) {
             error = readError;
           }
         }
+        remember(group.key, undefined);
         logger.warn('counter item could not be written', { key: group.key, attempt, error: error as Error });
         stats.failedKeys++;
         for (const delta of group.deltas) failed.add(delta.recordId);
@@ -266,7 +294,11 @@ function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, no
     values[`:a${i}`] = amount;
     return `#a${i} :a${i}`;
   });
+  // The item's watermarks once this write lands: what it had, with this batch's marks and without the pruned ones.
+  const watermarks: Watermarks = { ...(state.exists ? state.wm : {}), ...marks };
+  for (const name of remove) delete watermarks[names[`#${name.slice('#wm.#'.length)}`]];
   return {
+    watermarks,
     TableName: tableName(),
     Key: { pk: key.pk, sk: key.sk },
     UpdateExpression: `SET ${set.join(', ')}${add.length ? ` ADD ${add.join(', ')}` : ''}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,

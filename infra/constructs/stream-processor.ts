@@ -1,11 +1,12 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { STREAM_PROCESSOR } from '../../functions/scheduled/schedules.js';
+import { STREAM_FILTERS } from '../../functions/streams/filters.js';
 import { type FunctionDefaults, LambdaFunction } from './lambda-function.js';
 
 export interface StreamProcessorProps {
@@ -76,6 +77,8 @@ export class StreamProcessor extends Construct {
       // the counters' before/after images depend on.
       parallelizationFactor: 1,
       onFailure: new SqsDlq(this.onFailureQueue),
+      // Only records some processor reads reach the function (functions/streams/filters.ts).
+      filters: STREAM_FILTERS.map((pattern) => FilterCriteria.filter(pattern)),
     });
     this.handler.addEventSource(this.eventSource);
 

@@ -9,6 +9,7 @@ import { setDdbClient } from '../../functions/lib/dynamo.js';
 import { setLocalJobInvoker } from '../../functions/lib/invoke.js';
 import { setOutboundSink, type OutboundDispatch } from '../../functions/lib/outbound.js';
 import { SCHEDULES, STREAM_PROCESSOR } from '../../functions/scheduled/schedules.js';
+import { STREAM_FILTERS } from '../../functions/streams/filters.js';
 import type { Role } from '../../shared/roles.js';
 import { isPortFree, LocalStartError, startDynamoLocal, type DynamoLocal } from './dynamo-local.js';
 import { createHttpHost, lambdaContext } from './http-host.js';
@@ -107,6 +108,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     streamArn,
     handler: (event) => streamHandler(event, lambdaContext('local-stream', 120_000)),
     batchSize: STREAM_PROCESSOR.batchSize,
+    filters: STREAM_FILTERS,
     checkpointFile: options.dataDir ? join(options.dataDir, 'stream-checkpoints.json') : undefined,
     failureFile: options.dataDir ? join(options.dataDir, 'stream-failures.jsonl') : undefined,
     log,

@@ -9,6 +9,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { passesFilters, type FilterPattern } from '../../functions/streams/filters.js';
 
 export interface StreamPollerOptions {
   endpoint: string;
@@ -27,6 +28,8 @@ export interface StreamPollerOptions {
   checkpointFile?: string;
   /** The local on-failure destination: one JSON line per record given up on. */
   failureFile?: string;
+  /** The event source mapping's filter criteria: records matching none never reach the handler. */
+  filters?: readonly FilterPattern[];
   idleMs?: number;
   log?: (line: string) => void;
 }
@@ -39,6 +42,12 @@ interface ShardState {
   closed: boolean;
   /** Failed attempts of the record at the head of the shard. */
   attempts: number;
+  /** Records read after the checkpoint that passed the filters and wait for the handler, in order. */
+  buffer: _Record[];
+  /** Sequence number of the last record read (kept or filtered out); the iterator continues after it. */
+  readUpTo?: string;
+  /** The shard's iterator ran out: a closed shard once its buffer is handled. */
+  exhausted?: boolean;
 }
 
 type Av = Record<string, unknown>;
@@ -112,6 +121,7 @@ export class StreamPoller {
   private idlePasses = 0;
   private pending = 0;
   private wake?: () => void;
+  private holding?: { promise: Promise<void>; release: () => void };
   readonly stats = { batches: 0, records: 0, failures: 0, givenUp: 0 };
 
   constructor(private readonly options: StreamPollerOptions) {
@@ -120,10 +130,12 @@ export class StreamPoller {
       region: 'local',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
+    // Its no-op logger would still walk every GetRecords page to mask sensitive fields.
+    this.client.middlewareStack.remove('loggerMiddleware');
     if (options.checkpointFile && existsSync(options.checkpointFile)) {
       const saved = JSON.parse(readFileSync(options.checkpointFile, 'utf8')) as { streamArn: string; shards: Record<string, { checkpoint?: string; closed: boolean }> };
       if (saved.streamArn === options.streamArn) {
-        for (const [shardId, s] of Object.entries(saved.shards)) this.shards.set(shardId, { shardId, checkpoint: s.checkpoint, closed: s.closed, attempts: 0 });
+        for (const [shardId, s] of Object.entries(saved.shards)) this.shards.set(shardId, { shardId, checkpoint: s.checkpoint, closed: s.closed, attempts: 0, buffer: [] });
       }
     }
   }
@@ -140,6 +152,7 @@ export class StreamPoller {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.release();
     this.wake?.();
     await this.loop;
     this.client.destroy();
@@ -156,8 +169,29 @@ export class StreamPoller {
     }
   }
 
+  /**
+   * Stops reading the stream until `release()`: what is written meanwhile
+   * waits in the shard, the way a backlog builds while a mapping is
+   * disabled, and is then read in full batches. A poll under way finishes.
+   */
+  hold(): void {
+    if (this.holding) return;
+    let release!: () => void;
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    this.holding = { promise, release };
+  }
+
+  release(): void {
+    this.holding?.release();
+    this.holding = undefined;
+  }
+
   private async run(): Promise<void> {
     while (this.running) {
+      if (this.holding) {
+        await this.holding.promise;
+        continue;
+      }
       let sawRecords = false;
       try {
         if (Date.now() - this.lastList > 5_000 || this.needsListing()) await this.listShards();
@@ -196,7 +230,7 @@ export class StreamPoller {
     } while (start);
     for (const shard of shards) {
       if (shard.ShardId && !this.shards.has(shard.ShardId)) {
-        this.shards.set(shard.ShardId, { shardId: shard.ShardId, closed: false, attempts: 0, parent: shard.ParentShardId } as ShardState & { parent?: string });
+        this.shards.set(shard.ShardId, { shardId: shard.ShardId, closed: false, attempts: 0, buffer: [], parent: shard.ParentShardId } as ShardState & { parent?: string });
       }
     }
     this.lastList = Date.now();
@@ -213,71 +247,71 @@ export class StreamPoller {
 
   private async iteratorFor(shard: ShardState): Promise<string | undefined> {
     if (shard.iterator) return shard.iterator;
+    if (shard.exhausted) return undefined;
+    const after = shard.readUpTo ?? shard.checkpoint;
     const out = await this.client.send(
       new GetShardIteratorCommand({
         StreamArn: this.options.streamArn,
         ShardId: shard.shardId,
-        ...(shard.checkpoint ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.checkpoint } : { ShardIteratorType: 'TRIM_HORIZON' }),
+        ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
       }),
     );
     shard.iterator = out.ShardIterator;
     return shard.iterator;
   }
 
-  /** One batch (one or more GetRecords calls) and one handler invocation; true when it saw records. */
-  private async pollShard(shard: ShardState): Promise<boolean> {
-    const iterator = await this.iteratorFor(shard);
-    if (!iterator) {
-      shard.closed = true;
-      return false;
+  /**
+   * Reads the shard on into its buffer until it holds a batch's worth of
+   * records that pass the filters (or the shard has no more for now). What
+   * the filters drop only moves `readUpTo` on.
+   */
+  private async fill(shard: ShardState, batchSize: number): Promise<void> {
+    const filters = this.options.filters;
+    while (shard.buffer.length < batchSize) {
+      const iterator = await this.iteratorFor(shard);
+      if (!iterator) {
+        shard.exhausted = true;
+        return;
+      }
+      let page: GetRecordsCommandOutput;
+      try {
+        page = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+      } catch (error) {
+        // The iterator is taken again from where the buffer ends; a poll that read nothing meets the error itself.
+        shard.iterator = undefined;
+        const name = (error as Error).name;
+        if (name === 'ResourceNotFoundException') shard.exhausted = true;
+        if (shard.buffer.length > 0 || name === 'ExpiredIteratorException' || name === 'TrimmedDataAccessException' || name === 'ResourceNotFoundException') return;
+        throw error;
+      }
+      const got = page.Records ?? [];
+      shard.iterator = page.NextShardIterator;
+      if (!page.NextShardIterator) shard.exhausted = true;
+      if (got.length === 0) return;
+      shard.readUpTo = got[got.length - 1].dynamodb?.SequenceNumber;
+      for (const record of got) if (!filters || passesFilters(record, filters)) shard.buffer.push(record);
     }
+  }
+
+  /** One batch and one handler invocation; true when it saw records. */
+  private async pollShard(shard: ShardState): Promise<boolean> {
     // Like the event source mapping, a batch gathers what the shard holds up to batchSize, over
     // several GetRecords calls when batchSize is above the 1,000 one call returns.
     const batchSize = this.options.batchSize ?? 100;
-    const records: _Record[] = [];
-    let next: string | undefined = iterator;
-    /** A later GetRecords failed: the iterator is taken again from the checkpoint after this batch. */
-    let reread = false;
-    try {
-      while (next && records.length < batchSize) {
-        const page: GetRecordsCommandOutput = await this.client.send(new GetRecordsCommand({ ShardIterator: next, Limit: Math.min(1000, batchSize - records.length) }));
-        const got = page.Records ?? [];
-        next = page.NextShardIterator;
-        records.push(...got);
-        if (got.length === 0) break;
-      }
-    } catch (error) {
-      // Records already read are handed over; the next poll meets the error again from where they end.
-      if (records.length > 0) reread = true;
-      else {
-        const name = (error as Error).name;
-        if (name === 'ExpiredIteratorException' || name === 'TrimmedDataAccessException') {
-          shard.iterator = undefined;
-          return false;
-        }
-        if (name === 'ResourceNotFoundException') {
-          shard.closed = true;
-          return false;
-        }
-        throw error;
-      }
-    }
-    if (records.length === 0) {
-      shard.iterator = next;
-      if (!next) shard.closed = true;
+    await this.fill(shard, batchSize);
+    if (shard.buffer.length === 0) {
+      // Everything read so far was filtered out (or there was nothing): the checkpoint moves past it.
+      if (shard.readUpTo) shard.checkpoint = shard.readUpTo;
+      if (shard.exhausted && !shard.iterator) shard.closed = true;
       return false;
     }
     this.pending++;
     try {
+      // The head of the buffer, cut where the payload would pass the invocation limit; the rest stays for the next batch.
       const lambdaRecords = withinPayload(
-        records.map((r) => toLambdaRecord(r, this.options.streamArn)),
+        shard.buffer.slice(0, batchSize).map((r) => toLambdaRecord(r, this.options.streamArn)),
         this.options.maxBatchBytes ?? MAX_PAYLOAD_BYTES,
       );
-      if (lambdaRecords.length < records.length) {
-        // The rest waits for the next batch, read again from the checkpoint.
-        records.length = lambdaRecords.length;
-        reread = true;
-      }
       let failedFrom: number | undefined;
       try {
         const response = await this.options.handler({ Records: lambdaRecords });
@@ -292,18 +326,18 @@ export class StreamPoller {
       }
       this.stats.batches++;
       if (failedFrom === undefined) {
-        shard.checkpoint = records[records.length - 1].dynamodb?.SequenceNumber;
-        shard.iterator = reread ? undefined : next;
+        shard.buffer.splice(0, lambdaRecords.length);
+        shard.checkpoint = shard.buffer.length === 0 && shard.readUpTo ? shard.readUpTo : lambdaRecords[lambdaRecords.length - 1].dynamodb?.SequenceNumber;
         shard.attempts = 0;
-        this.stats.records += records.length;
-        if (!reread && !next) shard.closed = true;
+        this.stats.records += lambdaRecords.length;
         return true;
       }
-      // Retry from the earliest failed record, as the event source mapping does.
+      // Retry from the earliest failed record, as the event source mapping does: it stays at the head of the buffer.
       this.stats.failures++;
       this.stats.records += failedFrom;
       if (failedFrom > 0) {
-        shard.checkpoint = records[failedFrom - 1].dynamodb?.SequenceNumber;
+        shard.buffer.splice(0, failedFrom);
+        shard.checkpoint = lambdaRecords[failedFrom - 1].dynamodb?.SequenceNumber;
         shard.attempts = 0;
       } else {
         shard.attempts++;
@@ -312,13 +346,13 @@ export class StreamPoller {
           this.stats.givenUp++;
           if (this.options.failureFile) appendFileSync(this.options.failureFile, `${JSON.stringify({ at: new Date().toISOString(), record: poison })}\n`);
           this.options.log?.(`stream record ${poison.dynamodb?.SequenceNumber} given up after ${shard.attempts} attempts`);
+          shard.buffer.shift();
           shard.checkpoint = poison.dynamodb?.SequenceNumber;
           shard.attempts = 0;
         } else {
           await new Promise((r) => setTimeout(r, 50 * 2 ** shard.attempts));
         }
       }
-      shard.iterator = undefined;
       return true;
     } finally {
       this.pending--;

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_DEFINITION } from '../../functions/data/table-schema.js';
 import { HTTP_AREAS, ROUTES, routeKey } from '../../functions/http/routes.js';
 import { SCHEDULES } from '../../functions/scheduled/schedules.js';
+import { STREAM_FILTERS } from '../../functions/streams/filters.js';
 import type { TenantStack } from '../../infra/tenant-stack.js';
 import { ROLES } from '../../shared/roles.js';
 import { aTenantApp, SYNTH_TIMEOUT } from './support.js';
@@ -277,6 +278,8 @@ describe('stream processor', () => {
     expect(mapping.Properties.MaximumRetryAttempts).toBeLessThanOrEqual(10);
     expect(mapping.Properties.MaximumRecordAgeInSeconds).toBeGreaterThan(0);
     expect(mapping.Properties.MaximumBatchingWindowInSeconds).toBeGreaterThan(0);
+    // Only records a processor reads reach the function: the same patterns the local poller applies.
+    expect(mapping.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual(STREAM_FILTERS);
   });
 
   it('keeps failed records in an encrypted, TLS-only queue with an alarm on its depth', () => {

@@ -7,6 +7,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { StreamPoller } from '../../infra/local/stream-poller.js';
+import type { FilterPattern } from '../../functions/streams/filters.js';
 import { ensureTable } from '../../infra/local/table.js';
 import { rawClient } from '../support/raw-client.js';
 
@@ -51,7 +52,11 @@ async function aStream(items: number): Promise<{ table: string; streamArn: strin
 
 type Handler = (records: DynamoDBRecord[], call: number) => Promise<DynamoDBBatchResponse | void>;
 
-function aPoller(streamArn: string, handler: Handler, options: { checkpointFile?: string; failureFile?: string; maxAttempts?: number; batchSize?: number; maxBatchBytes?: number } = {}) {
+function aPoller(
+  streamArn: string,
+  handler: Handler,
+  options: { checkpointFile?: string; failureFile?: string; maxAttempts?: number; batchSize?: number; maxBatchBytes?: number; filters?: FilterPattern[] } = {},
+) {
   const deliveries: number[][] = [];
   const poller = new StreamPoller({
     endpoint,
@@ -59,6 +64,7 @@ function aPoller(streamArn: string, handler: Handler, options: { checkpointFile?
     idleMs: 20,
     batchSize: options.batchSize ?? 10,
     maxBatchBytes: options.maxBatchBytes,
+    filters: options.filters,
     maxAttempts: options.maxAttempts ?? 3,
     checkpointFile: options.checkpointFile,
     failureFile: options.failureFile,
@@ -67,8 +73,17 @@ function aPoller(streamArn: string, handler: Handler, options: { checkpointFile?
       return handler(event.Records, deliveries.length);
     },
   });
+  // Counts what GetRecords hands over: each record should be read once.
+  let read = 0;
+  const client = (poller as unknown as { client: { send: (command: unknown) => Promise<{ Records?: unknown[] }> } }).client;
+  const send = client.send.bind(client);
+  client.send = async (command) => {
+    const out = await send(command);
+    read += out.Records?.length ?? 0;
+    return out;
+  };
   poller.start();
-  return { poller, deliveries };
+  return { poller, deliveries, read: () => read };
 }
 
 const numberOf = (record: DynamoDBRecord) => Number(record.dynamodb?.NewImage?.n?.N);
@@ -96,14 +111,49 @@ describe('StreamPoller', () => {
   it('cuts a batch where its payload would pass the invocation limit and hands the rest over next, in order', async () => {
     const { streamArn } = await aStream(100);
     const sizes: number[] = [];
-    const { poller, deliveries } = aPoller(streamArn, async (records) => void sizes.push(JSON.stringify({ Records: records }).length), { batchSize: 100, maxBatchBytes: 20_000 });
+    const { poller, deliveries, read } = aPoller(streamArn, async (records) => void sizes.push(JSON.stringify({ Records: records }).length), { batchSize: 100, maxBatchBytes: 20_000 });
     await poller.drain(30_000);
     await poller.stop();
     expect(deliveries.flat()).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    // What did not fit waited in the poller: every record was read from the stream once.
+    expect(read()).toBe(100);
     expect(deliveries.length).toBeGreaterThan(1);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(20_000);
     // Each batch but the last stopped only because the next record would not have fitted.
     expect(sizes.slice(0, -1).every((size) => size > 20_000 - 1_000)).toBe(true);
+  });
+
+  it('hands over only records that pass the filter criteria, in order, and moves its checkpoint past the rest', async () => {
+    const { streamArn, write } = await aStream(30);
+    const checkpointFile = join(dir, `checkpoint-${tables}.json`);
+    // Items 0000-0029: keep those whose key ends in 0 or 5.
+    const filters: FilterPattern[] = [{ dynamodb: { Keys: { pk: { S: [{ prefix: 'ITEM#000' }, 'ITEM#0005', 'ITEM#0010', 'ITEM#0015', 'ITEM#0020', 'ITEM#0025'] } } } }];
+    const first = aPoller(streamArn, async () => undefined, { checkpointFile, filters, batchSize: 3 });
+    await first.poller.drain(30_000);
+    await first.poller.stop();
+    expect(first.deliveries.flat()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20, 25]);
+    expect(Math.max(...first.deliveries.map((d) => d.length))).toBeLessThanOrEqual(3);
+    // Records filtered out after the last delivered one count as handled: a restart reads none of them again.
+    await write(30, 1);
+    const second = aPoller(streamArn, async () => undefined, { checkpointFile, filters: [{ dynamodb: { Keys: { pk: { S: [{ prefix: 'ITEM#' }] } } } }] });
+    await second.poller.drain(30_000);
+    await second.poller.stop();
+    expect(second.deliveries.flat()).toEqual([30]);
+    expect(second.read()).toBe(1);
+  });
+
+  it('reads nothing while held, then takes what built up as a backlog in full batches', async () => {
+    const { streamArn, write } = await aStream(5);
+    const { poller, deliveries } = aPoller(streamArn, async () => undefined, { batchSize: 50 });
+    await poller.drain(30_000);
+    poller.hold();
+    await write(5, 30);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(deliveries.flat()).toEqual([0, 1, 2, 3, 4]);
+    poller.release();
+    await poller.drain(30_000);
+    await poller.stop();
+    expect(deliveries.slice(1)).toEqual([Array.from({ length: 30 }, (_, i) => i + 5)]);
   });
 
   it('retries from the earliest failed record and never redelivers the records before it', async () => {

@@ -1,21 +1,13 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { refreshBandSnapshot } from '../../functions/engagement/band-snapshot.js';
-import { resetConfig } from '../../functions/lib/config.js';
-import { setDdbClient } from '../../functions/lib/dynamo.js';
+import { useMockedTable } from '../support/mocked-table.js';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const NOW = new Date('2026-03-10T12:00:00Z');
 
-beforeAll(() => {
-  process.env.TABLE_NAME = 'unit';
-  process.env.TENANT_TIMEZONE = 'UTC';
-  delete process.env.DYNAMODB_ENDPOINT;
-  resetConfig();
-  setDdbClient(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })));
-});
+beforeAll(() => useMockedTable({ TENANT_TIMEZONE: 'UTC' }));
 afterEach(() => ddbMock.reset());
 
 const conditionFailed = () => Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });

@@ -1,20 +1,16 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { applyCounterDeltas, onCounterBatch, seqAfter, type CounterDelta } from '../../functions/engagement/counter-store.js';
-import { resetConfig } from '../../functions/lib/config.js';
-import { setDdbClient } from '../../functions/lib/dynamo.js';
+import { applyCounterDeltas, forgetCounterItems, onCounterBatch, seqAfter, type CounterDelta } from '../../functions/engagement/counter-store.js';
+import { useMockedTable } from '../support/mocked-table.js';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 
-beforeAll(() => {
-  process.env.TABLE_NAME = 'unit';
-  delete process.env.DYNAMODB_ENDPOINT;
-  resetConfig();
-  setDdbClient(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })));
+beforeAll(() => useMockedTable());
+afterEach(() => {
+  ddbMock.reset();
+  forgetCounterItems();
 });
-afterEach(() => ddbMock.reset());
 
 const conditionFailed = () => Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
 const NOW = 1_800_000_000_000;
@@ -164,5 +160,36 @@ describe('applyCounterDeltas', () => {
     const result = await applyCounterDeltas([aDelta({ recordId: 'x' }), aDelta({ recordId: 'y', seq: '101' })]);
     expect(result.failedRecordIds.sort()).toEqual(['x', 'y']);
     expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('does not read again an item it wrote itself, and conditions the next write on the watermark it left', async () => {
+    stored([{ pk: 'CONTACT#a', sk: 'P#ENGD#2026-01-10', wm: { 'CONTACT#a': { s: '100', t: 1 }, 'CONTACT#z': { s: '5', t: 1 } } }]);
+    ddbMock.on(UpdateCommand).resolves({});
+    await applyCounterDeltas([aDelta({ seq: '101' })], { now: () => NOW });
+    await applyCounterDeltas([aDelta({ seq: '102', recordId: '102' })], { now: () => NOW });
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(1);
+    const second = ddbMock.commandCalls(UpdateCommand)[1].args[0].input;
+    expect(second.ExpressionAttributeValues![':p0']).toBe('101');
+    expect(second.ConditionExpression).toContain('#wm.#w0.s = :p0');
+  });
+
+  it('meets a stale remembered item with a failed condition, reads it and applies only what is left', async () => {
+    stored([]);
+    ddbMock.on(UpdateCommand).resolves({});
+    await applyCounterDeltas([aDelta({ seq: '101' })], { now: () => NOW });
+    // Meanwhile the window roll deleted the day: the remembered item is gone.
+    ddbMock.reset();
+    ddbMock.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
+    ddbMock.on(GetCommand).resolves({});
+    const indexed: string[] = [];
+    const result = await applyCounterDeltas([aDelta({ seq: '102', recordId: '102' })], { now: () => NOW, beforeCreate: async (keys) => void indexed.push(...keys.map((k) => k.sk)) });
+    const calls = ddbMock.commandCalls(UpdateCommand);
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
+    expect(calls).toHaveLength(2);
+    expect(calls[0].args[0].input.ConditionExpression).toContain('attribute_exists(pk)');
+    expect(calls[1].args[0].input.ConditionExpression).toBe('attribute_not_exists(pk)');
+    // Re-created, so indexed again before the write.
+    expect(indexed).toEqual(['P#ENGD#2026-01-10']);
+    expect(result.failedRecordIds).toEqual([]);
   });
 });
