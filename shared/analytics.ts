@@ -91,11 +91,11 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Where an instant falls on the tenant's calendar and clock. */
 /** Local times by time zone and UTC minute: every zone's offset is whole minutes, so one minute has one answer. */
 const localTimes = new Map<string, LocalTime>();
 const MAX_CACHED_TIMES = 50_000;
 
+/** Where an instant falls on the tenant's calendar and clock. */
 export function localTime(instant: string | number | Date, timeZone: string): LocalTime {
   const date = instant instanceof Date ? instant : new Date(instant);
   const ms = date.getTime();

@@ -1,11 +1,11 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { isDeepStrictEqual } from 'node:util';
 import { ulid } from 'ulid';
 import { config } from '../lib/config.js';
-import { ddb, tableName } from '../lib/dynamo.js';
+import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { logger } from '../lib/logger.js';
 import { inParallel } from '../lib/concurrency.js';
 import { WarmCache } from '../lib/warm-cache.js';
@@ -182,7 +182,7 @@ async function loadStates(contactIds: string[], byContact: Map<string, DynamoDBR
     for (const record of removing) keys.push(removedActivityKey(id, seqOf(record)));
   }
   const removed = new Set<string>();
-  for (const item of await batchGet(keys)) {
+  for (const item of await batchGetItems(keys, { consistent: true })) {
     if (item.sk === STATE_SK) {
       loaded.set(contactIdFromPk(String(item.pk)), {
         exists: true,
@@ -193,21 +193,6 @@ async function loadStates(contactIds: string[], byContact: Map<string, DynamoDBR
     } else removed.add(`${item.pk}|${item.sk}`);
   }
   return [loaded, removed];
-}
-
-async function batchGet(keys: Record<string, string>[]): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  for (let i = 0; i < keys.length; i += 100) {
-    let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt > 8) throw new Error('BatchGet kept returning unprocessed keys');
-      if (attempt > 0) await sleep(Math.min(1_000, 20 * 2 ** attempt));
-      const result = await ddb().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }));
-      out.push(...((result.Responses?.[tableName()] ?? []) as Record<string, unknown>[]));
-      pending = result.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined;
-    }
-  }
-  return out;
 }
 
 /**

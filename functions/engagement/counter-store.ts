@@ -167,9 +167,13 @@ export async function applyCounterDeltas(deltas: readonly CounterDelta[], option
 
   let states: Map<string, KeyState>;
   try {
-    const unknown = [...byKey.values()].map((g) => g.key).filter((key) => !known.get(keyId(key)));
-    states = await readStates(unknown);
-    for (const [id, group] of byKey) if (!states.has(id)) states.set(id, known.get(keyId(group.key))!);
+    const remembered = new Map<string, KeyState>();
+    for (const [id, group] of byKey) {
+      const state = known.get(keyId(group.key));
+      if (state) remembered.set(id, state);
+    }
+    states = await readStates([...byKey.entries()].filter(([id]) => !remembered.has(id)).map(([, g]) => g.key));
+    for (const [id, state] of remembered) states.set(id, state);
     const missing = [...byKey.entries()].filter(([id]) => !states.get(id)?.exists).map(([, g]) => g.key);
     if (missing.length > 0) await options.beforeCreate?.(missing);
   } catch (error) {
@@ -190,8 +194,7 @@ export async function applyCounterDeltas(deltas: readonly CounterDelta[], option
       }
       try {
         stats.writes++;
-        const { watermarks: _, ...update } = write;
-        await ddb().send(new UpdateCommand(update));
+        await ddb().send(new UpdateCommand(write.update));
         result.written.push(group.key);
         if (!state.exists) result.created.push(group.key);
         remember(group.key, { exists: true, wm: write.watermarks });
@@ -232,7 +235,7 @@ function finish(result: ApplyCountersResult): ApplyCountersResult {
 }
 
 /**
- * The UpdateItem for one key, or undefined when there is nothing to write:
+ * The UpdateItem for one key and the watermarks it leaves, or undefined when there is nothing to write:
  * every delta is already applied, or the item does not exist and only
  * subtractions are left (its counted state was deleted with it, e.g. a
  * contact purge; re-creating it would leave an orphan with negative counts).
@@ -257,6 +260,7 @@ function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, no
   const set: string[] = [];
   const remove: string[] = [];
   const conditions: string[] = [];
+  const pruned: string[] = [];
   if (state.exists && state.wm) {
     conditions.push('attribute_exists(pk)');
     Object.entries(marks).forEach(([source, mark], i) => {
@@ -272,6 +276,7 @@ function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, no
     Object.entries(state.wm)
       .filter(([source, mark]) => !marks[source] && mark.t < nowSeconds - retention)
       .forEach(([source, mark], i) => {
+        pruned.push(source);
         names[`#r${i}`] = source;
         values[`:r${i}`] = mark.s;
         remove.push(`#wm.#r${i}`);
@@ -296,9 +301,8 @@ function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, no
   });
   // The item's watermarks once this write lands: what it had, with this batch's marks and without the pruned ones.
   const watermarks: Watermarks = { ...(state.exists ? state.wm : {}), ...marks };
-  for (const name of remove) delete watermarks[names[`#${name.slice('#wm.#'.length)}`]];
-  return {
-    watermarks,
+  for (const source of pruned) delete watermarks[source];
+  const update = {
     TableName: tableName(),
     Key: { pk: key.pk, sk: key.sk },
     UpdateExpression: `SET ${set.join(', ')}${add.length ? ` ADD ${add.join(', ')}` : ''}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
@@ -306,6 +310,7 @@ function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, no
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
+  return { update, watermarks };
 }
 
 /** Watermarks of many keys: BatchGet (reads, not writes), strongly consistent. */

@@ -302,7 +302,7 @@ export class StreamPoller {
     if (shard.buffer.length === 0) {
       // Everything read so far was filtered out (or there was nothing): the checkpoint moves past it.
       if (shard.readUpTo) shard.checkpoint = shard.readUpTo;
-      if (shard.exhausted && !shard.iterator) shard.closed = true;
+      if (shard.exhausted) shard.closed = true;
       return false;
     }
     this.pending++;
