@@ -108,8 +108,12 @@ describe('engagement stream processor', () => {
     calls.length = 0;
     expect(await processEngagementRecords(batch)).toEqual([]);
     expect(calls.filter((c) => c.command === 'UpdateCommand' && String(c.input.Key?.sk).startsWith('P#ENG'))).toHaveLength(0);
-    // A warm function remembers the watermarks it wrote: the replay does not even read them.
-    expect(calls.filter((c) => c.command === 'BatchGetCommand')).toHaveLength(0);
+    // A warm function remembers the watermarks it wrote: the replay does not even read them. (Other
+    // reads may run meanwhile: the local stack's own poller handles the contacts' profile records.)
+    const counterReads = calls.filter(
+      (c) => c.command === 'BatchGetCommand' && Object.values(c.input.RequestItems as Record<string, { Keys: { sk: string }[] }>).some((r) => r.Keys.some((k) => k.sk.startsWith('P#ENG'))),
+    );
+    expect(counterReads).toHaveLength(0);
     expect({ a: await counters(a), b: await counters(b) }).toEqual(once);
   });
 
