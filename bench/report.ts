@@ -103,6 +103,14 @@ export const ROWS: Row[] = [
     pass: (v) => v('stream.eventsPerSecond')! >= 1000,
   },
   {
+    what: 'Ceiling of that rate from DynamoDB Local alone on this machine',
+    goal: 'context: the rate cannot pass it',
+    keys: ['stream.ceiling.pipeline.eventsPerSecond', 'stream.ceiling.minimal.eventsPerSecond'],
+    show: (v) =>
+      `${n(v('stream.ceiling.pipeline.eventsPerSecond'))} events/s for the pipeline's ${n(v('stream.ceiling.requestsPerEvent'), 2)} requests per event ` +
+      `(${ms(v('stream.ceiling.pipeline.msPerEvent'))} of raw DynamoDB Local time each); ${n(v('stream.ceiling.minimal.eventsPerSecond'))} events/s for the least any design could send`,
+  },
+  {
     what: 'Stream processor alone on a backlog (issue 4)',
     goal: '>= 500 events/s',
     keys: ['stream.processorAloneEventsPerSecond'],

@@ -3,6 +3,8 @@ import { planEvents, postEvents } from '../../test/support/events.js';
 import { inParallel as pool } from '../../functions/lib/concurrency.js';
 import { waitFor } from '../lib/load.js';
 import { perSecond, round, summarize } from '../lib/stats.js';
+import { mixOf, type Mix } from '../lib/ceiling.js';
+import { measureCeiling } from './ddb-ceiling.js';
 
 const dispatchedOf = async (b: BenchStack, contactId: string): Promise<number | undefined> => {
   const r = await b.api.as('agent', 'bench-agent').get(`/v1/contacts/${contactId}`);
@@ -45,10 +47,21 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
   const endToEnd: number[] = [];
   const ingestAlone: number[] = [];
   const processorAlone: number[] = [];
-  let first: Awaited<ReturnType<typeof measureEndToEnd>> | undefined;
+  let first: Awaited<ReturnType<typeof measureEndToEnd>>['figures'] | undefined;
+  // Every round's requests, for the ceiling they allow on this machine (measureCeiling).
+  const mix: Mix = {};
+  let events = 0;
+  let counterItems = 0;
   for (let r = 1; r <= rounds; r++) {
-    const once = await measureEndToEnd(b, apiKey, contactIds, messages, `${r}`);
+    const { figures: once, mix: roundMix, counterItems: roundCounterItems } = await measureEndToEnd(b, apiKey, contactIds, messages, `${r}`);
     first ??= once;
+    for (const [operation, { requests, items }] of Object.entries(roundMix)) {
+      const entry = (mix[operation] ??= { requests: 0, items: 0 });
+      entry.requests += requests;
+      entry.items += items;
+    }
+    events += once.events;
+    counterItems += roundCounterItems;
     endToEnd.push(once.eventsPerSecond);
     log(`  round ${r}: ${once.line}`);
     const split = await measureSplit(b, apiKey, contactIds, messages, `${r}`);
@@ -59,9 +72,11 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
   const range = (values: number[]) => `${median(values)} (${Math.min(...values)}-${Math.max(...values)})`;
   log(`  medians of ${rounds}: end to end ${range(endToEnd)}, ingestion alone ${range(ingestAlone)}, stream processor alone ${range(processorAlone)} events/s`);
   const { line: _line, ...figures } = first!;
+  const { ceiling } = await measureCeiling(b, mix, events, counterItems, log);
   return {
     stream: {
       ...figures,
+      ceiling,
       rounds,
       eventsPerSecond: median(endToEnd),
       eventsPerSecondMin: Math.min(...endToEnd),
@@ -82,9 +97,13 @@ async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readon
   const baseline = await dispatchedNow(b, [...plan.messagesByContact.keys()].slice(0, 200));
   b.batches.length = 0;
   const t0 = performance.now();
-  const posted = await postEvents(b.api, apiKey, plan.events, { concurrency: 2 });
-  const postedMs = performance.now() - t0;
-  await b.stack.drain(DRAIN_MS);
+  let postedMs = 0;
+  const { result: posted, calls: requests } = await b.meter.record(async () => {
+    const out = await postEvents(b.api, apiKey, plan.events, { concurrency: 2 });
+    postedMs = performance.now() - t0;
+    await b.stack.drain(DRAIN_MS);
+    return out;
+  });
   const elapsedMs = performance.now() - t0;
   allAccepted(posted);
 
@@ -96,7 +115,7 @@ async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readon
   const check = await countMismatches(b, plan.messagesByContact, baseline);
   const calls = summarize(posted.latencies);
   const eventsPerSecond = perSecond(posted.accepted, elapsedMs);
-  return {
+  const figures = {
     line:
       `${posted.accepted} events accepted in ${round(postedMs / 1000, 1)} s (call p99 ${calls.p99Ms} ms), counted after ${round(elapsedMs / 1000, 1)} s = ${eventsPerSecond} events/s; ` +
       `${batches.length} stream batches, ${sum((s) => s.counterWrites)} counter writes for ${sum((s) => s.counterKeys)} distinct counter items ` +
@@ -115,6 +134,7 @@ async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readon
     profilesChecked: check.checked,
     profilesMismatched: check.mismatches,
   };
+  return { figures, mix: mixOf(requests), counterItems: sum((s) => s.counterKeys) };
 }
 
 /**
