@@ -110,9 +110,10 @@ const figures = (c: Ceiling) => ({ msPerEvent: round(c.msPerEvent, 3), eventsPer
 /**
  * The ceiling of the end-to-end rate on this machine, from the requests the
  * pipeline made for `events` events (`mix`) and their raw costs; and the
- * ceiling of the least any design could send: each event written once and
- * read once in full batches (idempotent ingestion at its cheapest) and one
- * update per distinct counter item the stream batches wrote.
+ * ceiling of a lean design's requests: each event stored once and read
+ * once in full batches (idempotent ingestion at its cheapest, one item per
+ * event) and one conditional update per distinct counter item the stream
+ * batches wrote (how the design keeps counters exact).
  */
 export async function measureCeiling(b: BenchStack, mix: Mix, events: number, counterItems: number, log: (line: string) => void) {
   const transact = mix.TransactWrite;
@@ -126,7 +127,7 @@ export async function measureCeiling(b: BenchStack, mix: Mix, events: number, co
       pipeline.byOperation.map((o) => `${o.operation} ${round(o.itemsPerEvent, 2)} items x ${round(o.msPerItem, 3)} ms = ${round(o.msPerEvent, 3)} ms`).join('; ') +
       (pipeline.untimed.length ? ` (not timed: ${pipeline.untimed.join(', ')})` : ''),
   );
-  log(`  ceiling from DynamoDB Local alone: ${round(pipeline.eventsPerSecond)} events/s for these requests; ${round(minimal.eventsPerSecond)} events/s for the least any design could send`);
+  log(`  ceiling from DynamoDB Local alone: ${round(pipeline.eventsPerSecond)} events/s for these requests; ${round(minimal.eventsPerSecond)} events/s for a lean design (each event written and read once in full batches, one update per counter item)`);
   return {
     ceiling: {
       requestsPerEvent: round(requests / events, 2),
