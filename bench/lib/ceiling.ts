@@ -25,8 +25,8 @@ export function itemsOf(call: DdbCall): number {
   return 1;
 }
 
-export function mixOf(calls: readonly DdbCall[]): Mix {
-  const mix: Mix = {};
+/** The calls' requests and items per operation, added to `mix` when given (several rounds into one mix). */
+export function mixOf(calls: readonly DdbCall[], mix: Mix = {}): Mix {
   for (const call of calls) {
     const entry = (mix[operationOf(call.command)] ??= { requests: 0, items: 0 });
     entry.requests++;

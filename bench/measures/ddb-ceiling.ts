@@ -1,9 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -24,8 +22,8 @@ const PAD = 'x'.repeat(300);
 
 /**
  * Raw cost per item of each DynamoDB operation on the bench's own DynamoDB
- * Local and table (its indexes and stream), sent through a client configured
- * like the product's, with the stream poller held. The items live in
+ * Local and table (its indexes and stream), sent through the bench's raw
+ * client (configured like the product's), with the stream poller held. The items live in
  * partitions of their own that no access pattern or stream filter matches.
  * Not a scratch table: DynamoDB Local stays several times slower for good
  * once a table has been dropped. Single-item requests go `CONCURRENCY` at a
@@ -35,9 +33,7 @@ const PAD = 'x'.repeat(300);
 export async function rawItemCosts(b: BenchStack, transactionSize: number): Promise<ItemCosts> {
   const table = b.stack.tableName;
   const prefix = `RAW#${Date.now().toString(36)}`;
-  const base = new DynamoDBClient({ endpoint: b.stack.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 8 });
-  base.middlewareStack.remove('loggerMiddleware');
-  const client = DynamoDBDocumentClient.from(base);
+  const client = b.raw;
   b.pauseStream();
   const perItem = async (requests: number, itemsPerRequest: number, send: (i: number) => Promise<unknown>) => {
     const started = performance.now();
@@ -101,7 +97,6 @@ export async function rawItemCosts(b: BenchStack, transactionSize: number): Prom
     return Object.fromEntries(Object.entries(first).map(([operation, ms]) => [operation, Math.min(ms, second[operation])]));
   } finally {
     b.resumeStream();
-    base.destroy();
   }
 }
 

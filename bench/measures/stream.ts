@@ -53,13 +53,9 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
   let events = 0;
   let counterItems = 0;
   for (let r = 1; r <= rounds; r++) {
-    const { figures: once, mix: roundMix, counterItems: roundCounterItems } = await measureEndToEnd(b, apiKey, contactIds, messages, `${r}`);
+    const { figures: once, requests, counterItems: roundCounterItems } = await measureEndToEnd(b, apiKey, contactIds, messages, `${r}`);
     first ??= once;
-    for (const [operation, { requests, items }] of Object.entries(roundMix)) {
-      const entry = (mix[operation] ??= { requests: 0, items: 0 });
-      entry.requests += requests;
-      entry.items += items;
-    }
+    mixOf(requests, mix);
     events += once.events;
     counterItems += roundCounterItems;
     endToEnd.push(once.eventsPerSecond);
@@ -134,7 +130,7 @@ async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readon
     profilesChecked: check.checked,
     profilesMismatched: check.mismatches,
   };
-  return { figures, mix: mixOf(requests), counterItems: sum((s) => s.counterKeys) };
+  return { figures, requests, counterItems: sum((s) => s.counterKeys) };
 }
 
 /**

@@ -7,8 +7,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * planting items and raw baselines without touching what is measured.
  */
 export function rawClient(endpoint: string): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 8 }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
+  const base = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 8 });
+  // As the product's client (functions/lib/dynamo.ts): a raw baseline should not pay for a no-op logger's redaction.
+  base.middlewareStack.remove('loggerMiddleware');
+  return DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
 }

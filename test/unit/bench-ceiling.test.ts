@@ -17,6 +17,9 @@ describe('bench ceiling', () => {
       { command: 'BatchGetItemCommand', input: { RequestItems: { t: { Keys: [{}] } } } },
     ]);
     expect(mix).toEqual({ Put: { requests: 2, items: 2 }, BatchGet: { requests: 2, items: 3 } });
+    // A later round adds to the same mix.
+    mixOf([{ command: 'PutCommand', input: {} }], mix);
+    expect(mix.Put).toEqual({ requests: 3, items: 3 });
   });
 
   it('sums raw time per event over the operations and lists the untimed ones apart', () => {
