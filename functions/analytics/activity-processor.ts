@@ -18,17 +18,18 @@ import {
   contactActivityKey,
   contactIdFromPk,
   contactKey,
-  removedActivityKey,
+  mergedAliasKey,
+  TOMBSTONE_SECONDS,
 } from '../data/keys.js';
 import { applyCounterDeltas, seqAfter, type CounterDelta, type CounterKey } from '../engagement/counter-store.js';
-import type { StreamProcessor } from '../streams/processors.js';
+import type { RecordFailure, StreamProcessor } from '../streams/processors.js';
 import {
   activityFromItem,
   aggregateChange,
   applyHistoryChange,
   applyProfileChange,
   emptyActivity,
-  removedActivity,
+  hasFacts,
   type AggregateDeltas,
   type ContactActivity,
 } from './contact-activity.js';
@@ -54,7 +55,8 @@ import {
  */
 
 export const LANES = 8;
-const STATE_SK = 'S#ANALYTICS';
+const PROFILE_SK = contactKey('').sk;
+const ALIAS_SK = mergedAliasKey('').sk;
 /** Transaction items: DynamoDB allows 100; one is the lane. */
 const MAX_TRANSACTION_ITEMS = 99;
 /** Attributes per aggregate item in one lane write / one counter write: an update expression is capped at 4 KB. */
@@ -64,8 +66,6 @@ const MAX_LANE_BYTES = 150_000;
 const MAX_ROUNDS = 4;
 /** Transactions in flight: contacts are disjoint between them, and a lane busy in another moves on to the next lane. */
 const COMMIT_CONCURRENCY = 4;
-/** Removed-state markers outlive any replay of the stream (24 h retention). */
-const REMOVED_MARKER_TTL_SECONDS = 3 * 86_400;
 
 const keyOf = (record: DynamoDBRecord) => ({ pk: record.dynamodb?.Keys?.pk?.S ?? '', sk: record.dynamodb?.Keys?.sk?.S ?? '' });
 const seqOf = (record: DynamoDBRecord) => record.dynamodb?.SequenceNumber ?? '';
@@ -76,8 +76,7 @@ const changedAt = (record: DynamoDBRecord) => (record.dynamodb?.ApproximateCreat
 function isContactSource(record: DynamoDBRecord): boolean {
   const { pk, sk } = keyOf(record);
   if (!pk.startsWith('CONTACT#')) return false;
-  if (sk === STATE_SK) return record.eventName === 'REMOVE';
-  return sk === 'P#PROFILE' || sk.startsWith('H#MSG#') || sk.startsWith('H#CONV#');
+  return sk === PROFILE_SK || sk === ALIAS_SK || sk.startsWith('H#MSG#') || sk.startsWith('H#CONV#');
 }
 
 const isLaneRecord = (record: DynamoDBRecord) => keyOf(record).pk.startsWith('ANLANE#') && record.eventName !== 'REMOVE';
@@ -101,21 +100,21 @@ interface Loaded {
   activity?: ContactActivity;
   seq?: string;
   version?: number;
+  /** The contact was merged away (its alias item exists): an undo may bring it back, so its state never expires. */
+  away?: boolean;
 }
 
 interface Plan {
   contactId: string;
   records: DynamoDBRecord[];
-  /** Transaction items of this contact (state Put, profile check, removed-state markers). */
+  /** The state Put of this contact. */
   items: Record<string, unknown>[];
-  /** The state as the transaction leaves it, when it writes one. */
-  next?: Loaded;
+  /** The state as the transaction leaves it. */
+  next: Loaded;
   deltas: AggregateDeltas;
 }
 
-async function processContactRecords(records: DynamoDBRecord[]): Promise<string[]> {
-  if (records.length === 0) return [];
-  const timezone = config().timezone;
+const byContactOf = (records: DynamoDBRecord[]) => {
   const byContact = new Map<string, DynamoDBRecord[]>();
   for (const record of records) {
     const contactId = contactIdFromPk(keyOf(record).pk);
@@ -123,35 +122,45 @@ async function processContactRecords(records: DynamoDBRecord[]): Promise<string[
     list.push(record);
     byContact.set(contactId, list);
   }
-  const failed: string[] = [];
+  return byContact;
+};
+
+async function processContactRecords(records: DynamoDBRecord[]): Promise<RecordFailure[]> {
+  if (records.length === 0) return [];
+  const timezone = config().timezone;
+  const byContact = byContactOf(records);
+  const failed: RecordFailure[] = [];
+  const fail = (contactId: string, reason: string) => failed.push(...byContact.get(contactId)!.map((r) => ({ sequenceNumber: seqOf(r), reason })));
   let pending = [...byContact.keys()];
   for (let round = 1; pending.length > 0; round++) {
     let loaded: Map<string, Loaded>;
-    let removed: Set<string>;
     try {
-      [loaded, removed] = await loadStates(pending, byContact);
+      loaded = await loadStates(pending);
     } catch (error) {
       logger.error('analytics: activity states could not be read', { error: error as Error });
-      for (const id of pending) failed.push(...byContact.get(id)!.map(seqOf));
+      for (const id of pending) fail(id, `activity states could not be read: ${(error as Error).message}`);
       break;
     }
     const plans = pending
-      .map((contactId) => plan(contactId, byContact.get(contactId)!, loaded.get(contactId)!, removed, timezone))
+      .map((contactId) => plan(contactId, byContact.get(contactId)!, loaded.get(contactId)!, timezone))
       .filter((p): p is Plan => p !== undefined);
     const retry: string[] = [];
-    await inParallel(chunks(plans), COMMIT_CONCURRENCY, async (chunk) => {
+    // After a failed condition the contacts involved go again, each in its own transaction: one
+    // contact's trouble never holds another's records back.
+    const groups = round === 1 ? chunks(plans) : plans.map((p) => [p]);
+    await inParallel(groups, COMMIT_CONCURRENCY, async (chunk) => {
       const outcome = await commit(chunk);
       for (const p of chunk) {
-        if (outcome === 'ok' && p.next) written.set(p.contactId, p.next);
-        else if (outcome !== 'ok') written.delete(p.contactId);
+        if (outcome.ok) written.set(p.contactId, p.next);
+        else written.delete(p.contactId);
       }
-      if (outcome === 'ok') return;
-      if (outcome === 'stale' && round < MAX_ROUNDS) retry.push(...chunk.map((p) => p.contactId));
-      else for (const p of chunk) failed.push(...p.records.map(seqOf));
+      if (outcome.ok) return;
+      if (outcome.stale && round < MAX_ROUNDS) retry.push(...chunk.map((p) => p.contactId));
+      else for (const p of chunk) fail(p.contactId, outcome.reason);
     });
     pending = retry;
   }
-  return failed.filter(Boolean);
+  return failed.filter((f) => f.sequenceNumber);
 }
 
 /**
@@ -167,98 +176,83 @@ export function forgetActivityStates(): void {
   written.clear();
 }
 
-/** Current activity states and which removed-state records were already subtracted. */
-async function loadStates(contactIds: string[], byContact: Map<string, DynamoDBRecord[]>): Promise<[Map<string, Loaded>, Set<string>]> {
+/** Current activity states (remembered or read). */
+async function loadStates(contactIds: string[]): Promise<Map<string, Loaded>> {
   const loaded = new Map<string, Loaded>(contactIds.map((id) => [id, { exists: false }]));
   const keys: Record<string, string>[] = [];
   for (const id of contactIds) {
-    const removing = byContact.get(id)!.filter((record) => keyOf(record).sk === STATE_SK);
-    const remembered = removing.length === 0 ? written.get(id) : undefined;
+    const remembered = written.get(id);
     if (remembered) loaded.set(id, remembered);
-    else {
-      written.delete(id);
-      keys.push(contactActivityKey(id));
-    }
-    for (const record of removing) keys.push(removedActivityKey(id, seqOf(record)));
+    else keys.push(contactActivityKey(id));
   }
-  const removed = new Set<string>();
   for (const item of await batchGetItems(keys, { consistent: true })) {
-    if (item.sk === STATE_SK) {
-      loaded.set(contactIdFromPk(String(item.pk)), {
-        exists: true,
-        activity: activityFromItem(item),
-        seq: typeof item.seq === 'string' ? item.seq : undefined,
-        version: Number(item.version ?? 0),
-      });
-    } else removed.add(`${item.pk}|${item.sk}`);
+    loaded.set(contactIdFromPk(String(item.pk)), {
+      exists: true,
+      activity: activityFromItem(item),
+      seq: typeof item.seq === 'string' ? item.seq : undefined,
+      version: Number(item.version ?? 0),
+      away: item.away === true,
+    });
   }
-  return [loaded, removed];
+  return loaded;
 }
 
+/** Nothing of the contact counts any more and no undo can bring it back: the state only guards replays. */
+const isTombstone = (state: ContactActivity, away: boolean) => !state.inBase && !away && !hasFacts(state);
+
 /**
- * Replays the contact's records of this batch over its current state.
- * A contact without a state gets one only from its profile's creation
- * (checked to still exist at commit); any other record of a contact
- * without a state belongs to one being deleted, whose removed state is
- * subtracted whole when its own REMOVE record comes.
+ * Folds the contact's records of this batch into its state: the profile
+ * decides membership of the base and the map, the alias item whether it
+ * was merged away, and history items the activity. The fold reads nothing
+ * else: whether the contact still exists never gates it (a contact deleted
+ * before its creation is processed still joined and left the base).
+ * Records at or below the state's sequence number were applied already.
  */
-function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, removed: Set<string>, timezone: string): Plan | undefined {
+function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, timezone: string): Plan | undefined {
   const before = loaded.exists ? loaded.activity! : undefined;
-  let state = before ? structuredClone(before) : undefined;
+  const state = before ? structuredClone(before) : emptyActivity();
+  let away = loaded.away === true;
   let seq = loaded.seq;
-  let creating = false;
-  let changed = false;
-  const items: Record<string, unknown>[] = [];
-  const deltas: AggregateDeltas = new Map();
+  let folded = before !== undefined;
   for (const record of records) {
-    const { sk } = keyOf(record);
     const sequence = seqOf(record);
-    if (sk === STATE_SK) {
-      const marker = removedActivityKey(contactId, sequence);
-      if (removed.has(`${marker.pk}|${marker.sk}`)) continue;
-      const old = activityFromItem(image(record.dynamodb?.OldImage) ?? {});
-      aggregateChange(old, removedActivity(old, changedAt(record), timezone), timezone, deltas);
-      items.push({
-        Put: {
-          TableName: tableName(),
-          Item: { ...marker, type: 'removedActivity', contactId, expiresAt: Math.floor(Date.now() / 1000) + REMOVED_MARKER_TTL_SECONDS },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      });
-      continue;
-    }
-    if (!state) {
-      if (sk !== 'P#PROFILE' || record.eventName !== 'INSERT') continue;
-      state = emptyActivity();
-      creating = true;
-    } else if (seq !== undefined && !seqAfter(sequence, seq)) continue;
+    if (seq !== undefined && !seqAfter(sequence, seq)) continue;
+    const { sk } = keyOf(record);
     const after = image(record.dynamodb?.NewImage);
-    if (sk === 'P#PROFILE') applyProfileChange(state, after, changedAt(record), timezone);
-    else applyHistoryChange(state, image(record.dynamodb?.OldImage), after, timezone);
+    if (sk === PROFILE_SK) applyProfileChange(state, after, changedAt(record), timezone);
+    else if (sk === ALIAS_SK) away = after !== undefined;
+    // A contact without a state has folded none of its history: its first history record counts from its current image.
+    else applyHistoryChange(state, folded ? image(record.dynamodb?.OldImage) : undefined, after, timezone);
     seq = sequence;
-    changed = true;
+    folded = true;
   }
   // Records that leave the state as it was (a profile edit the panel does not read, such as the
   // band snapshot or a name) write nothing: replaying them later changes nothing either.
-  if (changed && state && !creating && isDeepStrictEqual(before, state)) changed = false;
-  let next: Loaded | undefined;
-  if (changed && state) {
-    aggregateChange(before, state, timezone, deltas);
-    const version = (loaded.version ?? 0) + 1;
-    next = { exists: true, activity: state, seq, version };
-    items.push({
-      Put: {
-        TableName: tableName(),
-        Item: { ...contactActivityKey(contactId), type: 'contactActivity', contactId, seq, version, ...state },
-        ConditionExpression: creating ? 'attribute_not_exists(pk)' : '#v = :v',
-        ...(creating ? {} : { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': loaded.version ?? 0 } }),
-      },
-    });
-    if (creating) {
-      items.push({ ConditionCheck: { TableName: tableName(), Key: contactKey(contactId), ConditionExpression: 'attribute_exists(pk)' } });
-    }
-  }
-  return items.length > 0 ? { contactId, records, items, deltas, next } : undefined;
+  if (away === (loaded.away === true) && isDeepStrictEqual(before ?? emptyActivity(), state)) return undefined;
+  const deltas = aggregateChange(before, state, timezone);
+  const version = (loaded.version ?? 0) + 1;
+  const next: Loaded = { exists: true, activity: state, seq, version, away };
+  const expiresAt = isTombstone(state, away) ? Math.floor(Date.now() / 1000) + TOMBSTONE_SECONDS : undefined;
+  const item = {
+    ...contactActivityKey(contactId),
+    type: 'contactActivity',
+    contactId,
+    seq,
+    version,
+    ...state,
+    ...(away ? { away } : {}),
+    ...(expiresAt ? { expiresAt } : {}),
+  };
+  const put = {
+    Put: {
+      TableName: tableName(),
+      Item: item,
+      ...(loaded.exists
+        ? { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': loaded.version ?? 0 } }
+        : { ConditionExpression: 'attribute_not_exists(pk)' }),
+    },
+  };
+  return { contactId, records, items: [put], deltas, next };
 }
 
 function mergeInto(target: AggregateDeltas, source: AggregateDeltas): void {
@@ -325,16 +319,19 @@ function laneOf(contactId: string): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+type CommitOutcome = { ok: true } | { ok: false; stale: boolean; reason: string };
+
 /**
- * Writes one transaction: the contacts' items and, when their aggregates
+ * Writes one transaction: the contacts' states and, when their aggregates
  * change, the lane item. A lane busy in another transaction (a concurrent
  * shard) sends us to the next lane; a failed condition means a state moved
- * under us (the contact is being deleted) and the caller re-plans it.
+ * under us (a stale remembered version) and the caller reads it again.
  */
-async function commit(plans: Plan[]): Promise<'ok' | 'stale' | 'failed'> {
+async function commit(plans: Plan[]): Promise<CommitOutcome> {
   const deltas = laneDeltas(plans);
   const hasDeltas = Object.keys(deltas).length > 0;
   const start = laneOf(plans[0].contactId);
+  let reason = 'lanes stayed busy';
   for (let attempt = 0; attempt < LANES * 2; attempt++) {
     const items = plans.flatMap((p) => p.items);
     if (hasDeltas) {
@@ -347,19 +344,20 @@ async function commit(plans: Plan[]): Promise<'ok' | 'stale' | 'failed'> {
     }
     try {
       await ddb().send(new TransactWriteCommand({ TransactItems: items as never }));
-      return 'ok';
+      return { ok: true };
     } catch (error) {
       const reasons = ((error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code);
-      if (reasons.includes('ConditionalCheckFailed')) return 'stale';
+      if (reasons.includes('ConditionalCheckFailed')) return { ok: false, stale: true, reason: 'activity state changed under the processor (version condition failed)' };
       if (reasons.includes('TransactionConflict') || (error as Error).name === 'TransactionConflictException') {
         await sleep(5 + Math.random() * 20 * (attempt + 1));
         continue;
       }
       logger.error('analytics: activity transaction failed', { error: error as Error, contacts: plans.length });
-      return 'failed';
+      reason = `activity transaction failed: ${(error as Error).name}: ${(error as Error).message}`;
+      return { ok: false, stale: false, reason };
     }
   }
-  return 'failed';
+  return { ok: false, stale: false, reason };
 }
 
 // ---------------------------------------------------------------- hop 2
@@ -386,16 +384,16 @@ export function aggregateKey(id: string): { key: CounterKey; init: Record<string
  * record failed fails its later records too: the watermark would otherwise
  * skip the failed one when the stream retries it.
  */
-async function applyLaneRecords(records: DynamoDBRecord[]): Promise<string[]> {
+async function applyLaneRecords(records: DynamoDBRecord[]): Promise<RecordFailure[]> {
   if (records.length === 0) return [];
-  const failed = new Set<string>();
+  const failed = new Map<string, string>();
   const poisoned = new Set<string>();
   let round: CounterDelta[] = [];
   let widths = new Map<string, Set<string>>();
   const flush = async () => {
     if (round.length === 0) return;
     const result = await applyCounterDeltas(round, { allowNegative: true });
-    for (const id of result.failedRecordIds) failed.add(id);
+    for (const id of result.failedRecordIds) failed.set(id, 'aggregate counter item could not be written');
     for (const delta of round) if (failed.has(delta.recordId)) poisoned.add(delta.source);
     round = [];
     widths = new Map();
@@ -404,7 +402,7 @@ async function applyLaneRecords(records: DynamoDBRecord[]): Promise<string[]> {
     const source = keyOf(record).pk;
     const seq = seqOf(record);
     if (poisoned.has(source)) {
-      failed.add(seq);
+      failed.set(seq, 'an earlier record of the same lane failed');
       continue;
     }
     const item = image(record.dynamodb?.NewImage);
@@ -421,7 +419,7 @@ async function applyLaneRecords(records: DynamoDBRecord[]): Promise<string[]> {
     if (overflows) {
       await flush();
       if (poisoned.has(source)) {
-        failed.add(seq);
+        failed.set(seq, 'an earlier record of the same lane failed');
         continue;
       }
     }
@@ -434,5 +432,5 @@ async function applyLaneRecords(records: DynamoDBRecord[]): Promise<string[]> {
     round.push(...deltas);
   }
   await flush();
-  return [...failed];
+  return [...failed].map(([sequenceNumber, reason]) => ({ sequenceNumber, reason }));
 }

@@ -169,11 +169,24 @@ export function applyProfileChange(activity: ContactActivity, after: Record<stri
   }
 }
 
-/** What stays of a contact whose activity state was removed at `at`: only its base history. */
-export function removedActivity(activity: ContactActivity, at: number, timezone: string): ContactActivity {
-  const left = { ...emptyActivity(), base: { ...activity.base }, inBase: activity.inBase, joined: true };
-  applyProfileChange(left, undefined, at, timezone);
-  return left;
+/** The contact's activity holds any message or conversation fact. */
+export function hasFacts(activity: ContactActivity): boolean {
+  return (
+    Object.keys(activity.days).length > 0 ||
+    (['broadcasts', 'salesOpened', 'months', 'salesHours'] as const).some((field) => Object.keys(activity[field]).length > 0)
+  );
+}
+
+/**
+ * What of a contact's state counts in the tenant aggregates: everything
+ * while it is in the base; only its base history (the days it joined and
+ * left) once it was deleted or merged away. Its facts stay in the state
+ * (a fold of its records), so an undone merge or a restore counts them again.
+ */
+function counted(activity: ContactActivity | undefined): ContactActivity {
+  if (!activity) return emptyActivity();
+  if (activity.inBase) return activity;
+  return { ...emptyActivity(), base: activity.base, joined: activity.joined };
 }
 
 /** Days of the contact's broadcasts followed by a sales conversation opened within 7 days. */
@@ -232,15 +245,15 @@ function addNodes(out: AggregateDeltas, metric: DistinctMetric, deltas: NodeDelt
 
 const activeDays = (counts: Counts | undefined) => Object.keys(counts ?? {}).map(Number);
 
-/** contribution(after) - contribution(before) of one contact (either may be absent). */
+/** contribution(after) - contribution(before) of one contact (either may be absent); see `counted`. */
 export function aggregateChange(
   before: ContactActivity | undefined,
   after: ContactActivity | undefined,
   timezone: string,
   out: AggregateDeltas = new Map(),
 ): AggregateDeltas {
-  const b = before ?? emptyActivity();
-  const a = after ?? emptyActivity();
+  const b = counted(before);
+  const a = counted(after);
   for (const metric of DAY_METRICS) {
     if (!sameKeys(b.days[metric], a.days[metric])) addNodes(out, metric, nodeDeltas(activeDays(b.days[metric]), activeDays(a.days[metric])));
     const field = DAILY_FIELDS[metric];

@@ -5,7 +5,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { catalogKey, catalogMemberKey, contactIdFromPk, contactKey } from '../data/keys.js';
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { logger } from '../lib/logger.js';
-import type { StreamProcessor } from '../streams/processors.js';
+import { failuresOf, type StreamProcessor } from '../streams/processors.js';
 import { batchWriteAll, tryUpdate } from '../lib/dynamo-batch.js';
 import { inParallel } from '../lib/concurrency.js';
 
@@ -118,7 +118,7 @@ export const catalogRefsProcessor: StreamProcessor = {
       return [];
     } catch (error) {
       logger.warn('catalog refs: batch failed, will be retried', { error: error as Error });
-      return [...contacts.values()].flatMap((entry) => entry.sequences).filter(Boolean);
+      return failuresOf([...contacts.values()].flatMap((entry) => entry.sequences), error);
     }
   },
 };

@@ -25,7 +25,7 @@ import { decodeCursor, encodeCursor } from '../lib/cursor.js';
 import { cancellationCodes, ConflictError, isConditionFailure, NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';
 import { publishDispatch } from '../lib/outbound.js';
-import { channelKey, contactKey, contactPk, gsi, listKey, listMemberKey, tagKey, tagMemberKey } from '../data/keys.js';
+import { channelKey, contactKey, contactPk, gsi, isDerivedContactItem, listKey, listMemberKey, tagKey, tagMemberKey } from '../data/keys.js';
 import { INDEXES } from '../data/table-schema.js';
 import { findOrCreateTag, getCatalogItem, getList, getTag } from '../catalog/catalog-repository.js';
 import { validateCustomFieldValues } from '../catalog/custom-field-validation.js';
@@ -712,7 +712,11 @@ export async function deleteContact(contactId: string): Promise<void> {
   await purgeContact(contactId);
 }
 
-/** A contact's whole collection: memberships (they leave with their counts) apart from the other items (profile excluded). */
+/**
+ * A contact's collection: memberships (they leave with their counts) apart
+ * from the other items, profile and derived items excluded (the stream folds
+ * the derived ones to zero from the history's removal; keys.ts).
+ */
 async function collectionOf(contactId: string) {
   const pk = contactPk(contactId);
   let startKey: Record<string, unknown> | undefined;
@@ -734,7 +738,7 @@ async function collectionOf(contactId: string) {
       found = true;
       if (item.type === 'listMember') memberships.push({ kind: 'list', id: String(item.listId) });
       else if (item.type === 'tagMember') memberships.push({ kind: 'tag', id: String(item.tagId) });
-      else if (item.sk !== 'P#PROFILE') rest.push({ pk: item.pk, sk: item.sk });
+      else if (item.sk !== 'P#PROFILE' && !isDerivedContactItem(item.sk)) rest.push({ pk: item.pk, sk: item.sk });
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);

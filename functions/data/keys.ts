@@ -130,13 +130,23 @@ export const apiKeyKey = (id: string) => ({ pk: `APIKEY#${id}`, sk: '#META' });
 export const rollStateKey = (name: string) => ({ pk: `ROLL#${name}`, sk: '#STATE' });
 
 /**
+ * Items of a contact's collection that the stream derives from its other
+ * items (engagement counters under `P#ENG`, the analytics state under `S#`).
+ * The stream processors own them: a purge leaves them to be folded to zero
+ * by the history's REMOVE records, after which they stay as expiring
+ * tombstones that guard replays (DESIGN.md), never deleted by the purge.
+ */
+export const isDerivedContactItem = (sk: string) => sk.startsWith('P#ENG') || sk.startsWith('S#');
+/** How long a zeroed derived item outlives its last change: beyond the stream's 24 h retention plus any retry. */
+export const TOMBSTONE_SECONDS = 3 * 86_400;
+
+/**
  * Contact Behavior panel (functions/analytics/). Tenant-wide aggregates are
  * counter items written through the engagement counter store; each has its
  * own partition except the day and month series, which the panel reads as
  * one range each.
  *   CONTACT#<id>   S#ANALYTICS            the contact's activity state (days per metric, months, journey times, base, geography)
  *   ANLANE#<n>     #LANE                  the latest tenant-wide deltas written through lane n (stream -> aggregates)
- *   ANGONE#<id>    <sequence number>      a removed activity state already subtracted (TTL)
  *   ANNODE#<level>#<index>  #NODE         distinct-count histograms of an aligned day range
  *   ANDAY          <yyyy-mm-dd>           daily counts, heatmap hours, base changes
  *   ANMONTH        <yyyy-mm>              monthly distinct contacts, base changes
@@ -145,7 +155,6 @@ export const rollStateKey = (name: string) => ({ pk: `ROLL#${name}`, sk: '#STATE
  */
 export const contactActivityKey = (contactId: string) => ({ pk: contactPk(contactId), sk: 'S#ANALYTICS' });
 export const analyticsLaneKey = (lane: number) => ({ pk: `ANLANE#${lane}`, sk: '#LANE' });
-export const removedActivityKey = (contactId: string, sequence: string) => ({ pk: `ANGONE#${contactId}`, sk: sequence });
 export const analyticsNodeKey = (nodeId: string) => ({ pk: `ANNODE#${nodeId}`, sk: '#NODE' });
 export const analyticsDayKey = (day: string) => ({ pk: 'ANDAY', sk: day });
 export const analyticsMonthKey = (month: string) => ({ pk: 'ANMONTH', sk: month });

@@ -60,6 +60,8 @@ export interface CounterBatchStats {
   conditionRetries: number;
   failedKeys: number;
   deltas: number;
+  /** Items marked to expire after their counters reached zero (one extra write each). */
+  tombstones: number;
 }
 
 export interface ApplyCountersResult {
@@ -94,6 +96,16 @@ export interface ApplyCountersOptions {
    * @default false
    */
   allowNegative?: boolean;
+  /**
+   * Items of one owner that must not outlive it (a contact's counters):
+   * a write that leaves every counter of the item at zero marks it with
+   * `expiresAt` this many seconds ahead, and any later write unmarks it.
+   * The zeroed item keeps its watermarks as a tombstone, so a replay of the
+   * stream cannot apply the same records again (deleting it would forget
+   * them); TTL removes it once no replay can come. Costs one extra write,
+   * only when an item reaches zero.
+   */
+  tombstoneSeconds?: number;
 }
 
 type Watermarks = Record<string, { s: string; t: number }>;
@@ -161,7 +173,7 @@ export async function applyCounterDeltas(deltas: readonly CounterDelta[], option
     if (!group) byKey.set(id, (group = { key: delta.key, deltas: [] }));
     group.deltas.push(delta);
   }
-  const stats: CounterBatchStats = { distinctKeys: byKey.size, writes: 0, skippedKeys: 0, conditionRetries: 0, failedKeys: 0, deltas: deltas.length };
+  const stats: CounterBatchStats = { distinctKeys: byKey.size, writes: 0, skippedKeys: 0, conditionRetries: 0, failedKeys: 0, deltas: deltas.length, tombstones: 0 };
   const result: ApplyCountersResult = { failedRecordIds: [], created: [], written: [], stats };
   if (byKey.size === 0) return result;
 
@@ -187,14 +199,18 @@ export async function applyCounterDeltas(deltas: readonly CounterDelta[], option
   await inParallel([...byKey.entries()], options.concurrency ?? 16, async ([id, group]) => {
     let state = states.get(id) ?? { exists: false };
     for (let attempt = 1; ; attempt++) {
-      const write = buildWrite(group.key, group.deltas, state, Math.floor(now() / 1000), retention, options.allowNegative === true);
+      const write = buildWrite(group.key, group.deltas, state, Math.floor(now() / 1000), retention, options.allowNegative === true, options.tombstoneSeconds !== undefined);
       if (!write) {
         stats.skippedKeys++;
         return;
       }
       try {
         stats.writes++;
-        await ddb().send(new UpdateCommand(write.update));
+        const { Attributes } = await ddb().send(new UpdateCommand(write.update));
+        if (options.tombstoneSeconds !== undefined && Attributes && allZero(Attributes)) {
+          stats.tombstones++;
+          await markTombstone(group.key, Attributes, write.watermarks, Math.floor(now() / 1000) + options.tombstoneSeconds);
+        }
         result.written.push(group.key);
         if (!state.exists) result.created.push(group.key);
         remember(group.key, { exists: true, wm: write.watermarks });
@@ -240,7 +256,7 @@ function finish(result: ApplyCountersResult): ApplyCountersResult {
  * subtractions are left (its counted state was deleted with it, e.g. a
  * contact purge; re-creating it would leave an orphan with negative counts).
  */
-function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, nowSeconds: number, retention: number, allowNegative = false) {
+function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, nowSeconds: number, retention: number, allowNegative = false, tombstones = false) {
   const marks: Watermarks = {};
   const sums: Record<string, number> = {};
   let init: Record<string, unknown> | undefined;
@@ -302,6 +318,11 @@ function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, no
   // The item's watermarks once this write lands: what it had, with this batch's marks and without the pruned ones.
   const watermarks: Watermarks = { ...(state.exists ? state.wm : {}), ...marks };
   for (const source of pruned) delete watermarks[source];
+  if (tombstones && state.exists) {
+    // A zeroed item brought back to life is no tombstone any more.
+    names['#x'] = TTL_ATTRIBUTE;
+    remove.push('#x');
+  }
   const update = {
     TableName: tableName(),
     Key: { pk: key.pk, sk: key.sk },
@@ -309,8 +330,53 @@ function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, no
     ConditionExpression: conditions.join(' AND '),
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
+    ...(tombstones ? { ReturnValues: 'ALL_NEW' as const } : {}),
   };
   return { update, watermarks };
+}
+
+const TTL_ATTRIBUTE = 'expiresAt';
+
+/** Every counter of the item is zero (its numeric attributes; the TTL attribute is not a counter). */
+function allZero(item: Record<string, unknown>): boolean {
+  return Object.entries(item).every(([name, value]) => typeof value !== 'number' || name === TTL_ATTRIBUTE || value === 0);
+}
+
+/**
+ * Marks a zeroed item to expire, on the condition that no write came in
+ * between (its counters still zero, its watermarks still the ones just
+ * written); a write that did come decides for itself.
+ */
+async function markTombstone(key: CounterKey, item: Record<string, unknown>, watermarks: Watermarks, expiresAt: number): Promise<void> {
+  const names: Record<string, string> = { '#x': TTL_ATTRIBUTE, '#wm': 'wm' };
+  const values: Record<string, unknown> = { ':x': expiresAt, ':zero': 0 };
+  const conditions: string[] = [];
+  Object.keys(item)
+    .filter((name) => typeof item[name] === 'number' && name !== TTL_ATTRIBUTE)
+    .forEach((name, i) => {
+      names[`#c${i}`] = name;
+      conditions.push(`#c${i} = :zero`);
+    });
+  Object.entries(watermarks).forEach(([source, mark], i) => {
+    names[`#w${i}`] = source;
+    values[`:w${i}`] = mark.s;
+    conditions.push(`#wm.#w${i}.s = :w${i}`);
+  });
+  await ddb()
+    .send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { pk: key.pk, sk: key.sk },
+        UpdateExpression: 'SET #x = :x',
+        ConditionExpression: conditions.length > 0 ? conditions.join(' AND ') : 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    )
+    .catch((error) => {
+      // The counts are written; an unmarked zero item only waits for the reconciliation to mark it.
+      if (!isConditionFailure(error)) logger.warn('counter tombstone could not be marked', { key, error: error as Error });
+    });
 }
 
 /** Watermarks of many keys: BatchGet (reads, not writes), strongly consistent. */

@@ -8,8 +8,8 @@ import { config } from '../lib/config.js';
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { logger } from '../lib/logger.js';
 import { inParallel } from '../lib/concurrency.js';
-import { activeDayKey, contactIdFromPk, dispatchKey } from '../data/keys.js';
-import type { StreamProcessor } from '../streams/processors.js';
+import { activeDayKey, contactIdFromPk, dispatchKey, TOMBSTONE_SECONDS } from '../data/keys.js';
+import type { RecordFailure, StreamProcessor } from '../streams/processors.js';
 import { batchWriteAll } from '../lib/dynamo-batch.js';
 import { contributionChange, isMessageItem } from './contributions.js';
 import { applyCounterDeltas, recordSource, type CounterBatchStats, type CounterDelta } from './counter-store.js';
@@ -59,9 +59,9 @@ export const engagementProcessor: StreamProcessor = {
   process: processEngagementRecords,
 };
 
-export async function processEngagementRecords(records: DynamoDBRecord[]): Promise<string[]> {
+export async function processEngagementRecords(records: DynamoDBRecord[]): Promise<RecordFailure[]> {
   const timezone = config().timezone;
-  const failed = new Set<string>();
+  const failed = new Map<string, string>();
   const poisoned = new Set<string>();
   const deltas: CounterDelta[] = [];
   const recordsByContact = new Map<string, string[]>();
@@ -75,7 +75,7 @@ export async function processEngagementRecords(records: DynamoDBRecord[]): Promi
       // A later record of the same item collection must not overtake one that failed before it:
       // the counters' watermark would then skip the failed one on retry.
       if (poisoned.has(source)) {
-        failed.add(recordId);
+        failed.set(recordId, 'an earlier record of the same contact failed');
         continue;
       }
       const before = image(record.dynamodb?.OldImage);
@@ -89,23 +89,25 @@ export async function processEngagementRecords(records: DynamoDBRecord[]): Promi
       if (dispatch) dispatches.set(`${dispatch.contactId}/${dispatch.messageId}`, dispatch);
     } catch (error) {
       logger.error('engagement record could not be read', { sequenceNumber: recordId, error: error as Error });
-      failed.add(recordId);
+      failed.set(recordId, `record could not be read: ${(error as Error).message}`);
       if (source) poisoned.add(source);
     }
   }
 
   let sideWrites = 0;
   const applied = await applyCounterDeltas(deltas, {
+    // A contact's counters reach zero when its history goes (purge, merge): they expire instead of lingering.
+    tombstoneSeconds: TOMBSTONE_SECONDS,
     beforeCreate: async (keys) => {
       const days = keys.filter((key) => key.sk.startsWith('P#ENGD#'));
       sideWrites += await markActiveDays(days.map((key) => ({ contactId: contactIdFromPk(key.pk), date: key.sk.slice('P#ENGD#'.length) })));
     },
   });
-  for (const id of applied.failedRecordIds) failed.add(id);
+  for (const id of applied.failedRecordIds) failed.set(id, 'engagement counter item could not be written');
 
   const failContact = (contactId: string, error: unknown, what: string) => {
     logger.error(`engagement ${what} failed`, { contactId, error: error as Error });
-    for (const id of recordsByContact.get(contactId) ?? []) failed.add(id);
+    for (const id of recordsByContact.get(contactId) ?? []) failed.set(id, `${what} failed: ${(error as Error).message}`);
   };
 
   try {
@@ -126,7 +128,7 @@ export async function processEngagementRecords(records: DynamoDBRecord[]): Promi
   });
 
   lastStats = { ...applied.stats, records: records.length, failedRecords: failed.size, sideWrites };
-  return [...failed];
+  return [...failed].map(([sequenceNumber, reason]) => ({ sequenceNumber, reason }));
 }
 
 /** The dispatch report follows its message's furthest stage (messageId = dispatch id); only individual messages have dispatches. */

@@ -39,6 +39,14 @@ export type IntegrationEvent = MessageStatusEvent | ConversationStatusEvent | Co
 export const MAX_EVENTS_PER_CALL = 500;
 /** Clock skew allowed between the platform and us; later times would count on days that have not begun. */
 const FUTURE_TOLERANCE_MS = 15 * 60_000;
+/**
+ * The earliest time accepted: every day bucket, month and heatmap hour the
+ * stream derives from an event must exist in the tenant's calendar (years
+ * before 1000 have no four-digit day), and no messaging platform reports
+ * events from before 2000. Refusing here keeps a processor from ever
+ * meeting an event it cannot place.
+ */
+const EARLIEST_MS = Date.UTC(2000, 0, 1);
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 const EVENT_TYPES = ['message.status', 'conversation.status', 'conversation.message'] as const;
 
@@ -77,6 +85,7 @@ export function parseEvent(raw: unknown, options: { now: number; phoneRegion: st
     const atMs = ISO_TIME.test(atText) ? Date.parse(atText) : Number.NaN;
     if (Number.isNaN(atMs)) throw new Invalid('at: must be an ISO-8601 time with a timezone, e.g. 2026-01-31T14:05:00Z');
     if (atMs > now + FUTURE_TOLERANCE_MS) throw new Invalid('at: must not be in the future');
+    if (atMs < EARLIEST_MS) throw new Invalid('at: must be on or after 2000-01-01T00:00:00Z');
     const contactId = text(r, 'contactId', 64);
     const phone = text(r, 'phone', 40);
     const email = text(r, 'email', 254);

@@ -1,7 +1,7 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { contactIdFromPk, contactKey, contactPk, mergedAliasKey, mergePk } from '../data/keys.js';
 import { logger } from '../lib/logger.js';
-import type { StreamProcessor } from '../streams/processors.js';
+import { failuresOf, type RecordFailure, type StreamProcessor } from '../streams/processors.js';
 import { entryToRaw, getManyRaw, getRaw, planMove } from './moves.js';
 import { keyId, rawKey, type RawItem } from './raw.js';
 import { transact, type Op } from './transact.js';
@@ -84,7 +84,7 @@ export const mergeForwarder: StreamProcessor = {
     }
     // One BatchGet tells which of the batch's contacts are merged duplicates (almost always none).
     const aliases = await getManyRaw([...byContact.keys()].map(mergedAliasKey));
-    const failed: string[] = [];
+    const failed: RecordFailure[] = [];
     await Promise.all(
       [...byContact.entries()].map(async ([contactId, entry]) => {
         const alias = aliases.get(keyId(mergedAliasKey(contactId)));
@@ -93,10 +93,10 @@ export const mergeForwarder: StreamProcessor = {
           for (const sk of entry.sks) await forwardItem(alias, sk);
         } catch (error) {
           logger.warn('merge forwarder: could not forward', { contactId, error: error as Error });
-          failed.push(...entry.sequences);
+          failed.push(...failuresOf(entry.sequences, `could not forward to the primary: ${(error as Error).message}`));
         }
       }),
     );
-    return failed.filter(Boolean);
+    return failed;
   },
 };

@@ -1,7 +1,7 @@
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { contactIdFromPk } from '../data/keys.js';
 import { logger } from '../lib/logger.js';
-import type { StreamProcessor } from '../streams/processors.js';
+import { failuresOf, type RecordFailure, type StreamProcessor } from '../streams/processors.js';
 import { suggestionKeysOf, syncContactSuggestions } from './suggestions.js';
 
 /**
@@ -42,7 +42,7 @@ export const mergeSuggestionsProcessor: StreamProcessor = {
       entry.sequences.push(record.dynamodb?.SequenceNumber ?? '');
       seen.set(contactId, entry);
     }
-    const failed: string[] = [];
+    const failed: RecordFailure[] = [];
     const entries = [...seen.entries()];
     // Bounded parallelism: a bulk import puts thousands of profile records in a stream window.
     for (let i = 0; i < entries.length; i += 16) {
@@ -52,11 +52,11 @@ export const mergeSuggestionsProcessor: StreamProcessor = {
             await syncContactSuggestions(contactId, entry.keys);
           } catch (error) {
             logger.warn('merge suggestions: sync failed', { contactId, error: error as Error });
-            failed.push(...entry.sequences);
+            failed.push(...failuresOf(entry.sequences, `suggestions sync failed: ${(error as Error).message}`));
           }
         }),
       );
     }
-    return failed.filter(Boolean);
+    return failed;
   },
 };

@@ -9,7 +9,8 @@
  * patterns only have to let through every record some processor claims
  * (a test checks this against every key shape of the table). What stays
  * out is the processors' own output (day counters, activity states,
- * summaries, markers), which none of them reads: about half the stream.
+ * summaries, markers, tombstones expiring), which none of them reads:
+ * about half the stream.
  */
 export type FilterValue = string | { prefix: string };
 export interface FilterPattern {
@@ -23,10 +24,10 @@ export const STREAM_FILTERS: readonly FilterPattern[] = [
   keyS('sk', [{ prefix: 'H#' }]),
   // Contact profiles: analytics, catalog references, merge suggestions.
   keyS('sk', ['P#PROFILE']),
+  // A duplicate's merged alias, written and removed with its profile by a merge and its undo (analytics).
+  keyS('sk', ['A#MERGED']),
   // Analytics lanes (hop 2 of the panel's aggregates).
   keyS('pk', [{ prefix: 'ANLANE#' }]),
-  // A contact's activity state going away with the contact (analytics subtracts it whole).
-  { eventName: ['REMOVE'], ...keyS('sk', ['S#ANALYTICS']) },
 ];
 
 function matchesValue(value: unknown, allowed: FilterValue[]): boolean {

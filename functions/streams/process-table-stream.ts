@@ -1,12 +1,13 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { logger } from '../lib/logger.js';
-import type { StreamProcessor } from './processors.js';
+import { failuresOf, type RecordFailure, type StreamProcessor } from './processors.js';
 import { STREAM_PROCESSORS } from './registry.js';
 
 /**
  * Routes a stream batch to the processors and reports partial failures:
  * the event source mapping retries from the earliest failed record (with
  * bisect and bounded retries) and finally sends it to the on-failure queue.
+ * Every failed record is logged with its processor and the reason.
  */
 export async function processBatch(event: DynamoDBStreamEvent, processors: readonly StreamProcessor[] = STREAM_PROCESSORS): Promise<DynamoDBBatchResponse> {
   const failed = new Set<string>();
@@ -14,11 +15,15 @@ export async function processBatch(event: DynamoDBStreamEvent, processors: reado
     processors.map(async (processor) => {
       const claimed = event.Records.filter((record) => processor.claims(record));
       if (claimed.length === 0) return;
+      let failures: RecordFailure[];
       try {
-        for (const id of await processor.process(claimed)) failed.add(id);
+        failures = await processor.process(claimed);
       } catch (error) {
-        logger.error('stream processor failed', { processor: processor.name, error: error as Error });
-        for (const record of claimed) failed.add(record.dynamodb?.SequenceNumber ?? '');
+        failures = failuresOf(claimed, error);
+      }
+      for (const { sequenceNumber, reason } of failures) {
+        logger.error('stream record failed', { processor: processor.name, sequenceNumber, reason });
+        failed.add(sequenceNumber);
       }
     }),
   );

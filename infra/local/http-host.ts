@@ -81,6 +81,8 @@ export interface HttpHostOptions {
   /** Extra JSON served at /config.json for the SPA. */
   spaConfig: Record<string, unknown>;
   isHealthy: () => boolean;
+  /** The stream's figures for `GET /health` (API.md): records waiting and records given up. */
+  streamHealth?: () => Promise<{ lagRecords: number; failedRecords: number }>;
   /** Loads an area's handler module (the real Lambda entry). */
   loadArea?: (area: HttpArea) => Promise<LambdaHandler>;
   log?: (line: string) => void;
@@ -112,7 +114,8 @@ export function createHttpHost(options: HttpHostOptions): Server {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       if (url.pathname === '/health' && req.method === 'GET') {
-        return options.isHealthy() ? sendJson(res, 200, { status: 'ok' }) : sendJson(res, 503, { status: 'starting' });
+        if (!options.isHealthy()) return sendJson(res, 503, { status: 'starting' });
+        return sendJson(res, 200, { status: 'ok', stream: (await options.streamHealth?.()) ?? { lagRecords: 0, failedRecords: 0 } });
       }
       if (url.pathname === '/local/token' && req.method === 'POST') {
         const raw = await readBody(req);

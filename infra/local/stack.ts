@@ -155,6 +155,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     webDir: join(PROJECT_ROOT, 'web', 'dist'),
     spaConfig: { apiUrl: '', tenant: process.env.TENANT, timezone: process.env.TENANT_TIMEZONE, auth: { mode: 'local' } },
     isHealthy: () => poller.isRunning,
+    streamHealth: () => poller.health(),
     log,
   });
   server.keepAliveTimeout = 5_000;

@@ -70,7 +70,7 @@ function repairImage(image: Record<string, Av> | undefined): Record<string, Av> 
   return Object.fromEntries(Object.entries(image).map(([k, v]) => [k, repairAttribute(v)]));
 }
 
-function toLambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
+export function toLambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
   const d = record.dynamodb ?? {};
   return {
     eventID: record.eventID,
@@ -184,6 +184,46 @@ export class StreamPoller {
   release(): void {
     this.holding?.release();
     this.holding = undefined;
+  }
+
+  /**
+   * What `GET /health` reports: records waiting to be processed (read and
+   * buffered, or still unread in an open shard, counting only those the
+   * filters let through) and records given up (lines of the failure file,
+   * which persists with the data directory; this run's count without one).
+   */
+  async health(): Promise<{ lagRecords: number; failedRecords: number }> {
+    let lagRecords = 0;
+    for (const shard of [...this.shards.values()].filter((s) => !s.closed)) {
+      lagRecords += shard.buffer.length;
+      if (!shard.exhausted) lagRecords += await this.countUnread(shard);
+    }
+    const file = this.options.failureFile;
+    const failedRecords = file && existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : this.stats.givenUp;
+    return { lagRecords, failedRecords };
+  }
+
+  /** Records after what the shard has read so far that would reach the handler (a read-only pass with its own iterator). */
+  private async countUnread(shard: ShardState): Promise<number> {
+    const after = shard.readUpTo ?? shard.checkpoint;
+    let iterator = (
+      await this.client.send(
+        new GetShardIteratorCommand({
+          StreamArn: this.options.streamArn,
+          ShardId: shard.shardId,
+          ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
+        }),
+      )
+    ).ShardIterator;
+    let count = 0;
+    for (let page = 0; iterator && page < 1_000; page++) {
+      const out = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+      const records = out.Records ?? [];
+      if (records.length === 0) break;
+      count += records.filter((r) => !this.options.filters || passesFilters(r, this.options.filters)).length;
+      iterator = out.NextShardIterator;
+    }
+    return count;
   }
 
   private async run(): Promise<void> {

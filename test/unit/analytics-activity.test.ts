@@ -8,7 +8,6 @@ import {
   convertedDays,
   emptyActivity,
   messageFacts,
-  removedActivity,
   type ContactActivity,
 } from '../../functions/analytics/contact-activity.js';
 import { geoKeyOf, parseGeoKey } from '../../functions/analytics/geography.js';
@@ -158,11 +157,23 @@ describe('aggregate changes', () => {
     expect(aggregateChange(before, after, SP).size).toBe(0);
   });
 
-  it('keeps only the base history of a removed contact', () => {
+  it('counts only the base history of a contact that left the base, and its activity again when it comes back', () => {
     const activity = emptyActivity();
     applyProfileChange(activity, { type: 'contact', createdAt: '2026-03-01T12:00:00Z', phone: '+5511987650001' }, 0, SP);
     applyHistoryChange(activity, undefined, img(aMessage({})), SP);
-    const change = aggregateChange(activity, removedActivity(activity, Date.parse('2026-03-20T12:00:00Z'), SP), SP);
+    const left = structuredClone(activity);
+    applyProfileChange(left, undefined, Date.parse('2026-03-20T12:00:00Z'), SP);
+    // Its history leaving afterwards (a purge) changes nothing more.
+    const purged = structuredClone(left);
+    applyHistoryChange(purged, img(aMessage({})), undefined, SP);
+    expect(aggregateChange(left, purged, SP).size).toBe(0);
+    const back = structuredClone(left);
+    applyProfileChange(back, { type: 'contact', createdAt: '2026-03-01T12:00:00Z', phone: '+5511987650001' }, Date.parse('2026-03-25T12:00:00Z'), SP);
+    const returned = aggregateChange(left, back, SP);
+    expect(returned.get('D:2026-03-25')).toEqual({ bs: 1 });
+    expect(returned.get('G')).toEqual({ 'BR:SP': 1 });
+    expect([...returned.keys()].some((id) => id.startsWith('N:'))).toBe(true);
+    const change = aggregateChange(activity, left, SP);
     expect(change.get('D:2026-03-20')).toEqual({ bs: -1 });
     expect(change.get('D:2026-03-01')).toBeUndefined();
     expect(change.get('G')).toEqual({ 'BR:SP': -1 });

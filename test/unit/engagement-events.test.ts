@@ -35,6 +35,9 @@ describe('parseEvent', () => {
     [{ at: '2026-03-10 12:00' }, /^at: must be an ISO-8601 time/],
     [{ at: '2026-03-10T12:00:00' }, /^at: must be an ISO-8601 time/],
     [{ at: '2026-03-10T16:00:00Z' }, /^at: must not be in the future/],
+    // A time the stream could not put on a day (years before 1000 have no four-digit day) never gets in.
+    [{ at: '0099-01-01T00:00:00Z' }, /^at: must be on or after 2000-01-01/],
+    [{ at: '1999-12-31T23:59:59Z' }, /^at: must be on or after 2000-01-01/],
     [{ contactId: undefined }, /^contact: /],
     [{ contactId: undefined, phone: '123' }, /^phone: is not a valid phone number/],
     [{ channel: 'fax' }, /^channel: must be one of sms, whatsapp/],

@@ -79,6 +79,6 @@ describe('the suggestions stream processor', () => {
   it('reports the records of a contact it could not sync, for the stream to retry', async () => {
     mock.on(GetCommand).rejects(new Error('throttled'));
     const failed = await mergeSuggestionsProcessor.process([record(undefined, { phone: '+5511900000001' }, '7')]);
-    expect(failed).toEqual(['7']);
+    expect(failed).toEqual([{ sequenceNumber: '7', reason: 'suggestions sync failed: throttled' }]);
   });
 });
