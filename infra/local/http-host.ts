@@ -1,5 +1,6 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
@@ -75,8 +76,27 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * Whether a request's Host header names this machine: `localhost` (and
+ * `*.localhost`, which browsers resolve to loopback), a loopback address, or
+ * one of `extraHosts` (the address and names HOST opened the host to). A page
+ * that reaches the host through DNS rebinding carries its own domain here,
+ * so it is refused. A request without a Host header names no other machine.
+ */
+export function isLocalHostHeader(header: string | undefined, extraHosts: ReadonlySet<string> = new Set()): boolean {
+  if (header === undefined || header === '') return true;
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(header);
+  const hostname = (bracketed ? bracketed[1] : header.replace(/:\d+$/, '')).toLowerCase().replace(/\.$/, '');
+  if (hostname === 'localhost' || hostname.endsWith('.localhost')) return true;
+  if (isIP(hostname) === 4 && hostname.startsWith('127.')) return true;
+  if (isIP(hostname) === 6 && (hostname === '::1' || hostname === '::ffff:127.0.0.1')) return true;
+  return extraHosts.has(hostname);
+}
+
 export interface HttpHostOptions {
   issuer: LocalIssuer;
+  /** Host names besides localhost and loopback addresses that requests may name (see isLocalHostHeader). @default none */
+  extraHosts?: ReadonlySet<string>;
   webDir: string;
   /** Extra JSON served at /config.json for the SPA. */
   spaConfig: Record<string, unknown>;
@@ -113,6 +133,9 @@ export function createHttpHost(options: HttpHostOptions): Server {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      if (!isLocalHostHeader(req.headers.host, options.extraHosts)) {
+        return sendJson(res, 403, errorBody('forbidden', 'This server answers only requests addressed to this machine (the Host header names another one).'));
+      }
       if (url.pathname === '/health' && req.method === 'GET') {
         if (!options.isHealthy()) return sendJson(res, 503, { status: 'starting' });
         return sendJson(res, 200, { status: 'ok', stream: (await options.streamHealth?.()) ?? { lagRecords: 0, failedRecords: 0 } });

@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { isIP } from 'node:net';
+import { hostname as machineName, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -22,6 +24,12 @@ export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.u
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. @default 3000 */
   port?: number;
+  /**
+   * Address the HTTP host listens on. Loopback by default: `/local/token`
+   * hands out admin tokens to whoever asks, so only this machine may ask.
+   * @default process.env.HOST, else 127.0.0.1
+   */
+  host?: string;
   /** Persistent data dir (DynamoDB files, keys, blobs, checkpoints); memory only when unset. */
   dataDir?: string;
   /** An already running DynamoDB Local to use instead of starting one. */
@@ -56,6 +64,22 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+const isLoopbackOrAny = (host: string) => ['127.0.0.1', '::1', 'localhost', '0.0.0.0', '::'].includes(host);
+
+/**
+ * The names a request may give in its Host header besides localhost when
+ * HOST opens the host beyond loopback: HOST itself, and for a wildcard
+ * address this machine's name and interface addresses.
+ */
+function namesOf(host: string): Set<string> {
+  const names = new Set<string>();
+  if (host === '0.0.0.0' || host === '::') {
+    names.add(machineName().toLowerCase());
+    for (const addresses of Object.values(networkInterfaces())) for (const a of addresses ?? []) names.add(a.address.toLowerCase());
+  } else if (!isLoopbackOrAny(host)) names.add(host.toLowerCase());
+  return names;
+}
+
 type Handler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
 
 async function importHandler<E, R>(relative: string): Promise<Handler<E, R>> {
@@ -70,7 +94,8 @@ async function importHandler<E, R>(relative: string): Promise<Handler<E, R>> {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
   const port = options.port ?? 3000;
-  if (port !== 0 && !(await isPortFree(port, '0.0.0.0'))) {
+  const host = options.host ?? (process.env.HOST || '127.0.0.1');
+  if (port !== 0 && !(await isPortFree(port, host))) {
     throw new LocalStartError(`Port ${port} is already in use. Stop what uses it or start with PORT=<another port>.`);
   }
   const tableName = options.tableName ?? 'contacts-local';
@@ -152,6 +177,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const issuer = await LocalIssuer.create(`http://localhost:${port}/local-issuer`, options.dataDir ? join(options.dataDir, 'local-keys.json') : undefined);
   const server: Server = createHttpHost({
     issuer,
+    extraHosts: namesOf(host),
     webDir: join(PROJECT_ROOT, 'web', 'dist'),
     spaConfig: { apiUrl: '', tenant: process.env.TENANT, timezone: process.env.TENANT_TIMEZONE, auth: { mode: 'local' } },
     isHealthy: () => poller.isRunning,
@@ -163,17 +189,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(error.code === 'EADDRINUSE' ? new LocalStartError(`Port ${port} is already in use. Start with PORT=<another port>.`) : error),
     );
-    server.listen(port, () => resolveListen());
+    server.listen(port, host, () => resolveListen());
   });
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
+  const reachableAt = isLoopbackOrAny(host) ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
 
   const idleJobs = async () => {
     while (running.size > 0) await Promise.allSettled([...running]);
   };
 
   return {
-    baseUrl: `http://localhost:${actualPort}`,
+    baseUrl: `http://${reachableAt}:${actualPort}`,
     port: actualPort,
     dynamoEndpoint: endpoint,
     tableName,

@@ -5,7 +5,8 @@ import { PROJECT_ROOT, startLocalStack } from './stack.js';
 import { seedDemoIfEmpty } from './seed.js';
 
 /**
- * `npm start`: the whole product on this machine. PORT (3000), DATA_DIR
+ * `npm start`: the whole product on this machine. PORT (3000), HOST
+ * (127.0.0.1: only this machine; `0.0.0.0` opens it to the network), DATA_DIR
  * (.data), DEMO_DATA (on; `off` starts empty), TENANT_TIMEZONE
  * (America/Sao_Paulo), DEFAULT_PHONE_REGION (BR).
  */
