@@ -22,12 +22,12 @@ afterEach(() => {
 });
 
 let seq = 100;
-function sentMessage(messageId: string): DynamoDBRecord {
+function sentMessage(messageId: string, contactId = 'c1'): DynamoDBRecord {
   const item = {
-    pk: 'CONTACT#c1',
+    pk: `CONTACT#${contactId}`,
     sk: `H#MSG#${messageId}`,
     type: 'message',
-    contactId: 'c1',
+    contactId,
     messageId,
     channel: 'sms',
     broadcast: true,
@@ -78,5 +78,39 @@ describe('analytics activity states in a warm function', () => {
     expect(await analyticsProcessor.process([sentMessage('m4')])).toEqual([]);
     expect(stateReads()).toBe(1);
     expect(statePuts().map((p) => p.ExpressionAttributeValues![':v'])).toEqual([5, 9]);
+  });
+});
+
+describe('one contact in trouble', () => {
+  it("fails only its own records, never those of the contacts that shared its transaction", async () => {
+    ddbMock.on(BatchGetCommand).resolves({ Responses: { unit: [] } });
+    const cancelled = Object.assign(new Error('cancelled'), { name: 'TransactionCanceledException', CancellationReasons: [{ Code: 'ConditionalCheckFailed' }] });
+    // Every transaction holding c1's state fails its condition; the others go through.
+    ddbMock.on(TransactWriteCommand).callsFake((input: { TransactItems: { Put?: { Item?: { pk?: string } } }[] }) => {
+      if (input.TransactItems.some((item) => item.Put?.Item?.pk === 'CONTACT#c1')) throw cancelled;
+      return {};
+    });
+    const records = [sentMessage('a', 'c1'), sentMessage('b', 'c2'), sentMessage('c', 'c3'), sentMessage('d', 'c1')];
+    const failures = await analyticsProcessor.process(records);
+    expect(failures.map((f) => f.sequenceNumber).sort()).toEqual([records[0], records[3]].map((r) => r.dynamodb!.SequenceNumber!).sort());
+    expect(failures[0].reason).toMatch(/version condition failed/);
+    // c2 and c3 were written (in their own transactions once the shared one failed).
+    const written = new Set(statePuts().map((p) => p.Item!.pk));
+    expect(written).toEqual(new Set(['CONTACT#c1', 'CONTACT#c2', 'CONTACT#c3']));
+    const succeeded = ddbMock
+      .commandCalls(TransactWriteCommand)
+      .filter((call) => !call.args[0].input.TransactItems!.some((item) => item.Put?.Item?.pk === 'CONTACT#c1'))
+      .flatMap((call) => call.args[0].input.TransactItems!.map((item) => item.Put?.Item?.pk));
+    expect(succeeded).toEqual(expect.arrayContaining(['CONTACT#c2', 'CONTACT#c3']));
+  });
+
+  it('creates the state of a contact whatever it finds: no read of its profile gates the fold', async () => {
+    ddbMock.on(BatchGetCommand).resolves({ Responses: { unit: [] } });
+    ddbMock.on(TransactWriteCommand).resolves({});
+    expect(await analyticsProcessor.process([sentMessage('e', 'c9')])).toEqual([]);
+    const [put] = statePuts();
+    expect(put.ConditionExpression).toBe('attribute_not_exists(pk)');
+    const checks = ddbMock.commandCalls(TransactWriteCommand).flatMap((call) => call.args[0].input.TransactItems!).filter((item) => item.ConditionCheck);
+    expect(checks).toEqual([]);
   });
 });
