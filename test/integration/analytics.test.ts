@@ -209,19 +209,16 @@ describe('GET /v1/analytics/contacts', () => {
   });
 
   it('follows a phone change on the map and a deletion everywhere but the base history', async () => {
+    // Both before the stream has processed either.
     const moved = await operator().patch(`/v1/contacts/${contacts.b}`, { phone: '+55 31 98765-0002' });
     expect(moved.status).toBe(200);
-    await stack.drain();
-    expect((await panel(MARCH)).geography).toEqual([
-      { country: 'BR', state: 'MG', contacts: 1 },
-      { country: 'BR', state: 'SP', contacts: 1 },
-      { country: 'US', state: null, contacts: 1 },
-    ]);
-
     expect((await operator().delete(`/v1/contacts/${contacts.c}`)).status).toBe(204);
     await stack.drain();
     const p = await panel(MARCH);
-    expect(p.geography.map((g: { state: string | null }) => g.state)).toEqual(['MG', 'SP']);
+    expect(p.geography).toEqual([
+      { country: 'BR', state: 'MG', contacts: 1 },
+      { country: 'BR', state: 'SP', contacts: 1 },
+    ]);
     expect(p.messageFunnel).toEqual({ sent: 3, delivered: 2, read: 1, clicked: 0, replied: 1 });
     expect(p.monthlyContacts.slice(4)).toEqual([
       { month: '2026-02', contacts: 1 },

@@ -207,5 +207,25 @@ describe('engagement stream processor', () => {
     expect((await stack.api.as('operator').delete(`/v1/contacts/${purged}`)).status).toBe(204);
     await processEngagementRecords([change(n, undefined)]);
     expect(await counters(purged)).toEqual({});
+
+    // A message written before the purge but processed after it: its counts come and go with
+    // its own records, and the zeroed item stays only as an expiring tombstone (it guards replays).
+    const late = await aContact();
+    const l = message(late, 'late', { sent: recent(1) }, 'sms');
+    expect((await stack.api.as('operator').delete(`/v1/contacts/${late}`)).status).toBe(204);
+    const insert = change(undefined, l);
+    const remove = change(l, undefined);
+    expect(await processEngagementRecords([insert])).toEqual([]);
+    expect(Object.values(await counters(late)).some((item) => item.sms_sent === 1 && item.expiresAt === undefined)).toBe(true);
+    expect(await processEngagementRecords([remove])).toEqual([]);
+    const tombstones = Object.values(await counters(late));
+    expect(tombstones.length).toBeGreaterThan(0);
+    for (const item of tombstones) {
+      expect(Object.entries(item).filter(([k, v]) => typeof v === 'number' && k !== 'expiresAt' && v !== 0)).toEqual([]);
+      expect(item.expiresAt).toBeGreaterThan(Date.now() / 1000);
+    }
+    // Replaying both records changes nothing: the tombstone's watermark remembers them.
+    expect(await processEngagementRecords([insert, remove])).toEqual([]);
+    expect(Object.values(await counters(late))).toEqual(tombstones);
   });
 });

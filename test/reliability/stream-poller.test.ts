@@ -150,8 +150,11 @@ describe('StreamPoller', () => {
     await write(5, 30);
     await new Promise((r) => setTimeout(r, 300));
     expect(deliveries.flat()).toEqual([0, 1, 2, 3, 4]);
+    // What GET /health reports: the backlog waiting, nothing given up.
+    expect(await poller.health()).toEqual({ lagRecords: 30, failedRecords: 0 });
     poller.release();
     await poller.drain(30_000);
+    expect(await poller.health()).toEqual({ lagRecords: 0, failedRecords: 0 });
     await poller.stop();
     expect(deliveries.slice(1)).toEqual([Array.from({ length: 30 }, (_, i) => i + 5)]);
   });
@@ -191,6 +194,7 @@ describe('StreamPoller', () => {
     const failureFile = join(dir, `failures-${tables}.jsonl`);
     const { poller, deliveries } = aPoller(streamArn, async (records) => ({ batchItemFailures: records.filter((r) => numberOf(r) === 5).map(failure) }), { failureFile, maxAttempts: 3 });
     await poller.drain(30_000);
+    expect(await poller.health()).toEqual({ lagRecords: 0, failedRecords: 1 });
     await poller.stop();
     expect(deliveries.filter((d) => d[0] === 5)).toHaveLength(3);
     expect(poller.stats.givenUp).toBe(1);
