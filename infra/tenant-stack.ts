@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { AccessLogs } from './constructs/access-logs.js';
 import { Api } from './constructs/api.js';
@@ -37,13 +38,29 @@ export class TenantStack extends Stack {
   public readonly api: Api;
   public readonly streamProcessor: StreamProcessor;
   public readonly schedules: Schedules;
+  /** Key of the pagination cursors' signatures, shared by every function. */
+  public readonly cursorSecret: Secret;
 
   constructor(scope: Construct, id: string, props: TenantStackProps) {
     super(scope, id, {
       description: `Contact base and engagement monitor, tenant ${props.tenant}`,
       ...props,
     });
-    const defaults: FunctionDefaults = { tenant: props.tenant, timezone: props.timezone, phoneRegion: props.phoneRegion };
+    this.cursorSecret = new Secret(this, 'CursorSecret', {
+      description: `Signs the pagination cursors of the ${props.tenant} contact base API`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.cursorSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The secret only signs pagination cursors, which live minutes; the functions receive it at deploy time, and replacing it (a new stack, or a new secret) merely makes open cursors answer 400.',
+    });
+    const defaults: FunctionDefaults = {
+      tenant: props.tenant,
+      timezone: props.timezone,
+      phoneRegion: props.phoneRegion,
+      cursorSecret: this.cursorSecret.secretValue,
+    };
     // Account-scoped so the prefix stays unique across AWS; known before the pool exists.
     const loginDomainPrefix = props.loginDomainPrefix ?? `${props.tenant}-contacts-${this.account}`;
     const loginUrl = loginDomainUrl(this, loginDomainPrefix);

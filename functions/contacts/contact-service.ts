@@ -291,7 +291,7 @@ export async function listContacts(query: ContactQuery): Promise<Page<ReturnType
   let assignee: { type: string; id: string } | undefined;
   if (query.assignee !== undefined) {
     const [type, ...rest] = query.assignee.split(':');
-    if ((type !== 'agent' && type !== 'group') || rest.join(':') === '') errors.assignee = 'must look like agent:<id> or group:<id>';
+    if ((type !== 'agent' && type !== 'group') || rest.join(':') === '' || rest.join(':').length > 64) errors.assignee = 'must look like agent:<id> or group:<id>';
     else assignee = { type, id: rest.join(':') };
   }
   if (query.q !== undefined && query.q.trim().length > 200) errors.q = 'must be at most 200 characters';

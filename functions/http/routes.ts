@@ -95,5 +95,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   r('POST', '/v1/merges/{id}/undo', 'merge'),
 ];
 
+/** Query parameters that name an id, on whichever route takes them (the router checks their form). */
+export const ID_QUERY_PARAMETERS = ['contactId', 'tag', 'list'] as const;
+
 /** `routeKey` as API Gateway HTTP APIs put it in the event: `"GET /v1/contacts/{id}"`. */
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;

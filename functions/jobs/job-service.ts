@@ -6,7 +6,7 @@ import { listContacts } from '../contacts/contact-service.js';
 import { findOrCreateTag, getList, getTag, listCustomFieldDefinitions } from '../catalog/catalog-repository.js';
 import { blobStore } from '../lib/blob-store.js';
 import { ConflictError, ForbiddenError, NotFoundError, TooLargeError, ValidationError } from '../lib/errors.js';
-import type { Principal } from '../lib/http.js';
+import { idFieldErrors, type Principal } from '../lib/http.js';
 import { invokeJobWorker } from '../lib/invoke.js';
 import { logger } from '../lib/logger.js';
 import { INLINE_IDS, type ContactFilter, type Selection } from './contact-selection.js';
@@ -52,6 +52,7 @@ async function parseFilter(value: unknown, errors: Record<string, string>): Prom
     else if (typeof raw === 'string') (filter as Record<string, string>)[key] = raw;
     else errors[`filter.${key}`] = 'must be a string';
   }
+  for (const [field, message] of Object.entries(idFieldErrors(filter as Record<string, unknown>))) errors[`filter.${field}`] = message;
   if (Object.keys(errors).length > before) return undefined;
   try {
     await listContacts({ ...filter, limit: 1 });

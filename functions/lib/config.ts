@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * Configuration read from the environment once, at cold start. A missing
  * required variable fails the function at start-up, not on a request.
@@ -31,6 +33,7 @@ export interface Config {
 }
 
 let cached: Config | undefined;
+let cachedCursorSecret: string | undefined;
 
 export function config(): Config {
   if (cached) return cached;
@@ -50,7 +53,19 @@ export function config(): Config {
   return cached;
 }
 
+/**
+ * Key that signs pagination cursors (./cursor.ts), one per stack, apart
+ * from config() so that code paging without a table (unit tests) needs no
+ * TABLE_NAME. Required in Lambda; elsewhere a random key per process serves,
+ * since the cursors it signs never leave the process (the local stack sets one).
+ */
+export function cursorSecret(): string {
+  cachedCursorSecret ??= process.env.CURSOR_SECRET || (process.env.AWS_LAMBDA_FUNCTION_NAME ? required('CURSOR_SECRET') : randomBytes(32).toString('base64url'));
+  return cachedCursorSecret;
+}
+
 /** Tests and the local host reset configuration after changing the environment. */
 export function resetConfig(): void {
   cached = undefined;
+  cachedCursorSecret = undefined;
 }

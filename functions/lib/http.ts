@@ -1,7 +1,8 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { can, highestRole, type Permission, type Role } from '../../shared/roles.js';
-import { ForbiddenError, HttpError, UnauthorizedError, ValidationError } from './errors.js';
+import { ID_QUERY_PARAMETERS } from '../http/routes.js';
+import { cancellationCodes, ForbiddenError, HttpError, NotFoundError, UnauthorizedError, ValidationError } from './errors.js';
 import { logger } from './logger.js';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -74,6 +75,37 @@ export function principalFrom(event: HttpEvent): Principal | undefined {
   return { sub: claims.sub, name, role };
 }
 
+/**
+ * Ids are ULIDs or other short tokens of letters, digits, `_` and `-`. One
+ * over DynamoDB's key size (or with odd characters) names nothing: checking
+ * it here keeps it away from DynamoDB, whose ValidationException would
+ * otherwise answer for it.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Path parameters: a malformed id names no resource (404). */
+function checkedParams(params: Record<string, string>): Record<string, string> {
+  for (const value of Object.values(params)) if (!ID_PATTERN.test(value)) throw new NotFoundError();
+  return params;
+}
+
+/** Field errors for the id-valued query parameters (ID_QUERY_PARAMETERS) of a query or filter. */
+export function idFieldErrors(values: Readonly<Record<string, unknown>>): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const name of ID_QUERY_PARAMETERS) {
+    const value = values[name];
+    if (typeof value === 'string' && value !== '' && !ID_PATTERN.test(value)) errors[name] = 'is not a valid id';
+  }
+  return errors;
+}
+
+/** Query parameters that name an id: a malformed one is a field-level 400. */
+function checkedQuery(query: Record<string, string>): Record<string, string> {
+  const errors = idFieldErrors(query);
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  return query;
+}
+
 /** Throws 401 without a principal and 403 when the role lacks the permission. */
 export function authorize(request: Request, permission: Permission): Principal {
   const principal = request.principal;
@@ -130,6 +162,13 @@ export function errorResult(error: unknown): HttpResult {
   if (name === 'ProvisionedThroughputExceededException' || name === 'ThrottlingException' || name === 'RequestLimitExceeded') {
     return errorResult(new HttpError(429, 'throttled', 'The service is busy; retry shortly.'));
   }
+  // DynamoDB refuses a key or value it cannot take (too long, empty, too large an item) with a
+  // ValidationException; what reaches it comes from the request, so the request is what is wrong.
+  // Checks before the call give field-level messages; this is the net under them.
+  if (name === 'ValidationException' || cancellationCodes(error).includes('ValidationError')) {
+    logger.warn('DynamoDB refused a value of the request', { error: error as Error });
+    return errorResult(new ValidationError({ request: 'holds a value the database cannot take (too long, empty or malformed)' }, 'The request has a value that cannot be used.'));
+  }
   logger.error('unhandled error', { error: error as Error });
   return {
     statusCode: 500,
@@ -161,10 +200,17 @@ export function httpRouter(routes: Record<string, RouteHandler>) {
       return errorResult(new HttpError(413, 'too_large', 'The request body is too large.'));
     }
     const body = lazyJsonBody(event, rawBody);
+    const params = (event.pathParameters ?? {}) as Record<string, string>;
+    const query = (event.queryStringParameters ?? {}) as Record<string, string>;
+    // Checked on first use, like the body, so that 401/403 come before 404/400.
     const request: Request = {
       principal: principalFrom(event),
-      params: (event.pathParameters ?? {}) as Record<string, string>,
-      query: (event.queryStringParameters ?? {}) as Record<string, string>,
+      get params() {
+        return checkedParams(params);
+      },
+      get query() {
+        return checkedQuery(query);
+      },
       headers: lowerHeaders(event.headers),
       get body() {
         return body();

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, type SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
@@ -82,6 +82,11 @@ export interface FunctionDefaults {
   readonly phoneRegion: string;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /**
+   * The key that signs pagination cursors (functions/lib/cursor.ts), one per
+   * stack: every function that lists, or runs jobs that page, must share it.
+   */
+  readonly cursorSecret: SecretValue;
 }
 
 export interface LambdaFunctionProps {
@@ -161,6 +166,8 @@ export class LambdaFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: 'contact-base',
         SENTIMENT_PROVIDER: 'comprehend',
         NODE_OPTIONS: '--enable-source-maps',
+        // A dynamic reference, resolved by CloudFormation at deploy time: the template holds no secret.
+        CURSOR_SECRET: props.defaults.cursorSecret.unsafeUnwrap(),
         ...props.environment,
       },
       bundling: LAMBDA_BUNDLING,

@@ -198,7 +198,12 @@ export function createHttpHost(options: HttpHostOptions): Server {
     const raw = await readBody(req);
     if (raw === 'too_large') return sendJson(res, 413, errorBody('too_large', 'The request body is too large.'));
     const pathParameters: Record<string, string> = {};
-    params.forEach((name, i) => (pathParameters[name] = decodeURIComponent(match!.values[i])));
+    try {
+      params.forEach((name, i) => (pathParameters[name] = decodeURIComponent(match!.values[i])));
+    } catch {
+      // A malformed escape (`%E0%A4%A`) names nothing; API Gateway does not pass it on either.
+      return sendJson(res, 404, errorBody('not_found', 'No such route.'));
+    }
     const query: Record<string, string> = {};
     for (const [key, value] of url.searchParams) query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
     const now = new Date();

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname as machineName, networkInterfaces } from 'node:os';
@@ -64,6 +65,18 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** The key that signs pagination cursors: kept in the data dir, so cursors outlive a restart as they outlive a deploy. */
+function cursorSecret(dataDir: string | undefined): string {
+  const file = dataDir ? join(dataDir, 'cursor-secret') : undefined;
+  if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  if (file) {
+    mkdirSync(dataDir!, { recursive: true });
+    writeFileSync(file, secret, { mode: 0o600 });
+  }
+  return secret;
+}
+
 const isLoopbackOrAny = (host: string) => ['127.0.0.1', '::1', 'localhost', '0.0.0.0', '::'].includes(host);
 
 /**
@@ -115,6 +128,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     DEFAULT_PHONE_REGION: options.phoneRegion ?? process.env.DEFAULT_PHONE_REGION ?? 'BR',
     BLOB_DIR: blobDir,
     SENTIMENT_PROVIDER: 'lexicon',
+    CURSOR_SECRET: process.env.CURSOR_SECRET || cursorSecret(options.dataDir),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });
   delete process.env.BLOB_BUCKET;

@@ -196,6 +196,13 @@ describe('Lambda functions', () => {
     }
   });
 
+  it('share one generated cursor-signing secret, as a deploy-time reference (the template holds no secret)', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 64 }) });
+    const reference = { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: logicalId(stack.cursorSecret) }, ':SecretString:::}}']] };
+    for (const [id, fn] of projectFunctions()) expect(fn.Properties.Environment.Variables.CURSOR_SECRET, id).toEqual(reference);
+  });
+
   it('hand BLOB_BUCKET, JOB_WORKER_FUNCTION and EVENT_BUS_NAME only to the functions that use them', () => {
     const blobs = { Ref: logicalId(stack.jobs.bucket) };
     expect(envOf(stack.api.handlers.jobs)).toMatchObject({ BLOB_BUCKET: blobs, JOB_WORKER_FUNCTION: 'contacts-acme-job-worker' });

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { errorResult, groupsFromClaim, httpRouter, principalFrom, type HttpEvent } from '../../functions/lib/http.js';
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { resetConfig } from '../../functions/lib/config.js';
+import { authorize, errorResult, groupsFromClaim, httpRouter, principalFrom, type HttpEvent } from '../../functions/lib/http.js';
 import { ValidationError } from '../../functions/lib/errors.js';
 import { decodeCursor, encodeCursor, parseLimit } from '../../functions/lib/cursor.js';
 
@@ -82,9 +84,82 @@ describe('httpRouter', () => {
     const error = Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
     expect(errorResult(error).statusCode).toBe(429);
   });
+
+  it('answers 400, never 500, when DynamoDB refuses a value of the request (alone or in a transaction)', () => {
+    const tooLong = Object.assign(new Error('One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of 2048 bytes'), { name: 'ValidationException' });
+    const result = errorResult(tooLong);
+    expect(result.statusCode).toBe(400);
+    const body = JSON.parse(String(result.body));
+    expect(body.error).toMatchObject({ code: 'validation_error', fields: { request: expect.any(String) } });
+    expect(String(result.body)).not.toContain('hashkey');
+    const cancelled = Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', CancellationReasons: [{ Code: 'None' }, { Code: 'ValidationError' }] });
+    expect(errorResult(cancelled).statusCode).toBe(400);
+  });
+
+  it('answers 404 for a path id too long for a DynamoDB key or with odd characters, after authorizing', async () => {
+    let reached = false;
+    const handler = httpRouter({
+      'GET /v1/x/{id}': async (req) => {
+        authorize(req, 'read');
+        reached = true;
+        return { id: req.params.id };
+      },
+    });
+    const get = (id: string, requestContext?: unknown) =>
+      handler(event({ routeKey: 'GET /v1/x/{id}', pathParameters: { id }, ...(requestContext ? { requestContext: requestContext as never } : {}) }), context);
+    expect((await get('01ARZ3NDEKTSV4RRFFQ69G5FAV')).statusCode).toBe(200);
+    for (const id of ['x'.repeat(65), 'a'.repeat(3000), 'a/b', 'a#b', 'ünï', '']) {
+      reached = false;
+      const result = await get(id);
+      expect(result.statusCode, id.slice(0, 20)).toBe(404);
+      expect(JSON.parse(String(result.body)).error.code).toBe('not_found');
+    }
+    expect((await get('a'.repeat(3000), {})).statusCode).toBe(401);
+  });
+
+  it('answers a field-level 400 for an id-valued query parameter that cannot be an id', async () => {
+    const handler = httpRouter({ 'GET /v1/x': async (req) => req.query });
+    const result = await handler(event({ queryStringParameters: { tag: 't'.repeat(2049), list: 'ok-list', contactId: 'a#b' } }), context);
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(String(result.body)).error.fields).toEqual({ tag: 'is not a valid id', contactId: 'is not a valid id' });
+    expect((await handler(event({ queryStringParameters: { tag: '01ARZ3NDEKTSV4RRFFQ69G5FAV', q: 'any text at all' } }), context)).statusCode).toBe(200);
+  });
 });
 
 describe('cursors', () => {
+  afterEach(() => {
+    delete process.env.CURSOR_SECRET;
+    resetConfig();
+  });
+
+  it('are signed with the stack secret: a cursor made without it, or under another, is a 400', () => {
+    process.env.CURSOR_SECRET = 'stack-one';
+    resetConfig();
+    const keys = ['pk', 'sk'];
+    const genuine = encodeCursor({ pk: 'CONTACT#1', sk: 'H#DSP#1' })!;
+    expect(decodeCursor(genuine, keys)).toEqual({ pk: 'CONTACT#1', sk: 'H#DSP#1' });
+    // What anyone could compute before: an unkeyed hash over the payload, here with a sort key outside the query's range.
+    const payload = Buffer.from(JSON.stringify({ pk: 'CONTACT#1', sk: 'P#PROFILE' })).toString('base64url');
+    const unkeyed = createHash('sha256').update(`cursor:v1:${payload}`).digest('base64url').slice(0, 12);
+    expect(() => decodeCursor(`${payload}.${unkeyed}`, keys)).toThrow(ValidationError);
+    const [, signature] = genuine.split('.');
+    expect(() => decodeCursor(`${payload}.${signature}`, keys)).toThrow(ValidationError);
+    process.env.CURSOR_SECRET = 'stack-two';
+    resetConfig();
+    expect(() => decodeCursor(genuine, keys)).toThrow(ValidationError);
+  });
+
+  it('need CURSOR_SECRET in Lambda, where a per-process key would break paging across containers', () => {
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'contacts-acme-http';
+    delete process.env.CURSOR_SECRET;
+    resetConfig();
+    try {
+      expect(() => encodeCursor({ pk: 'x' })).toThrow(/CURSOR_SECRET/);
+    } finally {
+      delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    }
+  });
+
   it('round-trips a key and rejects tampering', () => {
     const key = { pk: 'CONTACT#1', sk: 'P#PROFILE', gsi1pk: 'CONTACT', gsi1sk: '1' };
     const cursor = encodeCursor(key)!;
