@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { globalConfig } from 'zod/v4/core';
 import en from 'zod/v4/locales/en.js';
+import { CUSTOM_FIELD_KEY_RULE, isCustomFieldKey } from './custom-field-key.js';
 import { normalizePhone } from './phone.js';
 
 export const CHANNELS = ['sms', 'whatsapp', 'rcs', 'email', 'webchat', 'messenger', 'instagram'] as const;
@@ -104,7 +105,7 @@ function buildContactObject() {
     customFields: z.optional(
       z
         .record(
-          z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
+          z.string().check(z.trim(), z.refine(isCustomFieldKey, `keys ${CUSTOM_FIELD_KEY_RULE}`)),
           z.union([z.string().check(z.maxLength(1000)), z.number(), z.boolean(), z.null()], {
             message: 'must be a string, number, boolean or null',
           }),
@@ -132,7 +133,9 @@ export function fieldErrors(error: z.core.$ZodError): FieldErrors {
         ? `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`
         : issue.code === 'invalid_type' && issue.input === undefined
           ? 'is required'
-          : issue.message;
+          : issue.code === 'invalid_key'
+            ? (issue.issues[0]?.message ?? issue.message)
+            : issue.message;
   }
   return fields;
 }
@@ -171,7 +174,9 @@ export function parseContactFields(
     if (value[key] === '') value[key] = null;
   }
   if (options.mode === 'create' && !fields.firstName && !fields.phone && !fields.email) {
-    if (!value.firstName && !value.phone && !value.email) {
+    // When another field failed, `value` is empty: look at what was sent instead.
+    const given = (parsed.success ? value : input) as Record<string, unknown>;
+    if (![given.firstName, given.phone, given.email].some((v) => typeof v === 'string' && v.trim() !== '')) {
       fields.firstName = 'one of firstName, phone or email is required';
     }
   }

@@ -22,7 +22,8 @@ import {
   type CatalogKind,
 } from './catalog-repository.js';
 import type { FanOutParams } from './catalog-jobs.js';
-import { CUSTOM_FIELD_KEY, CUSTOM_FIELD_TYPES, type CustomFieldDefinition, type CustomFieldType } from './custom-fields.js';
+import { CUSTOM_FIELD_KEY_RULE, customFieldKeyFor, isCustomFieldKey, keyFromName } from '../../shared/custom-field-key.js';
+import { CUSTOM_FIELD_TYPES, type CustomFieldDefinition, type CustomFieldType } from './custom-fields.js';
 
 /**
  * Lists, tags, companies, departments, custom field definitions and the
@@ -269,20 +270,14 @@ function parseChoices(value: unknown, errors: Record<string, string>): string[] 
 }
 
 /** `Plano contratado` -> `planoContratado`. */
-export function keyFromName(name: string): string {
-  const words = fold(name).replace(/[^a-z0-9]+/g, ' ').trim().split(' ').filter(Boolean);
-  const key = words.map((w, i) => (i === 0 ? w : w[0].toUpperCase() + w.slice(1))).join('');
-  return /^[a-z]/.test(key) ? key.slice(0, 64) : `field${key}`.slice(0, 64);
-}
-
 export async function createCustomField(body: unknown) {
   const b = bodyOf(body, ['name', 'key', 'type', 'choices']);
   const errors: Record<string, string> = {};
   const nameProblem = nameError(b.name, NAME_MAX.customField);
   if (nameProblem) errors.name = nameProblem;
   const name = typeof b.name === 'string' ? b.name.trim() : '';
-  const key = b.key === undefined ? keyFromName(name) : typeof b.key === 'string' ? b.key.trim() : '';
-  if (!CUSTOM_FIELD_KEY.test(key) && !(b.key === undefined && nameProblem)) errors.key = 'must start with a letter and hold only letters, digits and _ (at most 64)';
+  const key = b.key === undefined ? customFieldKeyFor(keyFromName(name)) : typeof b.key === 'string' ? b.key.trim() : '';
+  if (!isCustomFieldKey(key) && !(b.key === undefined && nameProblem)) errors.key = CUSTOM_FIELD_KEY_RULE;
   const type = b.type as CustomFieldType;
   if (!CUSTOM_FIELD_TYPES.includes(type)) errors.type = `must be one of ${CUSTOM_FIELD_TYPES.join(', ')}`;
   let choices: string[] | undefined;

@@ -14,9 +14,6 @@ export interface CustomFieldDefinition {
   createdAt: string;
 }
 
-/** Keys start with a letter; letters, digits and `_` after (they become CSV headers and JSON keys). */
-export const CUSTOM_FIELD_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-
 const TRUE_WORDS = new Set(['true', 'yes', 'y', 'sim', 's', 'si', 'sí', 'verdadeiro', 'verdadero', '1', 'x']);
 const FALSE_WORDS = new Set(['false', 'no', 'n', 'nao', 'não', 'falso', '0']);
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { encodeTime } from 'ulid';
 import { parseContactFields, type ContactFields, type CustomFieldValue } from '../../shared/contact-schema.js';
+import { customFieldKeyFor, isCustomFieldKey } from '../../shared/custom-field-key.js';
 import { fold, headerKey } from '../../shared/text.js';
 import { checkCustomFields, type CustomFieldDefinition } from '../catalog/custom-fields.js';
 
@@ -124,8 +125,9 @@ function mappingTarget(value: unknown, definitions: readonly CustomFieldDefiniti
   const custom = /^(customFields\.|custom:)(.+)$/i.exec(text);
   if (custom) {
     const key = custom[2].trim();
-    if (key.length === 0 || key.length > 64) return 'custom field keys have 1 to 64 characters';
-    return { kind: 'custom', key: definitions.find((d) => headerKey(d.key) === headerKey(key))?.key ?? key };
+    if (key.length === 0) return 'names a custom field without a key';
+    const definition = definitions.find((d) => headerKey(d.key) === headerKey(key) && isCustomFieldKey(d.key));
+    return { kind: 'custom', key: definition?.key ?? customFieldKeyFor(key) };
   }
   const field = FIELD_BY_KEY.get(headerKey(text));
   if (field) return { kind: 'field', field };
@@ -136,7 +138,9 @@ function mappingTarget(value: unknown, definitions: readonly CustomFieldDefiniti
  * Decides what each column holds: `mapping` (header -> target) first, then
  * the header itself matched against the contact fields ignoring case,
  * spaces, `_` and `-`, then custom field definitions by key; the remaining
- * columns become custom fields named by their header.
+ * columns become custom fields keyed by their header made a valid key
+ * (customFieldKeyFor: "Data de nascimento" -> "dataDeNascimento"), with
+ * `_2`, `_3`... when two headers make the same key.
  */
 export function planColumns(
   headers: readonly string[],
@@ -155,6 +159,7 @@ export function planColumns(
     if (typeof target === 'string') errors[`mapping.${header}`] = target;
     else for (const h of matches) mapped.set(h, target);
   }
+  const derived = new Set<string>();
   const columns = headers.map((header): ColumnPlan => {
     const explicit = mapped.get(header);
     if (explicit) return { header, target: explicit };
@@ -163,7 +168,12 @@ export function planColumns(
     const field = FIELD_BY_KEY.get(key);
     if (field) return { header, target: { kind: 'field', field } };
     const definition = definitions.find((d) => headerKey(d.key) === key || headerKey(d.name) === key);
-    return { header, target: { kind: 'custom', key: definition?.key ?? header.slice(0, 64) } };
+    if (definition && isCustomFieldKey(definition.key)) return { header, target: { kind: 'custom', key: definition.key } };
+    const base = customFieldKeyFor(header);
+    let own = base;
+    for (let n = 2; derived.has(own); n++) own = `${base.slice(0, 63 - String(n).length)}_${n}`;
+    derived.add(own);
+    return { header, target: { kind: 'custom', key: own } };
   });
   return { columns, errors };
 }
@@ -210,7 +220,8 @@ export function validateRow(record: readonly string[], columns: readonly ColumnP
     const cell = (record[i] ?? '').trim();
     if (cell === '' || column.target.kind === 'ignore') return;
     if (column.target.kind === 'custom') {
-      if (!(column.target.key in customFields)) customFields[column.target.key] = cell.slice(0, 1000);
+      // Own properties only: a column keyed `constructor` or `toString` is not already there.
+      if (!Object.hasOwn(customFields, column.target.key)) customFields[column.target.key] = cell.slice(0, 1000);
       headerOf[`customFields.${column.target.key}`] ??= column.header;
       return;
     }

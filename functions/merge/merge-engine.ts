@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { customFieldValue } from '../../shared/custom-field-key.js';
 import { contactIndexAttributes, fromContactItem } from '../contacts/contact-repository.js';
 import { CONTACT_INDEX_ATTRIBUTES, contactKey, contactPk, mergedAliasKey } from '../data/keys.js';
 import { logger } from '../lib/logger.js';
+import { METRIC } from '../lib/metric-names.js';
+import { emitMetrics } from '../lib/metrics.js';
 import { activeKey, getMergeRecord, mergeTiming, progressOp, releaseLease, snapshotKey, type MergePhase, type MergeRecord } from './merge-record.js';
 import { assertLocksFree, cleanupOps, earlyDuplicates, fitting, lateDuplicates, LocksTaken, mergePrepOps, prepSlice, primaryMarkerOps, switchTuning, undoPrepOps } from './markers.js';
 import { classify, entryFromRaw, entryToRaw, getManyRaw, getRaw, membershipParent, movableItems, planMove, planRestore, queryRaw, type SnapshotEntry } from './moves.js';
 import { mergedAliasItem, mergedPrimary } from './primary-profile.js';
-import { approxSize, keyId, keyOf, pack, plain, rawKey, sameItem, toRaw, unchangedCondition, unpack, type ItemKey, type RawItem } from './raw.js';
+import { approxSize, keyId, keyOf, pack, plain, rawKey, sameItem, sameValue, toRaw, unchangedCondition, unpack, type ItemKey, type RawItem } from './raw.js';
 import { actionCount, exists, MAX_ACTIONS, notExists, transact, type Op } from './transact.js';
 
 /**
@@ -246,8 +249,6 @@ function withoutStreamOwned(item: RawItem): RawItem {
   return out;
 }
 
-const deepEqual = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
 /**
  * The primary as it was, keeping what happened to it since: when nobody
  * touched it after the merge it is the snapshot byte for byte (with the
@@ -268,9 +269,9 @@ export function restoredPrimary(current: RawItem, entry: SnapshotEntry, filled: 
   for (const field of filled) {
     if (field.startsWith('customFields.')) {
       const name = field.slice('customFields.'.length);
-      const was = (after.customFields as Record<string, unknown> | undefined)?.[name];
-      if (deepEqual(custom[name], was)) delete custom[name];
-    } else if (deepEqual(next[field], after[field])) {
+      const was = customFieldValue(after.customFields as Record<string, unknown> | undefined, name);
+      if (sameValue(customFieldValue(custom, name), was)) delete custom[name];
+    } else if (sameValue(next[field], after[field])) {
       if (before[field] === undefined) delete next[field];
       else next[field] = before[field];
     }
@@ -450,6 +451,7 @@ export async function drive(id: string, owner: string, deadline: number, by?: { 
         if (!more) {
           const primary = await getRaw(contactKey(record.primaryId));
           await finish(id, owner, 'moving', { phase: 'completed', completedAt: new Date().toISOString(), ...(primary ? {} : { error: 'The primary was deleted while the merge ran.' }) });
+          emitMetrics({ [METRIC.merges]: 1, [METRIC.mergedDuplicates]: record.duplicateIds.length });
         }
       } else if ((record.phase === 'completed' && by) || record.phase === 'undoPreparing') {
         try {
@@ -470,7 +472,10 @@ export async function drive(id: string, owner: string, deadline: number, by?: { 
       } else if (record.phase === 'undoing') {
         if (Date.now() > deadline) break;
         const more = await step(id, owner, 'undoing', (r) => planUndoChunk(r, owner), record);
-        if (!more) await finish(id, owner, 'undoing', { phase: 'undone' });
+        if (!more) {
+          await finish(id, owner, 'undoing', { phase: 'undone' });
+          emitMetrics({ [METRIC.mergesUndone]: 1 });
+        }
       } else {
         break;
       }

@@ -1,3 +1,4 @@
+import { customFieldValue } from '../../shared/custom-field-key.js';
 import { contactIndexAttributes, fromContactItem, type ContactRecord } from '../contacts/contact-repository.js';
 import { gsi, mergedAliasKey } from '../data/keys.js';
 import { plain, toRaw, type RawItem } from './raw.js';
@@ -27,7 +28,7 @@ export function mergedPrimary(primary: RawItem, duplicates: RawItem[], now: stri
       }
     }
     for (const [key, value] of Object.entries(duplicate.customFields ?? {})) {
-      if (isEmpty(next.customFields[key]) && !isEmpty(value)) {
+      if (isEmpty(customFieldValue(next.customFields, key)) && !isEmpty(value)) {
         next.customFields[key] = value;
         filled.push(`customFields.${key}`);
       }

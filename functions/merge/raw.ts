@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { contactIdFromPk, contactPk } from '../data/keys.js';
 
 /**
@@ -57,6 +57,17 @@ function canonicalMap(map: RawItem): string {
 }
 
 export const sameItem = (a: RawItem | undefined, b: RawItem | undefined) => (a && b ? canonicalMap(a) === canonicalMap(b) : a === b);
+
+/**
+ * Two plain values equal as DynamoDB stores them. DynamoDB does not keep a
+ * map's key order, so `{ id, name }` read back may be `{ name, id }`: text
+ * comparison (JSON.stringify) would call them different.
+ */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const options = { removeUndefinedValues: true, convertClassInstanceToMap: false };
+  return canonical(convertToAttr(a, options)) === canonical(convertToAttr(b, options));
+}
 
 /** A generous estimate of an item's stored size (DynamoDB counts names and values in UTF-8). */
 export const approxSize = (item: RawItem) => Buffer.byteLength(canonicalMap(item));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { countRecords, parseCsv } from '../../web/src/lib/csv.js';
 import { formatPhone } from '../../web/src/lib/format.js';
+import { chartCsv } from '../../web/src/pages/analytics/download.js';
 
 /** The SPA's pure helpers (no DOM): what the contact tables and the import preview show. */
 describe('formatPhone', () => {
@@ -36,5 +37,22 @@ describe('countRecords', () => {
   it('is zero for a header alone or an empty file', () => {
     expect(countRecords('a,b\n')).toBe(0);
     expect(countRecords('')).toBe(0);
+  });
+});
+
+describe('chart CSV downloads', () => {
+  it('neutralise formulas in every cell, the header and what follows a separator included', () => {
+    const text = chartCsv([
+      ['=HYPERLINK("x")', 'count'],
+      ["x;=cmd|' /C calc'!A0", 3],
+      ['@SUM(1)', -2],
+      [null, '+55 11 98765-4321'],
+    ]);
+    expect(parseCsv(text)).toEqual([
+      ['\'=HYPERLINK("x")', 'count'],
+      ["x;'=cmd|' /C calc'!A0", '3'],
+      ["'@SUM(1)", '-2'],
+      ['', '+55 11 98765-4321'],
+    ]);
   });
 });

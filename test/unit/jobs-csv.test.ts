@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkCustomFields, coerceCustomValue, type CustomFieldDefinition } from '../../functions/catalog/custom-fields.js';
 import { detectDelimiter, importContactId, parseCsvText, planColumns, validateRow, type RowContext } from '../../functions/jobs/csv-import.js';
-import { safeCell } from '../../functions/jobs/types/export-contacts.js';
+import { safeCell } from '../../shared/csv-cell.js';
+import { CUSTOM_FIELD_KEY, customFieldKeyFor } from '../../shared/custom-field-key.js';
 
 const definition = (key: string, type: CustomFieldDefinition['type'], choices?: string[]): CustomFieldDefinition => ({ id: key, name: key, key, type, choices, createdAt: '' });
 
@@ -44,6 +45,30 @@ describe('CSV header matching', () => {
   it('turns remaining columns into custom fields, matching definitions by key or name, and ignores export-only columns', () => {
     const plan = targets(['Plano Contratado', 'points', 'Pontos Extra', 'id', 'createdAt', 'originLabel', ''], undefined, [definition('plano_contratado', 'text'), { ...definition('bonus', 'number'), name: 'Pontos extra' }]);
     expect(plan.targets).toEqual(['custom:plano_contratado', 'custom:points', 'custom:bonus', 'ignore', 'ignore', 'ignore', 'ignore']);
+  });
+  it('keys a custom field column by a valid key: its header when it is one, else the header made one', () => {
+    const plan = targets(['birthDate', 'Data de nascimento', '=WEBSERVICE("http://x")', '2º contato', '@SUM(1)', 'Notas', 'notas!', '日本']);
+    expect(plan.targets).toEqual(['custom:birthDate', 'custom:dataDeNascimento', 'custom:webserviceHttpX', 'custom:field2Contato', 'custom:sum1', 'custom:Notas', 'custom:notas', 'custom:field']);
+    const keys = plan.targets.map((t) => t.slice('custom:'.length));
+    for (const key of keys) expect(key).toMatch(CUSTOM_FIELD_KEY);
+    // Two headers that make the same key keep apart.
+    expect(targets(['Data nasc', 'data-nasc', 'DATA NASC']).targets).toEqual(['custom:dataNasc', 'custom:dataNasc_2', 'custom:dataNasc_3']);
+  });
+
+  it('makes a mapping\'s customFields.<name> a valid key too (the SPA sends headers there)', () => {
+    const plan = targets(['Data de nascimento', 'Código'], { 'Data de nascimento': 'customFields.Data de nascimento', Código: 'customFields.=1+1' });
+    expect(plan.errors).toEqual({});
+    expect(plan.targets).toEqual(['custom:dataDeNascimento', 'custom:field11']);
+    expect(customFieldKeyFor('x'.repeat(80))).toHaveLength(64);
+  });
+
+  it('keeps columns named like Object.prototype\'s properties (constructor, toString), under a key that can be stored', () => {
+    const columns = planColumns(['firstName', 'constructor', 'toString', 'hasOwnProperty'], undefined, []).columns;
+    const result = validateRow(['Ana', 'c', 't', 'h'], columns, context());
+    expect(result).toMatchObject({ ok: true, fields: { customFields: { constructor_: 'c', toString_: 't', hasOwnProperty_: 'h' } } });
+    // A column aimed at such a key (a definition made before they were set apart) is reported, not dropped (own-property check, not `in`).
+    const legacy = validateRow(['Ana', 't'], [columns[0], { header: 'toString', target: { kind: 'custom', key: 'toString' } }], context());
+    expect(legacy).toMatchObject({ ok: false, fields: { 'customFields.toString': expect.any(String) } });
   });
 });
 
@@ -148,5 +173,17 @@ describe('import ids and export cells', () => {
     expect(safeCell('+5511987654321')).toBe('+5511987654321');
     expect(safeCell('-12.5')).toBe('-12.5');
     expect(safeCell('Ana')).toBe('Ana');
+  });
+
+  it('defuses a formula start after a separator, where a spreadsheet with another list separator splits the cell', () => {
+    expect(safeCell("x;=cmd|' /C calc'!A0")).toBe("x;'=cmd|' /C calc'!A0");
+    expect(safeCell('a,=1+1')).toBe("a,'=1+1");
+    expect(safeCell('a;  @SUM(1)')).toBe("a;'  @SUM(1)");
+    expect(safeCell('a;"=HYPERLINK(1)"')).toBe('a;\'"=HYPERLINK(1)"');
+    expect(safeCell('a\t-cmd')).toBe("a\t'-cmd");
+    expect(safeCell('line\n=1+1')).toBe("line\n'=1+1");
+    expect(safeCell('\tleading tab')).toBe("'\tleading tab");
+    expect(safeCell('+55 11 98765-4321; -12,5')).toBe('+55 11 98765-4321; -12,5');
+    expect(safeCell('Silva, Ana; São Paulo')).toBe('Silva, Ana; São Paulo');
   });
 });

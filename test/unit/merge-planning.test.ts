@@ -136,6 +136,32 @@ describe('the primary after a merge', () => {
     expect(restored.gsi4sk).toBe(`maria#${P}`);
     expect(restored.version).toBe(6);
   });
+
+  it('undo empties filled map fields that DynamoDB reads back with their keys in another order', () => {
+    const before = aProfile(P, { firstName: 'Maria' });
+    const duplicate = aProfile(D, { company: { id: 'C1', name: 'Acme' }, assignee: { type: 'agent', id: 'A1' }, department: { id: 'D1', name: 'Vendas' } });
+    const { item: after, filled } = mergedPrimary(before, [duplicate], '2026-02-01T00:00:00.000Z');
+    expect(filled).toEqual(expect.arrayContaining(['company', 'assignee', 'department']));
+    // DynamoDB keeps no key order in a map: the primary read back after an edit has them the other way round.
+    const { company, assignee, department, ...rest } = plain(after);
+    const readBack = toRaw({ ...rest, department: { name: 'Vendas', id: 'D1' }, assignee: { id: 'A1', type: 'agent' }, company: { name: 'Acme', id: 'C1' }, lastName: 'Edited', version: 5 });
+    expect([company, assignee, department]).toEqual([{ id: 'C1', name: 'Acme' }, { type: 'agent', id: 'A1' }, { id: 'D1', name: 'Vendas' }]);
+    const restored = plain(restoredPrimary(readBack, { op: 'update', key: { pk: `CONTACT#${P}`, sk: 'P#PROFILE' }, before, after }, filled, '2026-03-01T00:00:00.000Z'));
+    expect(restored).not.toHaveProperty('company');
+    expect(restored).not.toHaveProperty('assignee');
+    expect(restored).not.toHaveProperty('department');
+    expect(restored).toMatchObject({ firstName: 'Maria', lastName: 'Edited' });
+  });
+
+  it('fills and undoes a custom field named like an Object.prototype property (own properties only)', () => {
+    const before = aProfile(P, { firstName: 'Maria' });
+    const { item: after, filled } = mergedPrimary(before, [aProfile(D, { customFields: { toString: 'from the duplicate', plan: 'Pro' } })], '2026-02-01T00:00:00.000Z');
+    expect(filled).toEqual(expect.arrayContaining(['customFields.toString', 'customFields.plan']));
+    expect(plain(after).customFields).toEqual({ toString: 'from the duplicate', plan: 'Pro' });
+    const edited = toRaw({ ...plain(after), lastName: 'Edited', version: 5 });
+    const restored = plain(restoredPrimary(edited, { op: 'update', key: { pk: `CONTACT#${P}`, sk: 'P#PROFILE' }, before, after }, filled, '2026-03-01T00:00:00.000Z'));
+    expect(restored.customFields).toEqual({});
+  });
 });
 
 describe('planning a move and its undo', () => {

@@ -1,4 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
+import { safeCell } from '../../../shared/csv-cell.js';
+import { customFieldValue } from '../../../shared/custom-field-key.js';
 import { blobStore } from '../../lib/blob-store.js';
 import { countSelection, dropSelectionBlob, nextPage, type ContactSummary, type Selection, type SelectionState } from '../contact-selection.js';
 import { jobTuning, type JobType } from '../job-runner.js';
@@ -20,16 +22,6 @@ const COLUMNS = ['id', 'firstName', 'lastName', 'phone', 'email', 'country', 'la
 const partKey = (jobId: string, part: number) => `exports/${jobId}/part-${String(part).padStart(6, '0')}.ndjson`;
 export const exportKey = (jobId: string) => `exports/${jobId}.csv`;
 
-/**
- * Spreadsheets run cells that start with `=`, `@` (and `+`/`-` followed by
- * text) as formulas; such cells get a leading apostrophe. Phone numbers
- * (`+55...`) and negative numbers stay as they are.
- */
-export function safeCell(value: string): string {
-  if (/^[=@\t\r]/.test(value) || /^[+-](?![\d\s().-]*$)/.test(value)) return `'${value}`;
-  return value;
-}
-
 function row(contact: ContactSummary, keys: readonly string[]): string[] {
   const cells = [
     contact.id,
@@ -49,7 +41,7 @@ function row(contact: ContactSummary, keys: readonly string[]): string[] {
     contact.createdAt,
     contact.updatedAt,
     ...keys.map((key) => {
-      const value = contact.customFields?.[key];
+      const value = customFieldValue(contact.customFields, key);
       return value === undefined || value === null ? '' : String(value);
     }),
   ];
@@ -70,7 +62,7 @@ export const exportContactsJob: JobType = {
     const state = (job.state as unknown as ExportState | undefined) ?? { parts: 0, keys: [] };
     const blobs = blobStore();
     if (state.exhausted) {
-      const chunks: string[] = [stringify([[...COLUMNS, ...state.keys]])];
+      const chunks: string[] = [stringify([[...COLUMNS, ...state.keys].map(safeCell)])];
       for (let part = 0; part < state.parts; part++) {
         const text = (await blobs.get(partKey(job.id, part)))?.toString('utf8') ?? '';
         const contacts = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as ContactSummary);

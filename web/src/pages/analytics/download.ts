@@ -1,10 +1,20 @@
+import { safeCell } from '../../../../shared/csv-cell.js';
 import { toCsv } from '../../lib/csv';
 
 export type CsvRow = readonly (string | number | null)[];
 
+/**
+ * The file's text: every cell, header included, goes through the contact
+ * export's safeCell, since chart labels carry tenant data (list and tag
+ * names, channels) that a spreadsheet must not run as a formula.
+ */
+export function chartCsv(rows: readonly CsvRow[]): string {
+  return toCsv(rows.map((row) => row.map((cell) => safeCell(cell === null ? '' : String(cell)))));
+}
+
 /** Saves rows (header first) as a CSV file, with a BOM so spreadsheets read accents right. */
 export function downloadCsv(fileName: string, rows: readonly CsvRow[]): void {
-  const text = toCsv(rows.map((row) => row.map((cell) => (cell === null ? '' : String(cell)))));
+  const text = chartCsv(rows);
   const blob = new Blob(['\ufeff', text], { type: 'text/csv;charset=utf-8' });
   const href = URL.createObjectURL(blob);
   const a = document.createElement('a');
