@@ -3,6 +3,8 @@ import { ingestEvents } from '../events/ingest.js';
 import { UnauthorizedError } from '../lib/errors.js';
 import { httpRouter, reply } from '../lib/http.js';
 import { logger } from '../lib/logger.js';
+import { METRIC } from '../lib/metric-names.js';
+import { emitMetrics } from '../lib/metrics.js';
 
 /** Integrations push message and conversation events; the API key is checked here (the route has no JWT authorizer). */
 export const handler = httpRouter({
@@ -10,6 +12,12 @@ export const handler = httpRouter({
     const keyId = await verifyApiKey(req.headers['x-api-key']);
     if (!keyId) throw new UnauthorizedError('A valid x-api-key header is required.');
     logger.appendKeys({ apiKeyId: keyId });
-    return reply(202, await ingestEvents(req.body));
+    const result = await ingestEvents(req.body);
+    emitMetrics({
+      [METRIC.eventsAccepted]: result.accepted,
+      [METRIC.eventsDuplicate]: result.duplicates,
+      [METRIC.eventsRejected]: result.rejected.length,
+    });
+    return reply(202, result);
   },
 });

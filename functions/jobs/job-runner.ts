@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { invokeJobWorker } from '../lib/invoke.js';
 import { logger } from '../lib/logger.js';
+import { METRIC } from '../lib/metric-names.js';
+import { emitMetrics } from '../lib/metrics.js';
 import { acquireLease, commitStep, handOverLease, MAX_STORED_ERRORS, type CounterUpdate, type JobError, type JobOutput, type JobRecord } from './job-repository.js';
 
 /**
@@ -162,6 +164,12 @@ export async function runJob(jobId: string, options: { remainingMs: () => number
       next = { ...job, status: 'failed', message: error.message };
     }
     if (!(await commitStep(job, owner, next, counters, jobTiming.leaseMs))) return 'lost';
+    emitMetrics({
+      [METRIC.jobRows]: next.processed - job.processed + (next.failed - job.failed),
+      [METRIC.jobRowsFailed]: next.failed - job.failed,
+      [METRIC.jobsSucceeded]: next.status === 'succeeded' ? 1 : 0,
+      [METRIC.jobsFailed]: next.status === 'failed' ? 1 : 0,
+    });
     job = { ...next, step: job.step + 1 };
     maybeRedo = false;
     if (job.status !== 'running') {

@@ -1,5 +1,8 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { counterTotals } from '../engagement/counter-store.js';
 import { logger } from '../lib/logger.js';
+import { METRIC } from '../lib/metric-names.js';
+import { emitMetrics } from '../lib/metrics.js';
 import { failuresOf, type RecordFailure, type StreamProcessor } from './processors.js';
 import { STREAM_PROCESSORS } from './registry.js';
 
@@ -30,4 +33,14 @@ export async function processBatch(event: DynamoDBStreamEvent, processors: reado
   return { batchItemFailures: [...failed].filter(Boolean).map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => processBatch(event);
+export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+  const counterWritesBefore = counterTotals().writes;
+  const response = await processBatch(event);
+  const failed = response.batchItemFailures.length;
+  emitMetrics({
+    [METRIC.streamRecordsProcessed]: event.Records.length - failed,
+    [METRIC.streamRecordsFailed]: failed,
+    [METRIC.counterWrites]: counterTotals().writes - counterWritesBefore,
+  });
+  return response;
+};
