@@ -8,6 +8,7 @@ import { DataTable } from './constructs/data-table.js';
 import { Jobs } from './constructs/jobs.js';
 import type { FunctionDefaults } from './constructs/lambda-function.js';
 import { Messaging } from './constructs/messaging.js';
+import { functionsIn, Monitoring } from './constructs/monitoring.js';
 import { Schedules } from './constructs/schedules.js';
 import { StreamProcessor } from './constructs/stream-processor.js';
 import type { TenantSettings } from './constructs/tenant-settings.js';
@@ -38,6 +39,7 @@ export class TenantStack extends Stack {
   public readonly api: Api;
   public readonly streamProcessor: StreamProcessor;
   public readonly schedules: Schedules;
+  public readonly monitoring: Monitoring;
   /** Key of the pagination cursors' signatures, shared by every function. */
   public readonly cursorSecret: Secret;
 
@@ -60,6 +62,7 @@ export class TenantStack extends Stack {
       timezone: props.timezone,
       phoneRegion: props.phoneRegion,
       cursorSecret: this.cursorSecret.secretValue,
+      recycleDays: props.recycleDays,
     };
     // Account-scoped so the prefix stays unique across AWS; known before the pool exists.
     const loginDomainPrefix = props.loginDomainPrefix ?? `${props.tenant}-contacts-${this.account}`;
@@ -111,6 +114,16 @@ export class TenantStack extends Stack {
     this.schedules = new Schedules(this, 'Schedules', { table: this.data.table, defaults });
     this.jobs.bindStarter(this.schedules.handlerFor('resume-jobs'));
 
+    // Last, so that every function of the stack gets its errors alarm.
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      tenant: props.tenant,
+      alarmEmails: props.alarmEmails,
+      table: this.data.table,
+      httpApi: this.api.httpApi,
+      streamProcessor: this.streamProcessor,
+      functions: functionsIn(this),
+    });
+
     this.web.deploySite({
       siteDir: props.siteDir,
       runtimeConfig: {
@@ -135,6 +148,14 @@ export class TenantStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: this.auth.client.userPoolClientId, description: 'App client of the SPA' });
     new CfnOutput(this, 'LoginDomain', { value: this.auth.loginUrl, description: 'Managed login base URL' });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName, description: 'DynamoDB table (retained on stack delete)' });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: 'Every alarm of the tenant notifies this topic (on ALARM and on OK); subscribe paging to it',
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.monitoring.dashboardName}`,
+      description: 'CloudWatch dashboard of the tenant',
+    });
     new CfnOutput(this, 'OnFailureQueueUrl', {
       value: this.streamProcessor.onFailureQueue.queueUrl,
       description: 'Stream records that failed after retries',

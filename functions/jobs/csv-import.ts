@@ -14,8 +14,9 @@ import { checkCustomFields, type CustomFieldDefinition } from '../catalog/custom
 
 export type Delimiter = ',' | ';' | '\t';
 
-/** Spreadsheets in Brazil and much of Europe export `;`; the header line tells which one the file uses. */
-export function detectDelimiter(text: string): Delimiter {
+/** Spreadsheets in Brazil and much of Europe export `;`; the header line (after any blank lines) tells which one the file uses. */
+export function detectDelimiter(file: string): Delimiter {
+  const text = file.replace(/^(?:[ \t]*\r?\n)+/, '');
   const counts: Record<Delimiter, number> = { ',': 0, ';': 0, '\t': 0 };
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
@@ -44,23 +45,74 @@ export interface ParsedCsv {
 
 export class CsvSyntaxError extends Error {}
 
-/** Parses the whole file; a syntax error (an unclosed quote...) rejects the file with the line it is on. */
-export function parseCsvText(text: string): ParsedCsv {
-  const delimiter = detectDelimiter(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  let rows: string[][];
+/**
+ * Limits of a CSV import. A gzip upload is a few MB on the wire but may
+ * hold far more once inflated: the request is refused (413) past
+ * MAX_CSV_BYTES, which is what the job worker can read and parse within its
+ * memory (1,000,000 rows of a typical file). Columns and mapping entries
+ * are bounded too: a file exported from here has at most 216 columns.
+ */
+export const CSV_LIMITS = {
+  maxBytes: 100 * 1024 * 1024,
+  maxRows: 1_000_000,
+  maxColumns: 256,
+  maxMappingEntries: 256,
+  /** The request reads only this much of the file: the header and the start of the rows. */
+  headBytes: 64 * 1024,
+};
+
+function parseRows(text: string, delimiter: Delimiter): string[][] {
   try {
-    rows = parse(text, {
-      delimiter,
-      bom: true,
-      relax_column_count: true,
-      skip_empty_lines: false,
-      trim: false,
-    }) as string[][];
+    return parse(text, { delimiter, bom: true, relax_column_count: true, skip_empty_lines: false, trim: false }) as string[][];
   } catch (error) {
     const line = (error as { lines?: number }).lines;
     throw new CsvSyntaxError(`The file is not valid CSV${line ? ` (near line ${line})` : ''}: ${(error as Error).message.replace(/^Invalid (Record|Opening Quote|Closing Quote)[^:]*:\s*/i, '')}`);
   }
-  const blank = (record: string[]) => record.every((cell) => cell.trim() === '');
+}
+
+const blank = (record: string[]) => record.every((cell) => cell.trim() === '');
+const withoutBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
+/**
+ * What the request checks of an upload without parsing all of it (the job
+ * worker does that): the header, from the first `CSV_LIMITS.headBytes` of
+ * the file cut after its last complete record, and that some row follows.
+ * `complete` says the head is the whole file.
+ */
+export function readCsvHead(head: string, complete: boolean): { headers: string[] } | { error: string } {
+  const text = withoutBom(head);
+  let cut = complete ? text.length : 0;
+  if (!complete) {
+    let quoted = false;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i];
+      if (ch === '"') quoted = !quoted;
+      else if (!quoted && (ch === '\n' || ch === '\r')) cut = i + 1;
+    }
+  }
+  let rows: string[][];
+  try {
+    rows = parseRows(text.slice(0, cut), detectDelimiter(text));
+  } catch (error) {
+    if (error instanceof CsvSyntaxError) return { error: error.message };
+    throw error;
+  }
+  const headerIndex = rows.findIndex((record) => !blank(record));
+  if (headerIndex < 0) {
+    if (complete) return { error: 'The file has no header line.' };
+    return { error: `The header line does not end within the first ${CSV_LIMITS.headBytes / 1024} KB of the file (an unclosed quote?).` };
+  }
+  const headers = rows[headerIndex].map((h) => h.trim());
+  if (headers.length > CSV_LIMITS.maxColumns) return { error: `has ${headers.length} columns; at most ${CSV_LIMITS.maxColumns}` };
+  const hasRow = rows.slice(headerIndex + 1).some((record) => !blank(record)) || (!complete && /[^\s,;\t"]/.test(text.slice(cut)));
+  if (!hasRow) return { error: 'has no rows under the header' };
+  return { headers };
+}
+
+/** Parses the whole file (in the job worker); a syntax error (an unclosed quote...) rejects the file with the line it is on. */
+export function parseCsvText(text: string): ParsedCsv {
+  const delimiter = detectDelimiter(withoutBom(text));
+  const rows = parseRows(text, delimiter);
   const headerIndex = rows.findIndex((record) => !blank(record));
   if (headerIndex < 0) throw new CsvSyntaxError('The file has no header line.');
   const records: string[][] = [];

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { ulid } from 'ulid';
 import { can } from '../../shared/roles.js';
 import { listContacts } from '../contacts/contact-service.js';
@@ -10,7 +11,7 @@ import { idFieldErrors, type Principal } from '../lib/http.js';
 import { invokeJobWorker } from '../lib/invoke.js';
 import { logger } from '../lib/logger.js';
 import { INLINE_IDS, type ContactFilter, type Selection } from './contact-selection.js';
-import { CsvSyntaxError, parseCsvText, planColumns } from './csv-import.js';
+import { CSV_LIMITS, planColumns, readCsvHead } from './csv-import.js';
 import { getJob, listJobs, putNewJob, type JobRecord } from './job-repository.js';
 import { jobTiming, runInline } from './job-runner.js';
 import './job-types.js';
@@ -20,10 +21,7 @@ import type { ImportParams, OnDuplicate } from './types/import-contacts.js';
 export const CLIENT_JOB_TYPES = ['delete-contacts', 'import-contacts', 'export-contacts', 'tag-contacts', 'add-to-list'] as const;
 type ClientJobType = (typeof CLIENT_JOB_TYPES)[number];
 
-export const MAX_IMPORT_ROWS = 1_000_000;
 const MAX_CONTACT_IDS = 100_000;
-/** Decompressed size limit of a `csvGzipBase64` upload. */
-const MAX_CSV_BYTES = 200 * 1024 * 1024;
 /** Presigned download URLs live this long; every `GET /v1/jobs/{id}` signs a fresh one. */
 const DOWNLOAD_URL_SECONDS = 15 * 60;
 
@@ -103,7 +101,40 @@ async function parseSelection(body: Record<string, unknown>, errors: Record<stri
   return filter ? { selection: { kind: 'filter', filter }, broad: true } : { broad: true };
 }
 
-function decodeCsv(body: Record<string, unknown>, errors: Record<string, string>): string | undefined {
+/** An upload as the job will read it: the text as sent, or the gzip bytes as sent (the worker inflates them). */
+type Upload = { blob: string | Buffer; contentType: string; compressed: boolean; head: string; complete: boolean };
+
+/**
+ * Inflates a gzip upload as a stream, keeping only its first bytes (for
+ * the header) and counting the rest: a small upload that inflates to
+ * gigabytes costs the request neither the memory nor the parse.
+ */
+async function inspectGzip(compressed: Buffer): Promise<{ head: string; complete: boolean } | 'too_large' | 'not_gzip'> {
+  const head: Buffer[] = [];
+  let kept = 0;
+  let total = 0;
+  const gunzip = createGunzip();
+  try {
+    for await (const chunk of Readable.from([compressed]).pipe(gunzip) as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > CSV_LIMITS.maxBytes) {
+        gunzip.destroy();
+        return 'too_large';
+      }
+      if (kept < CSV_LIMITS.headBytes) {
+        head.push(chunk);
+        kept += chunk.length;
+      }
+    }
+  } catch {
+    return 'not_gzip';
+  }
+  return { head: Buffer.concat(head).subarray(0, CSV_LIMITS.headBytes).toString('utf8'), complete: total <= CSV_LIMITS.headBytes };
+}
+
+const tooLarge = () => new TooLargeError(`The file is larger than ${CSV_LIMITS.maxBytes / 1024 / 1024} MB uncompressed; split it.`);
+
+async function readUpload(body: Record<string, unknown>, errors: Record<string, string>): Promise<Upload | undefined> {
   if (body.csv !== undefined && body.csvGzipBase64 !== undefined) {
     errors.csv = 'give csv or csvGzipBase64, not both';
     return undefined;
@@ -113,28 +144,35 @@ function decodeCsv(body: Record<string, unknown>, errors: Record<string, string>
       errors.csvGzipBase64 = 'must be the gzip-compressed file in base64';
       return undefined;
     }
-    try {
-      return gunzipSync(Buffer.from(body.csvGzipBase64, 'base64'), { maxOutputLength: MAX_CSV_BYTES }).toString('utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new TooLargeError(`The file is larger than ${MAX_CSV_BYTES / 1024 / 1024} MB.`);
+    const compressed = Buffer.from(body.csvGzipBase64, 'base64');
+    const inspected = await inspectGzip(compressed);
+    if (inspected === 'too_large') throw tooLarge();
+    if (inspected === 'not_gzip') {
       errors.csvGzipBase64 = 'is not gzip data in base64';
       return undefined;
     }
+    return { blob: compressed, contentType: 'application/gzip', compressed: true, ...inspected };
   }
   if (typeof body.csv !== 'string' || body.csv.trim() === '') {
     errors.csv = 'is required (the file text)';
     return undefined;
   }
-  return body.csv;
+  if (Buffer.byteLength(body.csv) > CSV_LIMITS.maxBytes) throw tooLarge();
+  return { blob: body.csv, contentType: 'text/csv; charset=utf-8', compressed: false, head: body.csv.slice(0, CSV_LIMITS.headBytes), complete: body.csv.length <= CSV_LIMITS.headBytes };
 }
 
 interface Prepared {
   params: Record<string, unknown>;
   total: number | null;
   fileName?: string;
-  blobs: { key: string; body: string; contentType: string }[];
+  blobs: { key: string; body: string | Buffer; contentType: string }[];
 }
 
+/**
+ * Checks an import request from the start of its file (header, columns,
+ * mapping) and stores the file as sent; the job worker parses all of it,
+ * so a malformed row far down fails the job with the line it is on.
+ */
 async function prepareImport(id: string, body: Record<string, unknown>, errors: Record<string, string>, createdMs: number): Promise<Prepared | undefined> {
   checkKeys(body, ['type', 'fileName', 'csv', 'csvGzipBase64', 'mapping', 'onDuplicate', 'listId'], errors);
   const fileName = typeof body.fileName === 'string' ? body.fileName.trim() : '';
@@ -142,33 +180,30 @@ async function prepareImport(id: string, body: Record<string, unknown>, errors: 
   else if (fileName.length > 200) errors.fileName = 'must be at most 200 characters';
   const onDuplicate = (body.onDuplicate ?? 'update') as OnDuplicate;
   if (!['update', 'skip', 'create'].includes(onDuplicate)) errors.onDuplicate = 'must be update, skip or create';
-  if (body.mapping !== undefined && !isObject(body.mapping)) errors.mapping = 'must be an object of column header -> field';
+  const mapping = isObject(body.mapping) ? body.mapping : undefined;
+  if (body.mapping !== undefined && !mapping) errors.mapping = 'must be an object of column header -> field';
+  else if (mapping && Object.keys(mapping).length > CSV_LIMITS.maxMappingEntries) errors.mapping = `must have at most ${CSV_LIMITS.maxMappingEntries} entries`;
   if (body.listId !== undefined && (typeof body.listId !== 'string' || !(await getList(body.listId)))) errors.listId = 'no list has this id';
-  const text = decodeCsv(body, errors);
-  if (text === undefined) return undefined;
-  let parsed;
-  try {
-    parsed = parseCsvText(text);
-  } catch (error) {
-    if (!(error instanceof CsvSyntaxError)) throw error;
-    errors.csv = error.message;
+  const upload = await readUpload(body, errors);
+  if (upload === undefined) return undefined;
+  const head = readCsvHead(upload.head, upload.complete);
+  if ('error' in head) {
+    errors[upload.compressed ? 'csvGzipBase64' : 'csv'] = head.error;
     return undefined;
   }
-  if (parsed.records.length === 0) errors.csv = 'has no rows under the header';
-  else if (parsed.records.length > MAX_IMPORT_ROWS) errors.csv = `has more than ${MAX_IMPORT_ROWS} rows; split the file`;
-  const definitions = await listCustomFieldDefinitions();
-  const plan = planColumns(parsed.headers, isObject(body.mapping) ? body.mapping : undefined, definitions);
+  if (errors.mapping) return undefined;
+  const plan = planColumns(head.headers, mapping, await listCustomFieldDefinitions());
   Object.assign(errors, plan.errors);
-  const key = `imports/${id}.csv`;
+  const key = `imports/${id}.csv${upload.compressed ? '.gz' : ''}`;
   const params: ImportParams = {
     csvKey: key,
     fileName,
     onDuplicate,
     createdMs,
-    ...(isObject(body.mapping) ? { mapping: body.mapping } : {}),
+    ...(mapping ? { mapping } : {}),
     ...(typeof body.listId === 'string' ? { listId: body.listId } : {}),
   };
-  return { params: params as unknown as Record<string, unknown>, total: parsed.records.length, fileName, blobs: [{ key, body: text, contentType: 'text/csv; charset=utf-8' }] };
+  return { params: params as unknown as Record<string, unknown>, total: null, fileName, blobs: [{ key, body: upload.blob, contentType: upload.contentType }] };
 }
 
 function selectionBlobs(id: string, picked: { selection?: Selection; ids?: string[] }): Prepared['blobs'] {

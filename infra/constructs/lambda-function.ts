@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnElement, Duration, RemovalPolicy, type SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   ApplicationLogLevel,
   Architecture,
-  CfnFunction,
   LoggingFormat,
   RecursiveLoop,
   Runtime,
@@ -16,6 +15,7 @@ import {
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { METRICS_SERVICE } from '../../functions/lib/metric-names.js';
 
 /** Repository root: entries, package-lock.json and tsconfig.json are resolved from here. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -87,6 +87,8 @@ export interface FunctionDefaults {
    * stack: every function that lists, or runs jobs that page, must share it.
    */
   readonly cursorSecret: SecretValue;
+  /** Days a deleted contact stays in the recycle bin (RECYCLE_DAYS, issue 17). @default - unset: the functions' own default */
+  readonly recycleDays?: number;
 }
 
 export interface LambdaFunctionProps {
@@ -118,8 +120,16 @@ export interface BindTableOptions {
 
 /**
  * The one Lambda shape of the project: Node.js 24 on arm64, a CommonJS bundle
- * made by esbuild, JSON logs to an explicit log group with retention, active
- * tracing, and a role that holds only what is granted to it.
+ * made by esbuild, JSON logs to an explicit log group with retention, and a
+ * role that holds only what is granted to it.
+ *
+ * X-Ray tracing is off rather than half on: Lambda's active tracing alone
+ * records the invocation but none of the DynamoDB calls in it, and tracing
+ * those takes the X-Ray SDK (Powertools Tracer): about 120 KB more in every
+ * bundle (the largest is within 20 KB of issue 7's 300 KB) and its work on
+ * each of the stream function's requests. Business metrics
+ * (functions/lib/metrics.ts), alarms and a dashboard (./monitoring.ts) and
+ * the JSON logs watch the functions instead.
  */
 export class LambdaFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: LambdaFunctionProps) {
@@ -163,34 +173,15 @@ export class LambdaFunction extends NodejsFunction {
         TENANT: props.defaults.tenant,
         TENANT_TIMEZONE: props.defaults.timezone,
         DEFAULT_PHONE_REGION: props.defaults.phoneRegion,
-        POWERTOOLS_SERVICE_NAME: 'contact-base',
+        POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
         SENTIMENT_PROVIDER: 'comprehend',
         NODE_OPTIONS: '--enable-source-maps',
         // A dynamic reference, resolved by CloudFormation at deploy time: the template holds no secret.
         CURSOR_SECRET: props.defaults.cursorSecret.unsafeUnwrap(),
+        ...(props.defaults.recycleDays !== undefined ? { RECYCLE_DAYS: String(props.defaults.recycleDays) } : {}),
         ...props.environment,
       },
       bundling: LAMBDA_BUNDLING,
-    });
-
-    // Tracing is switched on here rather than with `tracing: Tracing.ACTIVE`, which
-    // would put the X-Ray statement (Resource "*") into the default policy. Kept in its
-    // own policy, the acknowledgement below covers exactly that statement.
-    (this.node.defaultChild as CfnFunction).tracingConfig = { mode: 'Active' };
-    const tracing = new Policy(this, 'TracingPolicy', {
-      statements: [
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
-          resources: ['*'],
-        }),
-      ],
-    });
-    role.attachInlinePolicy(tracing);
-    this.node.addDependency(tracing);
-    Validations.of(tracing).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions; Resource "*" is the only valid value.',
     });
   }
 

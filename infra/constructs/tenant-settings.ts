@@ -1,8 +1,10 @@
 import type { Node } from 'constructs';
 
 /**
- * Per-tenant deployment settings, read from CDK context
- * (`cdk deploy -c tenant=acme -c timezone=America/Bogota`).
+ * Per-tenant deployment settings: an entry of the tenants file
+ * (../tenants-file.ts) or, for one tenant, CDK context
+ * (`cdk deploy -c tenant=acme -c timezone=America/Bogota`), with the same
+ * keys (SETTING_KEYS) either way.
  */
 export interface TenantSettings {
   /** Tenant name: lower-case letters, digits and hyphens, 2-31 characters, starting with a letter. */
@@ -19,10 +21,39 @@ export interface TenantSettings {
   readonly callbackUrls: string[];
   /** Cognito managed login domain prefix. @default `<tenant>-contacts-<account id>` */
   readonly loginDomainPrefix?: string;
+  /** Addresses the tenant's alarms are emailed to (key `alarmEmail`: one address or a list). @default - none */
+  readonly alarmEmails: string[];
+  /** Days a deleted contact stays in the recycle bin before it is purged. @default 30 */
+  readonly recycleDays: number;
+  /** Rollout wave: `-c wave=N` builds the tenants of one wave; 0 is the canary. @default 1 */
+  readonly wave: number;
+  /** AWS account of the tenant's stack. @default - the CLI's (CDK_DEFAULT_ACCOUNT) */
+  readonly account?: string;
+  /** AWS region of the tenant's stack. @default - the CLI's (CDK_DEFAULT_REGION) */
+  readonly region?: string;
 }
 
 export const TENANT_PATTERN = /^[a-z][a-z0-9-]{1,30}$/;
 const COGNITO_RESERVED = /aws|amazon|cognito/;
+
+/** Every key of a tenant's settings, as `-c key=value` or in a tenants file entry. */
+export const SETTING_KEYS: readonly string[] = [
+  'tenant',
+  'timezone',
+  'phoneRegion',
+  'domain',
+  'certificateArn',
+  'callbackUrls',
+  'loginDomainPrefix',
+  'alarmEmail',
+  'recycleDays',
+  'wave',
+  'account',
+  'region',
+];
+
+/** Where settings are read from: the app's node (context) or an adapter over a file entry. */
+export type SettingsSource = Pick<Node, 'tryGetContext'>;
 
 export class TenantSettingsError extends Error {
   constructor(message: string) {
@@ -31,22 +62,30 @@ export class TenantSettingsError extends Error {
   }
 }
 
-function optionalString(node: Node, key: string): string | undefined {
+function optionalString(node: SettingsSource, key: string): string | undefined {
   const value: unknown = node.tryGetContext(key);
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string') throw new TenantSettingsError(`context "${key}" must be a string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string') throw new TenantSettingsError(`setting "${key}" must be a string, got ${JSON.stringify(value)}`);
   return value.trim();
 }
 
 /** `-c callbackUrls=a,b` arrives as a string; cdk.json or `--context` JSON may hold an array. */
-function stringList(node: Node, key: string): string[] {
+function stringList(node: SettingsSource, key: string): string[] {
   const value: unknown = node.tryGetContext(key);
   if (value === undefined || value === null || value === '') return [];
   const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : undefined;
   if (!items || items.some((item) => typeof item !== 'string')) {
-    throw new TenantSettingsError(`context "${key}" must be a comma-separated string or a list of strings`);
+    throw new TenantSettingsError(`setting "${key}" must be a comma-separated string or a list of strings`);
   }
   return (items as string[]).map((item) => item.trim()).filter(Boolean);
+}
+
+function optionalInteger(node: SettingsSource, key: string, min: number, max: number): number | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw new TenantSettingsError(`invalid ${key} ${JSON.stringify(value)}: a whole number from ${min} to ${max}`);
+  return n;
 }
 
 function isTimezone(zone: string): boolean {
@@ -59,7 +98,7 @@ function isTimezone(zone: string): boolean {
 }
 
 /** Reads and validates the tenant settings; throws TenantSettingsError with a message meant for the operator. */
-export function readTenantSettings(node: Node): TenantSettings {
+export function readTenantSettings(node: SettingsSource): TenantSettings {
   const tenant = optionalString(node, 'tenant');
   if (!tenant) {
     throw new TenantSettingsError('missing tenant: pass it as context, e.g. `npx cdk synth -c tenant=acme`');
@@ -82,9 +121,9 @@ export function readTenantSettings(node: Node): TenantSettings {
     throw new TenantSettingsError(`invalid domain "${domain}": give a host name such as contacts.example.com`);
   }
   if (domain && !certificateArn) {
-    throw new TenantSettingsError('context "domain" needs "certificateArn": an ACM certificate in us-east-1 that covers it');
+    throw new TenantSettingsError('setting "domain" needs "certificateArn": an ACM certificate in us-east-1 that covers it');
   }
-  if (certificateArn && !domain) throw new TenantSettingsError('context "certificateArn" is only used together with "domain"');
+  if (certificateArn && !domain) throw new TenantSettingsError('setting "certificateArn" is only used together with "domain"');
 
   const callbackUrls = stringList(node, 'callbackUrls');
   for (const url of callbackUrls) {
@@ -104,5 +143,16 @@ export function readTenantSettings(node: Node): TenantSettings {
     );
   }
 
-  return { tenant, timezone, phoneRegion, domain, certificateArn, callbackUrls, loginDomainPrefix };
+  const alarmEmails = stringList(node, 'alarmEmail');
+  for (const email of alarmEmails) {
+    if (!/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(email)) throw new TenantSettingsError(`invalid alarmEmail "${email}": give an address such as oncall@example.com`);
+  }
+  const recycleDays = optionalInteger(node, 'recycleDays', 1, 365) ?? 30;
+  const wave = optionalInteger(node, 'wave', 0, 99) ?? 1;
+  const account = optionalString(node, 'account');
+  if (account && !/^\d{12}$/.test(account)) throw new TenantSettingsError(`invalid account "${account}": a 12-digit AWS account id`);
+  const region = optionalString(node, 'region');
+  if (region && !/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/.test(region)) throw new TenantSettingsError(`invalid region "${region}": an AWS region such as sa-east-1`);
+
+  return { tenant, timezone, phoneRegion, domain, certificateArn, callbackUrls, loginDomainPrefix, alarmEmails, recycleDays, wave, account, region };
 }

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -20,6 +21,11 @@ describe('tenant settings from context', () => {
       certificateArn: undefined,
       callbackUrls: [],
       loginDomainPrefix: undefined,
+      alarmEmails: [],
+      recycleDays: 30,
+      wave: 1,
+      account: undefined,
+      region: undefined,
     });
   });
 
@@ -50,6 +56,11 @@ describe('tenant settings from context', () => {
     [{ tenant: 'acme', domain: 'contacts.acme.example' }, /needs "certificateArn"/],
     [{ tenant: 'acme', callbackUrls: 'http://evil.example/' }, /invalid callback URL/],
     [{ tenant: 'aws-team' }, /loginDomainPrefix/],
+    [{ tenant: 'acme', alarmEmail: 'oncall' }, /invalid alarmEmail "oncall"/],
+    [{ tenant: 'acme', recycleDays: '0' }, /invalid recycleDays "0"/],
+    [{ tenant: 'acme', wave: -1 }, /invalid wave -1/],
+    [{ tenant: 'acme', account: '1234' }, /invalid account "1234"/],
+    [{ tenant: 'acme', region: 'brazil' }, /invalid region "brazil"/],
   ])('rejects %j with a clear message', (context, message) => {
     expect(() => settingsFrom(context)).toThrow(TenantSettingsError);
     expect(() => settingsFrom(context)).toThrow(message);
@@ -79,17 +90,36 @@ describe('the app', () => {
     }
   }, SYNTH_TIMEOUT);
 
-  it('exits with status 1 and names the missing context when run without a tenant', () => {
+  /** Runs the app as `cdk synth` does, with `context` as the CLI hands it over. */
+  const runApp = (context: Record<string, unknown>) => {
     const tsx = join(REPO_ROOT, 'node_modules/.bin/tsx');
     const node = join(REPO_ROOT, 'node_modules/.bin/node');
     expect(existsSync(tsx)).toBe(true);
-    const result = spawnSync(existsSync(node) ? node : process.execPath, [tsx, 'infra/bin/app.ts'], {
+    return spawnSync(existsSync(node) ? node : process.execPath, [tsx, 'infra/bin/app.ts'], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
       timeout: 60_000,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CDK_CONTEXT_JSON: JSON.stringify(context) },
     });
+  };
+
+  it('exits with status 1 and says what to do when there is neither a tenants file nor a tenant', () => {
+    const result = runApp({ tenantsFile: 'no-such-tenants.json' });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('missing tenant: pass it as context, e.g. `npx cdk synth -c tenant=acme`');
+    expect(result.stderr).toContain('error: no tenants file at no-such-tenants.json');
+    expect(result.stderr).toContain('`npx cdk synth -c tenant=acme`');
+  }, SYNTH_TIMEOUT);
+
+  it('exits with status 1 and names the entry when the tenants file is bad', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tenants-'));
+    const file = join(dir, 'tenants.json');
+    writeFileSync(file, JSON.stringify({ tenants: [{ tenant: 'acme' }, { tenant: 'globex', timezone: 'Mars/Olympus' }] }));
+    try {
+      const result = runApp({ tenantsFile: file });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/error: .*tenants\.json, tenants\[1\] "globex": invalid timezone "Mars\/Olympus"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, SYNTH_TIMEOUT);
 });

@@ -161,7 +161,7 @@ describe('HTTP API', () => {
 });
 
 describe('Lambda functions', () => {
-  it('run nodejs24.x on arm64 with active tracing, JSON logs to their own log group, 1024 MB', () => {
+  it('run nodejs24.x on arm64, JSON logs to their own log group, 1024 MB', () => {
     const functions = projectFunctions();
     expect(functions).toHaveLength(HTTP_AREAS.length + SCHEDULES.length + 2);
     for (const [id, fn] of functions) {
@@ -170,7 +170,6 @@ describe('Lambda functions', () => {
         Architectures: ['arm64'],
         Handler: 'index.handler',
         MemorySize: 1024,
-        TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
       });
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkCustomFields, coerceCustomValue, type CustomFieldDefinition } from '../../functions/catalog/custom-fields.js';
-import { detectDelimiter, importContactId, parseCsvText, planColumns, validateRow, type RowContext } from '../../functions/jobs/csv-import.js';
+import { CSV_LIMITS, detectDelimiter, importContactId, parseCsvText, planColumns, readCsvHead, validateRow, type RowContext } from '../../functions/jobs/csv-import.js';
 import { safeCell } from '../../shared/csv-cell.js';
 import { CUSTOM_FIELD_KEY, customFieldKeyFor } from '../../shared/custom-field-key.js';
 
@@ -94,6 +94,24 @@ describe('CSV reading', () => {
   it('rejects a file with an unclosed quote or no header', () => {
     expect(() => parseCsvText('a,b\n"open,1\n')).toThrow(/not valid CSV/);
     expect(() => parseCsvText('\n\n')).toThrow(/header/);
+  });
+});
+
+describe('the start of an upload, as the request reads it', () => {
+  it('reads the header from complete records only, whatever delimiter', () => {
+    expect(readCsvHead('\ufeff\nnome;telefone\nAna;11', true)).toEqual({ headers: ['nome', 'telefone'] });
+    // A head cut in the middle of a quoted cell: the partial record is left for the worker.
+    expect(readCsvHead('firstName,notes\nAna,"line one\nline tw', false)).toEqual({ headers: ['firstName', 'notes'] });
+    expect(readCsvHead('firstName,notes\n\n\n', false)).toEqual({ error: 'has no rows under the header' });
+  });
+
+  it('refuses a file with no rows, too many columns, or a header that never ends', () => {
+    expect(readCsvHead('phone,name\n,\n', true)).toEqual({ error: 'has no rows under the header' });
+    expect(readCsvHead('\n \n', true)).toEqual({ error: 'The file has no header line.' });
+    expect('error' in readCsvHead('phone,"name\n1,2', true)).toBe(true);
+    expect(readCsvHead(`a,"${'x'.repeat(100)}`, false)).toEqual({ error: expect.stringMatching(/does not end within the first 64 KB/) });
+    const wide = Array.from({ length: CSV_LIMITS.maxColumns + 1 }, (_, i) => `c${i}`).join(',');
+    expect(readCsvHead(`${wide}\n1\n`, true)).toEqual({ error: `has ${CSV_LIMITS.maxColumns + 1} columns; at most ${CSV_LIMITS.maxColumns}` });
   });
 });
 

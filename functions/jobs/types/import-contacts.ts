@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { encodeTime } from 'ulid';
 import { DEFAULT_ORIGINS } from '../../../shared/contact-schema.js';
@@ -14,7 +15,7 @@ import { gsi, listKey, listMemberKey } from '../../data/keys.js';
 import { INDEXES } from '../../data/table-schema.js';
 import { BatchWriter, PAGE_LIMIT } from '../../lib/dynamo-batch.js';
 import { inParallel } from '../../lib/concurrency.js';
-import { importContactId, parseCsvText, planColumns, validateRow, type ParsedCsv, type RowContext, type ValidRow } from '../csv-import.js';
+import { CSV_LIMITS, CsvSyntaxError, importContactId, parseCsvText, planColumns, validateRow, type ParsedCsv, type RowContext, type ValidRow } from '../csv-import.js';
 import { JobFailure, jobTuning, type JobType } from '../job-runner.js';
 import type { JobError } from '../job-repository.js';
 import { addMergedAliases, holderOf, withoutAliasedValues, type ValueHolders } from '../../merge/aliases.js';
@@ -58,11 +59,25 @@ interface DuplicateIndex extends ValueHolders {
 let parsedCache: { key: string; csv: ParsedCsv } | undefined;
 let duplicates: DuplicateIndex | undefined;
 
+/**
+ * The whole file, parsed here in the worker rather than in the request
+ * (which checked its header only): what is wrong further down fails the
+ * job with the reason. A gzip upload is inflated here, within the limit
+ * the request checked.
+ */
 async function loadCsv(key: string): Promise<ParsedCsv> {
   if (parsedCache?.key === key) return parsedCache.csv;
   const blob = await blobStore().get(key);
   if (!blob) throw new JobFailure('The uploaded file is no longer available.');
-  const csv = parseCsvText(blob.toString('utf8'));
+  let csv: ParsedCsv;
+  try {
+    csv = parseCsvText((key.endsWith('.gz') ? gunzipSync(blob, { maxOutputLength: CSV_LIMITS.maxBytes }) : blob).toString('utf8'));
+  } catch (error) {
+    if (error instanceof CsvSyntaxError) throw new JobFailure(error.message);
+    throw error;
+  }
+  if (csv.records.length === 0) throw new JobFailure('The file has no rows under the header.');
+  if (csv.records.length > CSV_LIMITS.maxRows) throw new JobFailure(`The file has more than ${CSV_LIMITS.maxRows.toLocaleString('en-US')} rows; split it.`);
   parsedCache = { key, csv };
   return csv;
 }
