@@ -252,9 +252,9 @@ function finish(result: ApplyCountersResult): ApplyCountersResult {
 
 /**
  * The UpdateItem for one key and the watermarks it leaves, or undefined when there is nothing to write:
- * every delta is already applied, or the item does not exist and only
- * subtractions are left (its counted state was deleted with it, e.g. a
- * contact purge; re-creating it would leave an orphan with negative counts).
+ * every delta is already applied, or the item of a single source does not
+ * exist and only subtractions are left (re-creating it would leave an
+ * orphan with negative counts).
  */
 function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, nowSeconds: number, retention: number, allowNegative = false, tombstones = false) {
   const marks: Watermarks = {};
@@ -269,7 +269,12 @@ function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, no
   }
   if (Object.keys(marks).length === 0) return undefined;
   const adds = Object.entries(sums).filter(([, amount]) => amount !== 0 && (state.exists || allowNegative || amount > 0));
-  if (!state.exists && adds.length === 0) return undefined;
+  // An item of one ordered source that would be created empty is left alone: a replay is a suffix of
+  // that source's records, which sums to nothing or to a subtraction, both dropped on a missing item.
+  // An item fed by several sources (allowNegative) must record the watermarks even when the batch's
+  // deltas cancel out (+1 from one lane, -1 from another): a replay holding only one of them would
+  // otherwise apply it again.
+  if (!state.exists && adds.length === 0 && !allowNegative) return undefined;
 
   const names: Record<string, string> = { '#wm': 'wm' };
   const values: Record<string, unknown> = {};

@@ -1,9 +1,9 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { contactIdFromPk, contactKey, contactPk, mergedAliasKey, mergePk } from '../data/keys.js';
+import { contactIdFromPk, contactKey, contactPk, HISTORY_PREFIX, mergedAliasKey, mergePk } from '../data/keys.js';
 import { logger } from '../lib/logger.js';
 import { failuresOf, type RecordFailure, type StreamProcessor } from '../streams/processors.js';
-import { entryToRaw, getManyRaw, getRaw, planMove } from './moves.js';
-import { keyId, rawKey, type RawItem } from './raw.js';
+import { entryToRaw, getManyRaw, getRaw, planMove, queryRaw } from './moves.js';
+import { keyId, keyOf, rawKey, type RawItem } from './raw.js';
 import { transact, type Op } from './transact.js';
 
 /**
@@ -21,35 +21,74 @@ import { transact, type Op } from './transact.js';
  */
 const forwardKey = (mergeId: string, duplicateId: string, sk: string) => ({ pk: mergePk(mergeId), sk: `F#${duplicateId}#${sk}` });
 
+/** Where a duplicate's alias points: a live contact, a contact merged on into another, or nothing left. */
+type PrimaryState = 'contact' | 'merged' | 'gone';
+
+async function primaryState(primaryId: string): Promise<PrimaryState> {
+  const found = await getManyRaw([contactKey(primaryId), mergedAliasKey(primaryId)]);
+  if (found.get(keyId(contactKey(primaryId)))?.type?.S === 'contact') return 'contact';
+  return found.has(keyId(mergedAliasKey(primaryId))) ? 'merged' : 'gone';
+}
+
+/** The forward holds only while the primary is still what it was seen to be (a retirement may race it). */
+function primaryStillIs(primaryId: string, state: Exclude<PrimaryState, 'gone'>): Op {
+  return state === 'contact'
+    ? { kind: 'check', key: contactKey(primaryId), condition: { expression: '#t = :c', names: { '#t': 'type' }, values: { ':c': { S: 'contact' } } } }
+    : { kind: 'check', key: mergedAliasKey(primaryId), condition: { expression: 'attribute_exists(pk)' } };
+}
+
 /**
  * A primary that is neither a contact nor merged on into another one was
  * deleted, and the merged contacts with it: the alias goes, so the
- * duplicate's id, phone and email stop resolving, and so does the item.
+ * duplicate's id, phone and email stop resolving, and so does every history
+ * item left on the duplicate. The alias goes first: a forward into this
+ * duplicate (a chain of merges) is conditioned on it, so it either landed
+ * before and is among the items read after, or it fails and retires its
+ * own duplicate. Safe to repeat; the stream folds the removed items out of
+ * the counters.
  */
-async function retireIfPrimaryGone(alias: RawItem, sk: string): Promise<boolean> {
-  const primaryId = alias.mergedInto.S!;
-  const found = await getManyRaw([contactKey(primaryId), mergedAliasKey(primaryId)]);
-  if (found.get(keyId(contactKey(primaryId)))?.type?.S === 'contact' || found.has(keyId(mergedAliasKey(primaryId)))) return false;
+async function retire(alias: RawItem): Promise<void> {
   const duplicateId = alias.id.S!;
-  await transact([
-    { kind: 'delete', key: mergedAliasKey(duplicateId), condition: { expression: 'mergeId = :m', values: { ':m': alias.mergeId } } },
-    { kind: 'delete', key: { pk: contactPk(duplicateId), sk } },
-  ]);
-  return true;
+  const aliasGone: Op = {
+    kind: 'delete',
+    key: mergedAliasKey(duplicateId),
+    condition: { expression: 'attribute_not_exists(pk) OR mergeId = :m', values: { ':m': alias.mergeId } },
+  };
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await transact([aliasGone, { kind: 'check', key: contactKey(duplicateId), condition: { expression: 'attribute_not_exists(pk)' } }]);
+    // A failed condition: the duplicate is back (an undo) or merged anew; nothing of it is left over.
+    if (outcome.ok) break;
+    if (outcome.codes.includes('ConditionalCheckFailed')) return;
+    if (attempt >= 6) throw new Error(`could not retire merged contact ${duplicateId}`);
+    await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
+  }
+  const leftovers = await queryRaw(contactPk(duplicateId), HISTORY_PREFIX);
+  for (const item of leftovers) {
+    await transact([
+      { kind: 'delete', key: keyOf(item) },
+      { kind: 'check', key: contactKey(duplicateId), condition: { expression: 'attribute_not_exists(pk)' } },
+      { kind: 'check', key: mergedAliasKey(duplicateId), condition: { expression: 'attribute_not_exists(pk)' } },
+    ]);
+  }
 }
 
 export async function forwardItem(alias: RawItem, sk: string): Promise<'forwarded' | 'gone'> {
   const duplicateId = alias.id.S!;
   const primaryId = alias.mergedInto.S!;
   const mergeId = alias.mergeId.S!;
-  if (await retireIfPrimaryGone(alias, sk)) return 'gone';
   for (let attempt = 1; ; attempt++) {
+    const primary = await primaryState(primaryId);
+    if (primary === 'gone') {
+      await retire(alias);
+      return 'gone';
+    }
     const source = await getRaw({ pk: contactPk(duplicateId), sk });
     if (!source) return 'gone';
     const destination = await getRaw({ pk: contactPk(primaryId), sk });
     const planned = planMove(source, destination, duplicateId, primaryId);
     const ops: Op[] = [
       { kind: 'check', key: mergedAliasKey(duplicateId), condition: { expression: 'mergeId = :m', values: { ':m': { S: mergeId } } } },
+      primaryStillIs(primaryId, primary),
       ...planned.ops,
     ];
     if (!destination) {
@@ -60,6 +99,7 @@ export async function forwardItem(alias: RawItem, sk: string): Promise<'forwarde
     if (outcome.ok) return 'forwarded';
     // The merge was undone meanwhile: the item stays with the contact it named.
     if (outcome.codes[0] === 'ConditionalCheckFailed') return 'gone';
+    // Otherwise the primary changed (retired, say) or the item moved under us: look again.
     if (attempt >= 6) throw new Error(`could not forward ${sk} of merged contact ${duplicateId}`);
     await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
   }

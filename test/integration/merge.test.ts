@@ -1,5 +1,7 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack } from '../support/local-stack.js';
+import { rawClient } from '../support/raw-client.js';
 
 type Stack = Awaited<ReturnType<typeof startLocalStack>>;
 let stack: Stack;
@@ -224,10 +226,22 @@ describe('merge history and roles', { timeout: 240_000 }, () => {
     expect((await operator().delete(`/v1/contacts/${primary.id}`)).status).toBe(204);
     expect((await admin().get('/v1/merges?limit=100')).body.items.find((m: { id: string }) => m.id === merge.id)).toMatchObject({ undoable: false });
     expect((await operator().post(`/v1/merges/${merge.id}/undo`)).status).toBe(409);
-    // The alias still answers once; forwarding finds the primary gone and retires it.
-    await send(message({ phone: duplicate.phone! }, ['sent']));
+    // The alias still answers once; forwarding finds the primary gone and retires it, with every
+    // history item that landed on the duplicate (two messages in one batch here).
+    await send([...message({ phone: duplicate.phone! }, ['sent']), ...message({ phone: duplicate.phone! }, ['sent', 'delivered'])]);
     await stack.drain();
     await stack.drain();
+    await stack.drain();
+    const raw = rawClient(stack.dynamoEndpoint);
+    const left = (
+      await raw.send(new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CONTACT#${duplicate.id}` }, ConsistentRead: true }))
+    ).Items!;
+    raw.destroy();
+    expect(left.filter((item) => !item.sk.startsWith('P#ENG') && item.sk !== 'S#ANALYTICS').map((item) => item.sk)).toEqual([]);
+    for (const item of left.filter((i) => i.sk.startsWith('P#ENG'))) {
+      expect(Object.entries(item).filter(([k, v]) => typeof v === 'number' && k !== 'expiresAt' && v !== 0), item.sk).toEqual([]);
+      expect(item.expiresAt, item.sk).toBeGreaterThan(Date.now() / 1000);
+    }
     const late = await postEvents(message({ phone: duplicate.phone! }, ['sent']));
     expect(late.body.rejected).toHaveLength(1);
     expect(late.body.rejected[0].reason).toMatch(/no contact matches/);

@@ -116,6 +116,42 @@ describe('applyCounterDeltas', () => {
     expect(result.failedRecordIds).toEqual([]);
   });
 
+  it('records the watermarks of a new item fed by several sources even when their deltas cancel out', async () => {
+    // Lane 1 adds what lane 2 subtracts in the same batch: a replay of lane 1's record alone must be recognised later.
+    stored([]);
+    ddbMock.on(UpdateCommand).resolves({});
+    const key = { pk: 'ANDAY', sk: '2026-01-10' };
+    const deltas = [
+      aDelta({ key, source: 'ANLANE#1', seq: '10', recordId: '10', add: { b: 1 } }),
+      aDelta({ key, source: 'ANLANE#2', seq: '11', recordId: '11', add: { b: -1 } }),
+    ];
+    await applyCounterDeltas(deltas, { now: () => NOW, allowNegative: true });
+    const input = ddbMock.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(input.UpdateExpression).not.toMatch(/ADD/);
+    expect(input.ExpressionAttributeValues![':wm']).toEqual({ 'ANLANE#1': { s: '10', t: NOW / 1000 }, 'ANLANE#2': { s: '11', t: NOW / 1000 } });
+    ddbMock.reset();
+    stored([{ ...key, wm: input.ExpressionAttributeValues![':wm'] }]);
+    forgetCounterItems();
+    await applyCounterDeltas([deltas[0]], { now: () => NOW, allowNegative: true });
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('keeps a per-contact item whose counters reach zero as an expiring tombstone, and unmarks it when it counts again', async () => {
+    stored([{ pk: 'CONTACT#a', sk: 'P#ENGD#2026-01-10', wm: { 'CONTACT#a': { s: '5', t: NOW / 1000 } } }]);
+    ddbMock.on(UpdateCommand).resolvesOnce({ Attributes: { pk: 'CONTACT#a', sk: 'P#ENGD#2026-01-10', sms_sent: 0, sms_delivered: 0 } }).resolves({});
+    const result = await applyCounterDeltas([aDelta({ seq: '6', add: { sms_sent: -1, sms_delivered: -1 } })], { now: () => NOW, tombstoneSeconds: 3 * 86_400 });
+    const [write, mark] = ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(write.ReturnValues).toBe('ALL_NEW');
+    expect(write.UpdateExpression).toMatch(/REMOVE #x$/);
+    expect(write.ExpressionAttributeNames!['#x']).toBe('expiresAt');
+    expect(mark.UpdateExpression).toBe('SET #x = :x');
+    expect(mark.ExpressionAttributeValues![':x']).toBe(NOW / 1000 + 3 * 86_400);
+    // Only while nothing changed in between: every counter still zero, the watermark still this write's.
+    expect(mark.ConditionExpression).toBe('#c0 = :zero AND #c1 = :zero AND #wm.#w0.s = :w0');
+    expect(mark.ExpressionAttributeValues![':w0']).toBe('6');
+    expect(result.stats).toMatchObject({ writes: 1, tombstones: 1 });
+  });
+
   it('advances the watermark of an existing item even when its deltas net to zero', async () => {
     stored([{ pk: 'CONTACT#a', sk: 'P#ENGD#2026-01-10', wm: { 'CONTACT#a': { s: '5', t: NOW / 1000 } } }]);
     ddbMock.on(UpdateCommand).resolves({});
