@@ -335,10 +335,14 @@ export interface JobView {
 
 export const localDownloadPath = (id: string) => `/v1/jobs/${encodeURIComponent(id)}/download`;
 
-/** The API shape of a job; a failed job's reason is also the last entry of `errors`. */
-export async function jobView(job: JobRecord, options: { maxErrors?: number } = {}): Promise<JobView> {
+/**
+ * The API shape of a job; a failed job's reason is also the last entry of
+ * `errors`. `downloadUrl` only for a caller whose role may export
+ * (`downloads`): a signed URL is the file itself, for anyone who holds it.
+ */
+export async function jobView(job: JobRecord, options: { maxErrors?: number; downloads?: boolean } = {}): Promise<JobView> {
   let downloadUrl: string | undefined;
-  if (job.status === 'succeeded' && job.output) {
+  if (options.downloads && job.status === 'succeeded' && job.output) {
     downloadUrl = (await blobStore().signedUrl(job.output.key, { fileName: job.output.fileName, expiresInSeconds: DOWNLOAD_URL_SECONDS })) ?? localDownloadPath(job.id);
   }
   const errors = [...job.errors];
@@ -367,10 +371,10 @@ export async function jobView(job: JobRecord, options: { maxErrors?: number } = 
   };
 }
 
-export async function getJobView(id: string): Promise<JobView> {
+export async function getJobView(id: string, options: { downloads: boolean }): Promise<JobView> {
   const job = await getJob(id);
   if (!job) throw new NotFoundError('job');
-  return jobView(job);
+  return jobView(job, options);
 }
 
 /**
@@ -378,9 +382,9 @@ export async function getJobView(id: string): Promise<JobView> {
  * (`errorCount` has them all). The catalog's own fan-outs (renames,
  * deletes) are left out unless `internal` is asked for.
  */
-export async function listJobViews(limit: number, cursor?: string, internal = false) {
-  const page = await listJobs(limit, cursor, internal ? undefined : CLIENT_JOB_TYPES);
-  return { items: await Promise.all(page.items.map((job) => jobView(job, { maxErrors: 20 }))), cursor: page.cursor };
+export async function listJobViews(query: { limit: number; cursor?: string; internal?: boolean; downloads: boolean }) {
+  const page = await listJobs(query.limit, query.cursor, query.internal ? undefined : CLIENT_JOB_TYPES);
+  return { items: await Promise.all(page.items.map((job) => jobView(job, { maxErrors: 20, downloads: query.downloads }))), cursor: page.cursor };
 }
 
 /** What `GET /v1/jobs/{id}/download` answers: a redirect to a presigned URL (S3), or the file itself (local). */

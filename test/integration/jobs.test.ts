@@ -199,10 +199,11 @@ describe('export', () => {
     await contacts(2);
     const created = await operator().post('/v1/jobs', { type: 'export-contacts', filter: { list: list.id } });
     expect(created.status).toBe(202);
-    const job = await finished(created.body.id);
+    await finished(created.body.id);
+    const job = (await operator().get(`/v1/jobs/${created.body.id}`)).body;
     expect(job).toMatchObject({ status: 'succeeded', total: 3, processed: 3 });
     expect(job.downloadUrl).toBe(`/v1/jobs/${job.id}/download`);
-    const file = await agent().get(job.downloadUrl);
+    const file = await operator().get(job.downloadUrl);
     expect(file.status).toBe(200);
     expect(file.headers.get('content-type')).toMatch(/text\/csv/);
     expect(file.headers.get('content-disposition')).toMatch(/attachment; filename="contacts-\d{4}-\d\d-\d\d\.csv"/);
@@ -217,7 +218,26 @@ describe('export', () => {
   it('answers 409 for the download of a job without a file', async () => {
     const ids = await contacts(1);
     const job = await finished((await operator().post('/v1/jobs', { type: 'delete-contacts', contactIds: ids })).body.id);
-    expect((await agent().get(`/v1/jobs/${job.id}/download`)).status).toBe(409);
+    expect((await operator().get(`/v1/jobs/${job.id}/download`)).status).toBe(409);
+  });
+
+  it('gives the file only to roles that may export: agents get no downloadUrl and a 403 for the download', async () => {
+    const created = await operator().post('/v1/jobs', { type: 'export-contacts' });
+    await finished(created.body.id);
+    const asAgent = (await agent().get(`/v1/jobs/${created.body.id}`)).body;
+    expect(asAgent.status).toBe('succeeded');
+    expect(asAgent).not.toHaveProperty('downloadUrl');
+    const listed = (await agent().get('/v1/jobs?limit=100')).body.items.find((j: { id: string }) => j.id === created.body.id);
+    expect(listed).toBeDefined();
+    expect(listed).not.toHaveProperty('downloadUrl');
+    const refused = await agent().get(`/v1/jobs/${created.body.id}/download`);
+    expect(refused.status).toBe(403);
+    expect(JSON.stringify(refused.body)).not.toContain('firstName');
+    for (const role of ['operator', 'admin'] as const) {
+      const view = (await stack.api.as(role).get(`/v1/jobs/${created.body.id}`)).body;
+      expect(view.downloadUrl, role).toBe(`/v1/jobs/${created.body.id}/download`);
+      expect((await stack.api.as(role).get(view.downloadUrl)).status, role).toBe(200);
+    }
   });
 });
 

@@ -64,7 +64,7 @@ const LEAST_ROLE: Record<string, Role> = {
   'POST /v1/jobs': 'operator',
   'GET /v1/jobs': 'agent',
   'GET /v1/jobs/{id}': 'agent',
-  'GET /v1/jobs/{id}/download': 'agent',
+  'GET /v1/jobs/{id}/download': 'operator',
   'POST /v1/api-keys': 'admin',
   'GET /v1/api-keys': 'admin',
   'DELETE /v1/api-keys/{id}': 'admin',
