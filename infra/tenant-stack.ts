@@ -111,7 +111,7 @@ export class TenantStack extends Stack {
 
     this.streamProcessor = new StreamProcessor(this, 'StreamProcessor', { table: this.data.table, defaults });
 
-    this.schedules = new Schedules(this, 'Schedules', { table: this.data.table, defaults });
+    this.schedules = new Schedules(this, 'Schedules', { table: this.data.table, defaults, settings: { reconcileSchedule: props.reconcileSchedule } });
     this.jobs.bindStarter(this.schedules.handlerFor('resume-jobs'));
 
     // Last, so that every function of the stack gets its errors alarm.
@@ -159,6 +159,14 @@ export class TenantStack extends Stack {
     new CfnOutput(this, 'OnFailureQueueUrl', {
       value: this.streamProcessor.onFailureQueue.queueUrl,
       description: 'Stream records that failed after retries',
+    });
+    new CfnOutput(this, 'StreamFunctionName', {
+      value: this.streamProcessor.handler.functionName,
+      description: 'The table stream function (npm run replay invokes it with failed records)',
+    });
+    new CfnOutput(this, 'ReconcileFunctionName', {
+      value: this.schedules.handlerFor('reconcile').functionName,
+      description: 'The nightly reconciliation; invoke it to run one now',
     });
   }
 }

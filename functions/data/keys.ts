@@ -159,3 +159,29 @@ export const analyticsNodeKey = (nodeId: string) => ({ pk: `ANNODE#${nodeId}`, s
 export const analyticsDayKey = (day: string) => ({ pk: 'ANDAY', sk: day });
 export const analyticsMonthKey = (month: string) => ({ pk: 'ANMONTH', sk: month });
 export const analyticsGeoKey = () => ({ pk: 'ANGEO', sk: '#GEO' });
+
+/**
+ * Scheduled reconciliation (functions/reconcile/): recomputes the derived
+ * numbers from the table and repairs what differs.
+ *   ROLL#reconcile  #STATE                   progress of the run under way (phase, scan cursors, counts, lease)
+ *                   RUN#<runId>              summary of a finished run (counts per kind, example keys), newest last
+ *                   SUM#<runId>#<chunk>#<part>  a chunk's share of the expected tenant aggregates (TTL)
+ * Access patterns: the state is one GetItem; the latest summary is one Query
+ * on begins_with(sk, "RUN#"), newest first; a run's sums one Query on
+ * begins_with(sk, "SUM#<runId>#").
+ */
+export const RECONCILE_NAME = 'reconcile';
+export const reconcileStateKey = () => rollStateKey(RECONCILE_NAME);
+export const RECONCILE_RUN_PREFIX = 'RUN#';
+export const reconcileRunKey = (runId: string) => ({ pk: reconcileStateKey().pk, sk: `${RECONCILE_RUN_PREFIX}${runId}` });
+export const reconcileSumPrefix = (runId: string) => `SUM#${runId}#`;
+export const reconcileSumKey = (runId: string, chunk: number, part: number) => ({
+  pk: reconcileStateKey().pk,
+  sk: `${reconcileSumPrefix(runId)}${String(chunk).padStart(6, '0')}#${part}`,
+});
+/** The part of a contact's collection that reconciliation reads in one Query: merged alias, history, profile items, derived state. */
+export const contactCollectionRange = (contactId: string) => ({ pk: contactPk(contactId), from: 'A#', to: contactActivityKey(contactId).sk });
+/** Engagement counter items of a contact (`P#ENGD#<day>` and `P#ENG#SUMMARY`) share this sort-key prefix. */
+export const ENGAGEMENT_COUNTER_PREFIX = 'P#ENG';
+/** The day of a per-day engagement counter item's sort key, or undefined for other items. */
+export const engagementDayOf = (sk: string) => (sk.startsWith('P#ENGD#') ? sk.slice('P#ENGD#'.length) : undefined);

@@ -1,12 +1,35 @@
+import { dailyAt } from './schedule-expression.js';
+
 /**
- * Scheduled functions: the CDK Schedules construct creates one EventBridge
- * rule per entry and the local host runs the same handlers on timers.
+ * Scheduled functions: the CDK Schedules construct creates the EventBridge
+ * rules of each entry and the local host runs the same handlers on timers.
  * `functions/scheduled/<name>.ts` exports `handler`.
+ *
+ * A schedule fires every `everyMinutes` minutes, or, with `expression`, on
+ * an EventBridge schedule expression (schedule-expression.ts) that a tenant
+ * setting may override: the CDK context key `setting.context`, and locally
+ * the environment variable `setting.env`. Such a schedule may also have a
+ * `continueEveryMinutes` tick, which only resumes a run that one invocation
+ * could not finish (its handler gets `{ "action": "continue" }`).
  */
 export interface ScheduleDefinition {
   readonly name: string;
-  readonly everyMinutes: number;
+  readonly everyMinutes?: number;
+  /** The default schedule expression for a tenant timezone, when the tenant setting is not given. */
+  readonly expression?: (timezone: string) => string;
+  readonly setting?: { readonly context: string; readonly env: string };
+  readonly continueEveryMinutes?: number;
   readonly description: string;
+}
+
+/** The event a continuation tick hands the handler. */
+export const CONTINUE_EVENT = { action: 'continue' } as const;
+
+/** The schedule expression a tenant runs a schedule on: its setting when given, else the default for its timezone. */
+export function scheduleExpressionOf(schedule: ScheduleDefinition, timezone: string, setting?: string): string {
+  if (schedule.everyMinutes !== undefined) return schedule.everyMinutes === 1 ? 'rate(1 minute)' : `rate(${schedule.everyMinutes} minutes)`;
+  if (!schedule.expression) throw new Error(`schedule ${schedule.name} has neither everyMinutes nor an expression`);
+  return setting || schedule.expression(timezone);
 }
 
 export const SCHEDULES: readonly ScheduleDefinition[] = [
@@ -29,6 +52,14 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     name: 'resume-merges',
     everyMinutes: 1,
     description: 'finishes merges and undos that a request left running (very large histories) or a crash interrupted, from their saved progress',
+  },
+  {
+    name: 'reconcile',
+    // Nightly: 03:00 in the tenant's timezone unless the tenant setting says otherwise.
+    expression: (timezone) => dailyAt(3, 0, timezone),
+    setting: { context: 'reconcileSchedule', env: 'RECONCILE_SCHEDULE' },
+    continueEveryMinutes: 15,
+    description: 'recomputes engagement counters, activity states and panel aggregates from the table, repairs every difference and records what it repaired',
   },
 ];
 

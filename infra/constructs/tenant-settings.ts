@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { parseScheduleExpression, ScheduleExpressionError } from '../../functions/scheduled/schedule-expression.js';
 
 /**
  * Per-tenant deployment settings: an entry of the tenants file
@@ -21,6 +22,12 @@ export interface TenantSettings {
   readonly callbackUrls: string[];
   /** Cognito managed login domain prefix. @default `<tenant>-contacts-<account id>` */
   readonly loginDomainPrefix?: string;
+  /**
+   * When the reconciliation runs (functions/reconcile/): an EventBridge
+   * schedule expression, cron in UTC, e.g. `cron(0 6 * * ? *)` or `rate(12 hours)`.
+   * @default - nightly at 03:00 in `timezone`
+   */
+  readonly reconcileSchedule?: string;
   /** Addresses the tenant's alarms are emailed to (key `alarmEmail`: one address or a list). @default - none */
   readonly alarmEmails: string[];
   /** Days a deleted contact stays in the recycle bin before it is purged. @default 30 */
@@ -45,6 +52,7 @@ export const SETTING_KEYS: readonly string[] = [
   'certificateArn',
   'callbackUrls',
   'loginDomainPrefix',
+  'reconcileSchedule',
   'alarmEmail',
   'recycleDays',
   'wave',
@@ -143,6 +151,16 @@ export function readTenantSettings(node: SettingsSource): TenantSettings {
     );
   }
 
+  const reconcileSchedule = optionalString(node, 'reconcileSchedule');
+  if (reconcileSchedule) {
+    try {
+      parseScheduleExpression(reconcileSchedule);
+    } catch (error) {
+      if (!(error instanceof ScheduleExpressionError)) throw error;
+      throw new TenantSettingsError(`invalid reconcileSchedule ${error.message}`);
+    }
+  }
+
   const alarmEmails = stringList(node, 'alarmEmail');
   for (const email of alarmEmails) {
     if (!/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(email)) throw new TenantSettingsError(`invalid alarmEmail "${email}": give an address such as oncall@example.com`);
@@ -154,5 +172,5 @@ export function readTenantSettings(node: SettingsSource): TenantSettings {
   const region = optionalString(node, 'region');
   if (region && !/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/.test(region)) throw new TenantSettingsError(`invalid region "${region}": an AWS region such as sa-east-1`);
 
-  return { tenant, timezone, phoneRegion, domain, certificateArn, callbackUrls, loginDomainPrefix, alarmEmails, recycleDays, wave, account, region };
+  return { tenant, timezone, phoneRegion, domain, certificateArn, callbackUrls, loginDomainPrefix, reconcileSchedule, alarmEmails, recycleDays, wave, account, region };
 }

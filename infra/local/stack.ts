@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname as machineName, networkInterfaces } from 'node:os';
@@ -11,7 +11,9 @@ import { resetConfig } from '../../functions/lib/config.js';
 import { setDdbClient } from '../../functions/lib/dynamo.js';
 import { setLocalJobInvoker } from '../../functions/lib/invoke.js';
 import { setOutboundSink, type OutboundDispatch } from '../../functions/lib/outbound.js';
-import { SCHEDULES, STREAM_PROCESSOR } from '../../functions/scheduled/schedules.js';
+import { parseScheduleExpression, nextScheduleTime } from '../../functions/scheduled/schedule-expression.js';
+import { CONTINUE_EVENT, SCHEDULES, scheduleExpressionOf, STREAM_PROCESSOR, type ScheduleDefinition } from '../../functions/scheduled/schedules.js';
+import { DEFAULT_TIMEZONE } from '../../shared/analytics.js';
 import { STREAM_FILTERS } from '../../functions/streams/filters.js';
 import type { Role } from '../../shared/roles.js';
 import { isPortFree, LocalStartError, startDynamoLocal, type DynamoLocal } from './dynamo-local.js';
@@ -58,8 +60,8 @@ export interface LocalStack {
   token(role: Role, sub?: string): Promise<string>;
   /** Waits until the stream poller has processed everything written so far. */
   drain(timeoutMs?: number): Promise<void>;
-  /** Runs a scheduled function once, now. */
-  runSchedule(name: string): Promise<unknown>;
+  /** Runs a scheduled function once, now (with the event its rule would send, or `event`). */
+  runSchedule(name: string, event?: unknown): Promise<unknown>;
   /** Waits for background job workers started so far. */
   idleJobs(): Promise<void>;
   stop(): Promise<void>;
@@ -93,6 +95,30 @@ function namesOf(host: string): Set<string> {
   return names;
 }
 
+/** Written to `<dataDir>/local-stack.json` while a stack with a data directory runs (infra/ops/ reads it). */
+export interface LocalStackInfo {
+  pid: number;
+  baseUrl: string;
+  dynamoEndpoint: string;
+  tableName: string;
+  timezone: string;
+  /** The stream poller's failure sink: one JSON line per record given up. */
+  failureFile: string;
+}
+export const LOCAL_STACK_FILE = 'local-stack.json';
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** An expression schedule's expression here: its tenant setting comes from the environment (e.g. RECONCILE_SCHEDULE). */
+function localScheduleExpression(schedule: ScheduleDefinition): string {
+  const expression = scheduleExpressionOf(schedule, process.env.TENANT_TIMEZONE ?? DEFAULT_TIMEZONE, schedule.setting ? process.env[schedule.setting.env] : undefined);
+  try {
+    parseScheduleExpression(expression);
+  } catch (error) {
+    throw new LocalStartError(`${schedule.setting?.env ?? schedule.name}: ${(error as Error).message}`);
+  }
+  return expression;
+}
+
 type Handler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
 
 async function importHandler<E, R>(relative: string): Promise<Handler<E, R>> {
@@ -106,6 +132,8 @@ async function importHandler<E, R>(relative: string): Promise<Handler<E, R>> {
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
+  // A bad schedule setting stops the start before anything runs.
+  if (options.schedules !== false) for (const schedule of SCHEDULES) if (schedule.everyMinutes === undefined) localScheduleExpression(schedule);
   const port = options.port ?? 3000;
   const host = options.host ?? (process.env.HOST || '127.0.0.1');
   if (port !== 0 && !(await isPortFree(port, host))) {
@@ -165,26 +193,44 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
   setOutboundSink(options.outbound);
 
-  const timers: NodeJS.Timeout[] = [];
-  const runSchedule = async (name: string) => {
+  const timers = new Set<NodeJS.Timeout>();
+  const runSchedule = async (name: string, event?: unknown) => {
     const schedule = SCHEDULES.find((s) => s.name === name);
     if (!schedule) throw new Error(`no schedule named ${name}`);
     const handler = await importHandler<unknown, unknown>(`functions/scheduled/${name}.ts`);
-    return handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', time: new Date().toISOString() }, lambdaContext(`local-${name}`, 15 * 60_000));
+    return handler(event ?? { source: 'aws.events', 'detail-type': 'Scheduled Event', time: new Date().toISOString() }, lambdaContext(`local-${name}`, 15 * 60_000));
   };
   if (options.schedules !== false) {
     for (const schedule of SCHEDULES) {
       let busy = false;
-      const every = options.scheduleEveryMs ?? schedule.everyMinutes * 60_000;
-      timers.push(
-        setInterval(() => {
-          if (busy) return;
-          busy = true;
-          runSchedule(schedule.name)
-            .catch((error) => log(`schedule ${schedule.name}: ${(error as Error).message}`))
-            .finally(() => (busy = false));
-        }, every),
-      );
+      const fire = (event?: unknown) => {
+        if (busy) return;
+        busy = true;
+        runSchedule(schedule.name, event)
+          .catch((error) => log(`schedule ${schedule.name}: ${(error as Error).message}`))
+          .finally(() => (busy = false));
+      };
+      if (options.scheduleEveryMs !== undefined || schedule.everyMinutes !== undefined) {
+        timers.add(setInterval(fire, options.scheduleEveryMs ?? schedule.everyMinutes! * 60_000));
+      } else {
+        const expression = localScheduleExpression(schedule);
+        const arm = () => {
+          const at = nextScheduleTime(expression, new Date());
+          if (!at) return;
+          const wait = at.getTime() - Date.now();
+          // setTimeout holds at most ~24.8 days: a later time is re-armed on the way.
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            if (wait <= MAX_TIMEOUT_MS) fire();
+            arm();
+          }, Math.min(wait, MAX_TIMEOUT_MS));
+          timers.add(timer);
+        };
+        arm();
+      }
+      if (schedule.continueEveryMinutes !== undefined) {
+        timers.add(setInterval(() => fire(CONTINUE_EVENT), options.scheduleEveryMs ?? schedule.continueEveryMinutes * 60_000));
+      }
     }
   }
 
@@ -213,6 +259,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     while (running.size > 0) await Promise.allSettled([...running]);
   };
 
+  // Where operator commands (npm run reconcile, npm run replay) find this stack while it runs.
+  const stackFile = options.dataDir ? join(options.dataDir, LOCAL_STACK_FILE) : undefined;
+  if (stackFile) {
+    const info: LocalStackInfo = {
+      pid: process.pid,
+      baseUrl: `http://${reachableAt}:${actualPort}`,
+      dynamoEndpoint: endpoint,
+      tableName,
+      timezone: process.env.TENANT_TIMEZONE!,
+      failureFile: join(options.dataDir!, 'stream-failures.jsonl'),
+    };
+    writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
+  }
+  const forgetStackFile = () => {
+    if (stackFile && existsSync(stackFile) && (JSON.parse(readFileSync(stackFile, 'utf8')) as LocalStackInfo).pid === process.pid) rmSync(stackFile);
+  };
+
   return {
     baseUrl: `http://${reachableAt}:${actualPort}`,
     port: actualPort,
@@ -225,7 +288,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     runSchedule,
     idleJobs,
     stop: async () => {
-      for (const timer of timers) clearInterval(timer);
+      for (const timer of timers) clearTimeout(timer);
+      forgetStackFile();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();

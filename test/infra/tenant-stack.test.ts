@@ -7,7 +7,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_DEFINITION } from '../../functions/data/table-schema.js';
 import { HTTP_AREAS, ROUTES, routeKey } from '../../functions/http/routes.js';
-import { SCHEDULES } from '../../functions/scheduled/schedules.js';
+import { CONTINUE_EVENT, SCHEDULES, scheduleExpressionOf } from '../../functions/scheduled/schedules.js';
 import { STREAM_FILTERS } from '../../functions/streams/filters.js';
 import type { TenantStack } from '../../infra/tenant-stack.js';
 import { ROLES } from '../../shared/roles.js';
@@ -38,7 +38,7 @@ describe('the template as a whole', () => {
   });
 
   it('exports the outputs operators and the SPA need', () => {
-    for (const name of ['ApiUrl', 'WebUrl', 'UserPoolId', 'UserPoolClientId', 'LoginDomain', 'TableName', 'OnFailureQueueUrl']) {
+    for (const name of ['ApiUrl', 'WebUrl', 'UserPoolId', 'UserPoolClientId', 'LoginDomain', 'TableName', 'OnFailureQueueUrl', 'StreamFunctionName', 'ReconcileFunctionName']) {
       template.hasOutput(name, {});
     }
   });
@@ -307,16 +307,31 @@ describe('stream processor', () => {
 });
 
 describe('schedules', () => {
-  it('has one rule per entry of SCHEDULES, every everyMinutes minutes, targeting its own function', () => {
+  it('has one rule per entry of SCHEDULES, every everyMinutes minutes or on its expression, targeting its own function', () => {
     const rules = Object.values(resourcesOf('AWS::Events::Rule'));
-    expect(rules).toHaveLength(SCHEDULES.length);
+    const continued = SCHEDULES.filter((s) => s.continueEveryMinutes !== undefined);
+    expect(rules).toHaveLength(SCHEDULES.length + continued.length);
     for (const schedule of SCHEDULES) {
-      const expression = Schedule.rate(Duration.minutes(schedule.everyMinutes)).expressionString;
+      const expression =
+        schedule.everyMinutes !== undefined ? Schedule.rate(Duration.minutes(schedule.everyMinutes)).expressionString : scheduleExpressionOf(schedule, 'America/Sao_Paulo');
       const handlerId = logicalId(stack.schedules.handlers[schedule.name]);
-      const rule = rules.find((candidate) => candidate.Properties.Targets[0].Arn['Fn::GetAtt'][0] === handlerId);
+      const mine = rules.filter((candidate) => candidate.Properties.Targets[0].Arn['Fn::GetAtt'][0] === handlerId);
+      const rule = mine.find((candidate) => candidate.Properties.Targets[0].Input === undefined);
       expect(rule?.Properties.ScheduleExpression, schedule.name).toBe(expression);
       expect(rule?.Properties.State).toBe('ENABLED');
+      if (schedule.continueEveryMinutes !== undefined) {
+        const next = mine.find((candidate) => candidate.Properties.Targets[0].Input !== undefined);
+        expect(next?.Properties.ScheduleExpression).toBe(Schedule.rate(Duration.minutes(schedule.continueEveryMinutes)).expressionString);
+        expect(JSON.parse(next?.Properties.Targets[0].Input)).toEqual(CONTINUE_EVENT);
+      }
     }
+  });
+
+  it('reconciles nightly at 03:00 in the tenant timezone unless the reconcileSchedule setting says otherwise', () => {
+    expect(scheduleExpressionOf(SCHEDULES.find((s) => s.name === 'reconcile')!, 'America/Sao_Paulo')).toBe('cron(0 6 * * ? *)');
+    const custom = Template.fromStack(aTenantApp({ context: { reconcileSchedule: 'cron(30 2 ? * SUN *)' } }).stack);
+    expect(Object.values(custom.findResources('AWS::Events::Rule')).map((r) => r.Properties.ScheduleExpression)).toContain('cron(30 2 ? * SUN *)');
+    expect(() => aTenantApp({ context: { reconcileSchedule: 'cron(0 3 * * * *)' } })).toThrow(/reconcileSchedule/);
   });
 });
 
