@@ -25,6 +25,7 @@ export const en = {
   'shell.language': 'Language',
   'shell.signOut': 'Sign out',
   'shell.tenant': 'Workspace',
+  'shell.skipToContent': 'Skip to content',
 
   'role.admin': 'Admin',
   'role.operator': 'Operator',
@@ -263,6 +264,7 @@ export const en = {
   'tags.deleteMessage': 'The tag will be removed from {n} contacts.',
   'tags.searchOrCreate': 'Find or create a tag',
   'tags.willCreate': 'Press Add to create “{name}”.',
+  'tags.suggestions': 'Matching tags',
   'tags.removeFromContact': 'Remove tag {name}',
   'tags.removedFromContact': 'Tag “{name}” removed.',
 
@@ -518,6 +520,9 @@ export const en = {
   'analytics.chart.download': 'CSV',
   'analytics.chart.downloadLabel': 'Download {chart} as CSV',
   'analytics.chart.empty': 'No data in this period.',
+  'analytics.chart.table': 'Table',
+  'analytics.chart.showTable': 'Show {chart} as a table',
+  'analytics.chart.tableCaption': '{chart}: data',
   'analytics.column.date': 'Date',
   'analytics.column.month': 'Month',
   'analytics.column.stage': 'Stage',

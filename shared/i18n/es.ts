@@ -27,6 +27,7 @@ export const es: Catalog = {
   'shell.language': 'Idioma',
   'shell.signOut': 'Cerrar sesión',
   'shell.tenant': 'Espacio de trabajo',
+  'shell.skipToContent': 'Saltar al contenido',
 
   'role.admin': 'Administrador',
   'role.operator': 'Operador',
@@ -265,6 +266,7 @@ export const es: Catalog = {
   'tags.deleteMessage': 'La etiqueta se quitará de {n} contactos.',
   'tags.searchOrCreate': 'Buscar o crear una etiqueta',
   'tags.willCreate': 'Pulsa Agregar para crear «{name}».',
+  'tags.suggestions': 'Etiquetas que coinciden',
   'tags.removeFromContact': 'Quitar la etiqueta {name}',
   'tags.removedFromContact': 'Etiqueta «{name}» quitada.',
 
@@ -520,6 +522,9 @@ export const es: Catalog = {
   'analytics.chart.download': 'CSV',
   'analytics.chart.downloadLabel': 'Descargar {chart} en CSV',
   'analytics.chart.empty': 'No hay datos en este período.',
+  'analytics.chart.table': 'Tabla',
+  'analytics.chart.showTable': 'Mostrar {chart} como tabla',
+  'analytics.chart.tableCaption': '{chart}: datos',
   'analytics.column.date': 'Fecha',
   'analytics.column.month': 'Mes',
   'analytics.column.stage': 'Etapa',

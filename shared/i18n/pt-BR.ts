@@ -27,6 +27,7 @@ export const ptBR: Catalog = {
   'shell.language': 'Idioma',
   'shell.signOut': 'Sair',
   'shell.tenant': 'Espaço de trabalho',
+  'shell.skipToContent': 'Pular para o conteúdo',
 
   'role.admin': 'Administrador',
   'role.operator': 'Operador',
@@ -265,6 +266,7 @@ export const ptBR: Catalog = {
   'tags.deleteMessage': 'A etiqueta será removida de {n} contatos.',
   'tags.searchOrCreate': 'Buscar ou criar uma etiqueta',
   'tags.willCreate': 'Clique em Adicionar para criar “{name}”.',
+  'tags.suggestions': 'Etiquetas correspondentes',
   'tags.removeFromContact': 'Remover a etiqueta {name}',
   'tags.removedFromContact': 'Etiqueta “{name}” removida.',
 
@@ -520,6 +522,9 @@ export const ptBR: Catalog = {
   'analytics.chart.download': 'CSV',
   'analytics.chart.downloadLabel': 'Baixar {chart} em CSV',
   'analytics.chart.empty': 'Sem dados neste período.',
+  'analytics.chart.table': 'Tabela',
+  'analytics.chart.showTable': 'Mostrar {chart} como tabela',
+  'analytics.chart.tableCaption': '{chart}: dados',
   'analytics.column.date': 'Data',
   'analytics.column.month': 'Mês',
   'analytics.column.stage': 'Etapa',

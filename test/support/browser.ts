@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { AxeResults, ImpactValue } from 'axe-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium, as the browser tests drive it (no browser download). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -14,4 +16,59 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
+}
+
+/** The local sign-in page's demo users: Ana is an admin, Otto an operator, Gil an agent. */
+export type DemoUser = 'ana' | 'otto' | 'gil';
+
+/** Signs in through the local sign-in page as one of its demo users and waits for the shell. */
+export async function signInAs(page: Page, baseUrl: string, user: DemoUser): Promise<void> {
+  await page.goto(baseUrl + '/');
+  await page.getByTestId(`demo-${user}`).click();
+  await page.locator('.shell').waitFor();
+}
+
+/** WCAG 2.0 and 2.1, levels A and AA: the rules the SPA is held to. */
+export const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const BLOCKING: readonly ImpactValue[] = ['serious', 'critical'];
+/**
+ * Landmark rules axe files under best practice, at moderate impact: a
+ * screen-reader user jumps by landmarks, so every page has one main and no
+ * content outside a landmark. Held at any impact.
+ */
+const LANDMARK_RULES = ['landmark-one-main', 'region', 'landmark-no-duplicate-main', 'landmark-unique'];
+
+export interface AxeFinding {
+  rule: string;
+  impact: ImpactValue;
+  help: string;
+  /** CSS selector of each failing element, with axe's summary of why it fails. */
+  targets: { selector: string; why: string }[];
+}
+
+const AXE_SOURCE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/**
+ * Runs axe-core in the page (injected once per document) over WCAG 2.1 A
+ * and AA rules and returns the violations of impact serious or critical,
+ * and any landmark violation.
+ */
+export async function axeViolations(page: Page): Promise<AxeFinding[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE_SOURCE });
+  const results = await page.evaluate(
+    ({ tags, landmarks }) => (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<AxeResults> } }).axe.run(document, {
+      runOnly: { type: 'tag', values: tags },
+      rules: Object.fromEntries(landmarks.map((rule) => [rule, { enabled: true }])),
+      resultTypes: ['violations'],
+    }),
+    { tags: WCAG_21_AA, landmarks: LANDMARK_RULES },
+  );
+  return results.violations
+    .filter((v) => LANDMARK_RULES.includes(v.id) || (v.impact && BLOCKING.includes(v.impact)))
+    .map((v) => ({
+      rule: v.id,
+      impact: v.impact!,
+      help: v.help,
+      targets: v.nodes.map((n) => ({ selector: n.target.join(' '), why: (n.failureSummary ?? '').replace(/\s+/g, ' ').trim() })),
+    }));
 }

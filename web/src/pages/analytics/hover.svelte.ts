@@ -23,6 +23,8 @@ export class Hover {
 
   show(event: Event, host: HTMLElement | undefined, title: string, lines: TipLine[]): void {
     if (!host) return;
+    // Content shown on hover or focus can be dismissed without moving (WCAG 1.4.13): Escape hides it.
+    window.addEventListener('keydown', this.#onEscape);
     const box = host.getBoundingClientRect();
     const pointer = event as PointerEvent;
     if (typeof pointer.clientX === 'number' && (pointer.clientX !== 0 || pointer.clientY !== 0)) {
@@ -35,5 +37,10 @@ export class Hover {
 
   hide = (): void => {
     this.tip = null;
+    window.removeEventListener('keydown', this.#onEscape);
+  };
+
+  #onEscape = (event: KeyboardEvent): void => {
+    if (event.key === 'Escape') this.hide();
   };
 }
