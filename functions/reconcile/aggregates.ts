@@ -165,7 +165,7 @@ export async function readStoredAggregates(expected: Totals, today: string): Pro
     ...[...expected.keys()].filter((id) => id.startsWith('N:')).map((id) => nodeStart(parseNodeId(id.slice(2)))),
   ];
   const last = dayNumber(addDays(today, 1));
-  const first = Math.min(last, ...known);
+  const first = known.reduce((min, day) => Math.min(min, day), last);
   const nodes = new Set<string>();
   for (let day = first; day <= last; day++) for (const node of nodesContaining(day)) nodes.add(nodeId(node));
   for (const id of expected.keys()) if (id.startsWith('N:')) nodes.add(id.slice(2));

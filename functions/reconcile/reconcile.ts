@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { ulid } from 'ulid';
 import { localDay } from '../../shared/analytics.js';
@@ -308,31 +308,54 @@ export async function runReconcile(options: ReconcileOptions = {}): Promise<Reco
     logger.info('reconcile paused; the next tick continues', { runId: run.runId, phase: run.phase, chunks: run.chunk });
     return { status: 'paused', runId: run.runId, phase: run.phase, chunks: run.chunk };
   };
-  for (;;) {
-    if (opts.maxChunks !== undefined && steps >= opts.maxChunks) return pause();
-    if (run.phase === 'contacts') {
-      if (run.segments.every((s) => s.done)) {
+  const work = async (): Promise<ReconcileResult> => {
+    for (;;) {
+      if (opts.maxChunks !== undefined && steps >= opts.maxChunks) return pause();
+      if (run.phase === 'contacts') {
+        if (run.segments.every((s) => s.done)) {
+          const chunkRead = run.chunk;
+          run.phase = 'aggregates';
+          await commit(run, token, chunkRead);
+          continue;
+        }
+        if (Date.now() + chunkBudget > deadline) return pause();
         const chunkRead = run.chunk;
-        run.phase = 'aggregates';
+        await contactsChunk(run, opts, now());
+        run.chunk++;
+        run.lease = { token, until: Date.now() + opts.leaseMs };
         await commit(run, token, chunkRead);
+        emitRepairs();
+        steps++;
         continue;
       }
-      if (Date.now() + chunkBudget > deadline) return pause();
-      const chunkRead = run.chunk;
-      await contactsChunk(run, opts, now());
-      run.chunk++;
-      run.lease = { token, until: Date.now() + opts.leaseMs };
-      await commit(run, token, chunkRead);
+      if (Date.now() + aggregatesBudget > deadline) return pause();
+      await aggregatesPhase(run, opts, now());
+      const summary = await finish(run, token, now());
       emitRepairs();
-      steps++;
-      continue;
+      return { status: 'finished', summary };
     }
-    if (Date.now() + aggregatesBudget > deadline) return pause();
-    await aggregatesPhase(run, opts, now());
-    const summary = await finish(run, token, now());
-    emitRepairs();
-    return { status: 'finished', summary };
+  };
+  try {
+    return await work();
+  } catch (error) {
+    // The step under way is lost (its progress was not saved); let the next call redo it without waiting for the lease.
+    await releaseLease(token).catch(() => undefined);
+    throw error;
   }
+}
+
+/** Gives the lease up without touching the saved progress. */
+async function releaseLease(token: string): Promise<void> {
+  await ddb().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: reconcileStateKey(),
+      UpdateExpression: 'REMOVE #lease',
+      ConditionExpression: '#lease.#token = :t',
+      ExpressionAttributeNames: { '#lease': 'lease', '#token': 'token' },
+      ExpressionAttributeValues: { ':t': token },
+    }),
+  );
 }
 
 async function finish(run: RunState, token: string, now: Date): Promise<ReconcileSummary> {

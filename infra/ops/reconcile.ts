@@ -1,8 +1,9 @@
+import { logger } from '../../functions/lib/logger.js';
 import { runReconcile, type ReconcileSummary } from '../../functions/reconcile/reconcile.js';
 import { connectLocalStack, OpsError, parseArgs, runCommand } from './local-stack.js';
 
 /**
- * `npm run reconcile [-- --settle-seconds 15 --take-over --json]`: runs the
+ * `npm run reconcile [-- --settle-seconds 15 --take-over --json --verbose]`: runs the
  * scheduled reconciliation (functions/reconcile/) now, against the running
  * local stack, to the end, and prints its summary. A run in progress (the
  * schedule's, or one interrupted) is continued rather than a new one started.
@@ -21,6 +22,8 @@ export function formatSummary(summary: ReconcileSummary): string {
 
 runCommand(async () => {
   const args = parseArgs(process.argv.slice(2));
+  // The summary is printed below; the function's structured log line only with --verbose.
+  if (args.verbose !== true) logger.setLogLevel('WARN');
   const info = connectLocalStack(typeof args['data-dir'] === 'string' ? args['data-dir'] : undefined);
   const settle = args['settle-seconds'] === undefined ? undefined : Number(args['settle-seconds']);
   if (settle !== undefined && !(settle >= 0)) throw new OpsError('--settle-seconds takes a number of seconds');
