@@ -91,6 +91,10 @@ export function toLambdaRecord(record: _Record, streamArn: string): DynamoDBReco
   };
 }
 
+/** Where `npm run replay` moves the failure file's lines it replayed, and the file it works from meanwhile. */
+export const replayedFileOf = (failureFile: string) => `${failureFile.replace(/\.jsonl$/, '')}.replayed.jsonl`;
+export const workingFileOf = (failureFile: string) => `${failureFile}.replaying`;
+
 /** Lambda's synchronous invocation payload limit. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
@@ -199,7 +203,9 @@ export class StreamPoller {
       if (!shard.exhausted) lagRecords += await this.countUnread(shard);
     }
     const file = this.options.failureFile;
-    const failedRecords = file && existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : this.stats.givenUp;
+    // Replayed lines (`npm run replay`) were given up once all the same: they still count.
+    const lines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).length : 0);
+    const failedRecords = file ? lines(file) + lines(workingFileOf(file)) + lines(replayedFileOf(file)) : this.stats.givenUp;
     return { lagRecords, failedRecords };
   }
 

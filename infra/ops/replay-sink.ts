@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { STREAM_PROCESSOR } from '../../functions/scheduled/schedules.js';
+import { replayedFileOf, workingFileOf } from '../local/stream-poller.js';
 
 /**
  * The local stack's counterpart of the on-failure queue replay: the stream
@@ -38,8 +39,7 @@ interface Line {
   record?: DynamoDBRecord;
 }
 
-export const replayedFileOf = (failureFile: string) => `${failureFile.replace(/\.jsonl$/, '')}.replayed.jsonl`;
-const workingFileOf = (failureFile: string) => `${failureFile}.replaying`;
+export { replayedFileOf };
 
 function parse(text: string): Line {
   try {
