@@ -4,7 +4,7 @@ import { seedDemoIfEmpty } from '../../infra/local/seed.js';
 import type { Role } from '../../shared/roles.js';
 import { can, type Action } from '../../web/src/lib/permissions.js';
 import { ROUTES } from '../../web/src/routes.js';
-import { axeViolations, launchChromium, signInAs, type AxeFinding, type DemoUser } from '../support/browser.js';
+import { axeViolations, focusOf, launchChromium, signInAs, tabTo, type AxeFinding, type DemoUser } from '../support/browser.js';
 import { startLocalStack } from '../support/local-stack.js';
 
 /**
@@ -221,6 +221,44 @@ describe('Accessibility (axe-core, WCAG 2.1 AA)', { timeout: 600_000 }, () => {
     });
     if (process.env.A11Y_REPORT) console.log(report(found));
     expect(report(found)).toBe('');
+  });
+
+  it('a chart is one Tab stop: arrows walk its figures, the tooltip tells each, Escape hides it, and its table opens from the keyboard', async () => {
+    await withPage(async (page) => {
+      await signInAs(page, stack.baseUrl, 'ana');
+      await page.goto(`${stack.baseUrl}/#/analytics`);
+      await settle(page);
+      const inTabOrder = await page.evaluate(() =>
+        [...document.querySelectorAll('svg')].filter((svg) => svg.querySelector('[data-mark]')).map((svg) => svg.querySelectorAll('[data-mark][tabindex="0"]').length),
+      );
+      expect(inTabOrder.length).toBe(6); // two funnels, monthly, service, map, heatmap
+      expect(inTabOrder.every((n) => n === 1)).toBe(true);
+
+      const first = await tabTo(page, (f) => f.testid === 'monthly-bar', 'the monthly chart');
+      const tooltip = page.getByTestId('chart-tooltip');
+      await page.keyboard.press('ArrowRight');
+      const second = await focusOf(page);
+      expect(second.testid).toBe('monthly-bar');
+      expect(second.label).not.toBe(first.label);
+      expect(await tooltip.textContent()).toContain(second.label!.split(':')[0]);
+      await page.keyboard.press('Escape');
+      expect(await tooltip.count()).toBe(0);
+      await page.keyboard.press('Tab');
+      expect((await focusOf(page)).testid).not.toBe('monthly-bar');
+
+      const cell = await tabTo(page, (f) => f.testid === 'heatmap-cell', 'the heatmap');
+      await page.keyboard.press('ArrowDown');
+      const below = await focusOf(page);
+      expect(below.testid).toBe('heatmap-cell');
+      expect(below.label!.split(' ')[0]).not.toBe(cell.label!.split(' ')[0]);
+
+      const monthly = page.getByTestId('chart-monthly');
+      await tabTo(page, (f) => f.testid === 'chart-table-toggle' && Boolean(f.label?.includes('Monthly')), 'the monthly table toggle', { back: true, max: 200 });
+      await page.keyboard.press('Enter');
+      await monthly.getByTestId('chart-table').waitFor();
+      expect(await monthly.getByTestId('chart-table-toggle').getAttribute('aria-expanded')).toBe('true');
+      expect(await monthly.getByTestId('chart-table').locator('tbody tr').count()).toBe(6);
+    });
   });
 
   for (const [role, languages] of MATRIX) {

@@ -1,6 +1,6 @@
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/browser.js';
+import { focusOf, launchChromium, tabTo as tabToOf, type Focus } from '../support/browser.js';
 import { startLocalStack } from '../support/local-stack.js';
 
 /**
@@ -16,49 +16,8 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
-interface Focus {
-  tag: string;
-  id: string;
-  testid: string | null;
-  label: string | null;
-  text: string;
-  inDialog: boolean;
-  /** An outline or a ring the eye can see around the focused element. */
-  visible: boolean;
-}
-
-async function focus(): Promise<Focus> {
-  return page.evaluate(() => {
-    const el = document.activeElement as HTMLElement | null;
-    if (!el || el === document.body) return { tag: 'BODY', id: '', testid: null, label: null, text: '', inDialog: false, visible: false };
-    const style = getComputedStyle(el);
-    const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
-    return {
-      tag: el.tagName,
-      id: el.id,
-      testid: el.getAttribute('data-testid'),
-      label: el.getAttribute('aria-label'),
-      text: (el.innerText ?? '').trim().slice(0, 80),
-      inDialog: Boolean(el.closest('dialog[open]')),
-      visible: outline || style.boxShadow !== 'none',
-    };
-  });
-}
-
-/** Presses Tab (or Shift+Tab) until the focus is on what `wanted` describes; fails with the path it took. */
-async function tabTo(wanted: (f: Focus) => boolean, what: string, options: { back?: boolean; max?: number } = {}): Promise<Focus> {
-  const path: string[] = [];
-  for (let i = 0; i < (options.max ?? 80); i++) {
-    await page.keyboard.press(options.back ? 'Shift+Tab' : 'Tab');
-    const f = await focus();
-    path.push(`${f.tag}${f.testid ? `[${f.testid}]` : ''} ${f.label ?? f.text}`.trim());
-    if (wanted(f)) {
-      expect(f.visible, `focus ring on ${what}`).toBe(true);
-      return f;
-    }
-  }
-  throw new Error(`Tab never reached ${what}; it went through:\n${path.join('\n')}`);
-}
+const focus = () => focusOf(page);
+const tabTo = (wanted: (f: Focus) => boolean, what: string, options?: { back?: boolean; max?: number }) => tabToOf(page, wanted, what, options);
 
 beforeAll(async () => {
   stack = await startLocalStack();

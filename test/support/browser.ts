@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { AxeResults, ImpactValue } from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** Debian's Chromium, as the browser tests drive it (no browser download). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -71,4 +72,53 @@ export async function axeViolations(page: Page): Promise<AxeFinding[]> {
       help: v.help,
       targets: v.nodes.map((n) => ({ selector: n.target.join(' '), why: (n.failureSummary ?? '').replace(/\s+/g, ' ').trim() })),
     }));
+}
+
+/** What has the keyboard focus, as a keyboard test reads it. */
+export interface Focus {
+  tag: string;
+  id: string;
+  testid: string | null;
+  label: string | null;
+  text: string;
+  inDialog: boolean;
+  /** An outline (2px or more) or a ring the eye can see around the focused element. */
+  visible: boolean;
+}
+
+export async function focusOf(page: Page): Promise<Focus> {
+  return page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || el === document.body) return { tag: 'BODY', id: '', testid: null, label: null, text: '', inDialog: false, visible: false };
+    const style = getComputedStyle(el);
+    const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+    const stroke = el instanceof SVGElement && style.stroke !== 'none' && parseFloat(style.strokeWidth) >= 2;
+    return {
+      tag: el.tagName,
+      id: el.id,
+      testid: el.getAttribute('data-testid'),
+      label: el.getAttribute('aria-label'),
+      text: (el.innerText ?? '').trim().slice(0, 80),
+      inDialog: Boolean(el.closest('dialog[open]')),
+      visible: outline || stroke || style.boxShadow !== 'none',
+    };
+  });
+}
+
+/**
+ * Presses Tab (or Shift+Tab) until the focus is on what `wanted` describes,
+ * checks the focus is visible there, and fails with the path it took.
+ */
+export async function tabTo(page: Page, wanted: (f: Focus) => boolean, what: string, options: { back?: boolean; max?: number } = {}): Promise<Focus> {
+  const path: string[] = [];
+  for (let i = 0; i < (options.max ?? 80); i++) {
+    await page.keyboard.press(options.back ? 'Shift+Tab' : 'Tab');
+    const f = await focusOf(page);
+    path.push(`${f.tag}${f.testid ? `[${f.testid}]` : ''} ${f.label ?? f.text}`.trim());
+    if (wanted(f)) {
+      expect(f.visible, `focus ring on ${what}`).toBe(true);
+      return f;
+    }
+  }
+  throw new Error(`Tab never reached ${what}; it went through:\n${path.join('\n')}`);
 }
