@@ -68,7 +68,9 @@ export class TenantStack extends Stack {
     const loginDomainPrefix = props.loginDomainPrefix ?? `${props.tenant}-contacts-${this.account}`;
     const loginUrl = loginDomainUrl(this, loginDomainPrefix);
 
-    this.data = new DataTable(this, 'Data');
+    this.data = new DataTable(this, 'Data', {
+      existing: props.tableName && props.tableStreamArn ? { tableName: props.tableName, tableStreamArn: props.tableStreamArn } : undefined,
+    });
     this.accessLogs = new AccessLogs(this, 'AccessLogs');
 
     // The API's URL would make the distribution depend on the API, whose CORS

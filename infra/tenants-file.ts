@@ -24,8 +24,8 @@ import { readTenantSettings, SETTING_KEYS, TenantSettingsError, type TenantSetti
 export const DEFAULT_TENANTS_FILE = join(REPO_ROOT, 'tenants.json');
 
 const TOP_KEYS = ['defaults', 'tenants', '$comment'];
-/** Unique per tenant: CloudFront aliases and Cognito domain prefixes cannot be shared. */
-const PER_TENANT_KEYS = ['tenant', 'domain', 'certificateArn', 'loginDomainPrefix'];
+/** Unique per tenant: CloudFront aliases, Cognito domain prefixes and tables cannot be shared. */
+const PER_TENANT_KEYS = ['tenant', 'domain', 'certificateArn', 'loginDomainPrefix', 'tableName', 'tableStreamArn'];
 const COMMENT = '$comment';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -85,7 +85,7 @@ export function parseTenantsFile(json: unknown, name = 'tenants.json'): TenantSe
       throw error;
     }
     // Two entries must not claim one stack, one custom domain or one login domain.
-    for (const [kind, value] of [['tenant', settings.tenant], ['domain', settings.domain], ['loginDomainPrefix', settings.loginDomainPrefix]] as const) {
+    for (const [kind, value] of [['tenant', settings.tenant], ['domain', settings.domain], ['loginDomainPrefix', settings.loginDomainPrefix], ['tableName', settings.tableName]] as const) {
       if (value === undefined) continue;
       const first = seen.get(`${kind}:${value}`);
       if (first) throw new TenantSettingsError(`${where}: duplicate ${kind} "${value}", already used by ${first}`);

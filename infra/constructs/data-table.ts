@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import {
   AttributeType,
   BillingMode,
+  type ITable,
   ProjectionType,
   StreamViewType,
   Table,
@@ -17,6 +18,15 @@ export interface DataTableProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * A table made outside the stack to use instead of its own: a point-in-time
+   * restore being switched to (README, Operations, "Restore a tenant's table").
+   * It must have TABLE_DEFINITION's keys and indexes (a restore keeps them)
+   * and a NEW_AND_OLD_IMAGES stream. The stack's own table then leaves the
+   * stack and, retained, stays in the account.
+   * @default - the stack creates its table
+   */
+  readonly existing?: { readonly tableName: string; readonly tableStreamArn: string };
 }
 
 /**
@@ -26,12 +36,17 @@ export interface DataTableProps {
  * stream the stream processor reads.
  */
 export class DataTable extends Construct {
-  public readonly table: Table;
+  public readonly table: ITable;
 
   constructor(scope: Construct, id: string, props: DataTableProps = {}) {
     super(scope, id);
 
-    this.table = new Table(this, 'Table', {
+    if (props.existing) {
+      // Grants cover the indexes too: every access pattern but the profile reads one.
+      this.table = Table.fromTableAttributes(this, 'Table', { ...props.existing, grantIndexPermissions: true });
+      return;
+    }
+    const table = new Table(this, 'Table', {
       partitionKey: { name: TABLE_DEFINITION.partitionKey, type: AttributeType.STRING },
       sortKey: { name: TABLE_DEFINITION.sortKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
@@ -46,12 +61,13 @@ export class DataTable extends Construct {
     });
 
     for (const index of TABLE_DEFINITION.indexes) {
-      this.table.addGlobalSecondaryIndex({
+      table.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         sortKey: { name: index.sortKey, type: AttributeType.STRING },
         projectionType: ProjectionType.ALL,
       });
     }
+    this.table = table;
   }
 }

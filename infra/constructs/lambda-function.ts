@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnElement, Duration, RemovalPolicy, type SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, type SecretValue, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
@@ -211,14 +211,19 @@ export class LambdaFunction extends NodejsFunction {
     this.addEnvironment('TABLE_NAME', table.tableName);
     if (access === 'read') table.grantReadData(this);
     else table.grantReadWriteData(this);
+    // The grant names the table's indexes as "<table ARN>/index/*", as cdk-nag reports it: a reference to
+    // the stack's own table, or the ARN an imported (restored) table is known by.
     const cfnTable = table.node.defaultChild;
-    if (cfnTable instanceof CfnElement) {
-      const logicalId = Stack.of(table).getLogicalId(cfnTable);
-      Validations.of(this.role!).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/index/*]`,
-        reason: 'Queries go through the table\'s global secondary indexes (the single-table access patterns); the grant is scoped to this table\'s indexes.',
-      });
-    }
+    const stack = Stack.of(this);
+    const known = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
+    const indexes =
+      cfnTable instanceof CfnElement
+        ? `<${Stack.of(table).getLogicalId(cfnTable)}.Arn>/index/*`
+        : `arn:<AWS::Partition>:dynamodb:${known(stack.region, 'AWS::Region')}:${known(stack.account, 'AWS::AccountId')}:table/${table.tableName}/index/*`;
+    Validations.of(this.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${indexes}]`,
+      reason: 'Queries go through the table\'s global secondary indexes (the single-table access patterns); the grant is scoped to this table\'s indexes.',
+    });
     return this;
   }
 }

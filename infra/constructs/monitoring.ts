@@ -14,7 +14,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Operation, type Table } from 'aws-cdk-lib/aws-dynamodb';
+import { type ITable, Operation } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -60,7 +60,7 @@ export interface MonitoringProps {
   readonly tenant: string;
   /** Addresses the alarm topic emails (each confirms the subscription once). @default - none: subscribe the topic yourself */
   readonly alarmEmails?: readonly string[];
-  readonly table: Table;
+  readonly table: ITable;
   readonly httpApi: HttpApi;
   readonly streamProcessor: StreamProcessor;
   /** Every function of the stack: each gets an errors alarm and a line on the dashboard. */

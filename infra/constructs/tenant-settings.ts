@@ -38,6 +38,13 @@ export interface TenantSettings {
   readonly account?: string;
   /** AWS region of the tenant's stack. @default - the CLI's (CDK_DEFAULT_REGION) */
   readonly region?: string;
+  /**
+   * An existing table the stack uses instead of its own: a point-in-time
+   * restore being switched to (README, Operations). Its stream ARN comes with it.
+   * @default - the stack's own table
+   */
+  readonly tableName?: string;
+  readonly tableStreamArn?: string;
 }
 
 export const TENANT_PATTERN = /^[a-z][a-z0-9-]{1,30}$/;
@@ -58,6 +65,8 @@ export const SETTING_KEYS: readonly string[] = [
   'wave',
   'account',
   'region',
+  'tableName',
+  'tableStreamArn',
 ];
 
 /** Where settings are read from: the app's node (context) or an adapter over a file entry. */
@@ -172,5 +181,14 @@ export function readTenantSettings(node: SettingsSource): TenantSettings {
   const region = optionalString(node, 'region');
   if (region && !/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/.test(region)) throw new TenantSettingsError(`invalid region "${region}": an AWS region such as sa-east-1`);
 
-  return { tenant, timezone, phoneRegion, domain, certificateArn, callbackUrls, loginDomainPrefix, reconcileSchedule, alarmEmails, recycleDays, wave, account, region };
+  const tableName = optionalString(node, 'tableName');
+  const tableStreamArn = optionalString(node, 'tableStreamArn');
+  if (tableName && !/^[A-Za-z0-9_.-]{3,255}$/.test(tableName)) throw new TenantSettingsError(`invalid tableName "${tableName}": a DynamoDB table name`);
+  if (!tableName !== !tableStreamArn) throw new TenantSettingsError('settings "tableName" and "tableStreamArn" go together: the restored table and its stream (aws dynamodb describe-table --query Table.LatestStreamArn)');
+  const streamTable = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/([^/]+)\/stream\/[^/]+$/.exec(tableStreamArn ?? '')?.[1];
+  if (tableName && streamTable !== tableName) {
+    throw new TenantSettingsError(`invalid tableStreamArn "${tableStreamArn}": the stream ARN of table ${tableName}`);
+  }
+
+  return { tenant, timezone, phoneRegion, domain, certificateArn, callbackUrls, loginDomainPrefix, reconcileSchedule, alarmEmails, recycleDays, wave, account, region, tableName, tableStreamArn };
 }
