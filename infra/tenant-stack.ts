@@ -11,17 +11,33 @@ import { Messaging } from './constructs/messaging.js';
 import { functionsIn, Monitoring } from './constructs/monitoring.js';
 import { Schedules } from './constructs/schedules.js';
 import { StreamProcessor } from './constructs/stream-processor.js';
-import type { TenantSettings } from './constructs/tenant-settings.js';
+import { type TenantSettings, TenantSettingsError } from './constructs/tenant-settings.js';
 import { WebHosting } from './constructs/web-hosting.js';
 
 export interface TenantStackProps extends StackProps, TenantSettings {
   /**
-   * Origins of a developer's SPA allowed as OAuth callbacks (the local host and Vite).
+   * Let a developer's SPA (the local host, Vite) sign in against this
+   * stack's user pool: its origins become OAuth callbacks, as does any
+   * `http://localhost` URL in `callbackUrls`. Off, a stack sends sign-ins to
+   * its own origins and https callbacks only.
+   * @default - the `devCallbacks` context flag (`-c devCallbacks=true`), else false
+   */
+  readonly devCallbacks?: boolean;
+  /**
+   * Origins of a developer's SPA allowed as OAuth callbacks with `devCallbacks`.
    * @default ['http://localhost:3000', 'http://localhost:5173']
    */
   readonly devOrigins?: string[];
   /** Built SPA folder. @default `<repo>/web/dist` (a placeholder page is deployed when missing) */
   readonly siteDir?: string;
+}
+
+/** A boolean context flag: `-c name=true` on the command line, `true` in cdk.json. */
+function contextFlag(scope: Construct, name: string): boolean {
+  const value: unknown = scope.node.tryGetContext(name);
+  if (value === undefined || value === null || value === false || value === 'false' || value === '') return false;
+  if (value === true || value === 'true') return true;
+  throw new TenantSettingsError(`context "${name}" must be true or false, got ${JSON.stringify(value)}`);
 }
 
 /**
@@ -73,23 +89,30 @@ export class TenantStack extends Stack {
     });
     this.accessLogs = new AccessLogs(this, 'AccessLogs');
 
+    const cognitoApi = `https://cognito-idp.${this.region}.${this.urlSuffix}`;
     // The API's URL would make the distribution depend on the API, whose CORS
-    // origin depends on the distribution: CSP names the region's API endpoints instead.
+    // origin depends on the distribution: the header names the region's API
+    // endpoints, and the deployed index.html pins this stack's API (deploySite).
     this.web = new WebHosting(this, 'Web', {
       tenant: props.tenant,
       accessLogsBucket: this.accessLogs.bucket,
-      connectSources: [Api.endpointPattern(this), loginUrl, `https://cognito-idp.${this.region}.${this.urlSuffix}`],
+      connectSources: [Api.endpointPattern(this), loginUrl, cognitoApi],
       domainName: props.domain,
       certificateArn: props.certificateArn,
     });
     const redirectUri = `${this.web.url}/`;
 
+    const devCallbacks = props.devCallbacks ?? contextFlag(this, 'devCallbacks');
+    const localCallbacks = props.callbackUrls.filter((url) => url.startsWith('http://'));
+    if (localCallbacks.length > 0 && !devCallbacks) {
+      throw new TenantSettingsError(`callback URL ${localCallbacks[0]} is for development: deploy with -c devCallbacks=true to allow http://localhost callbacks`);
+    }
     this.auth = new Auth(this, 'Auth', {
       tenant: props.tenant,
       domainPrefix: loginDomainPrefix,
       callbackUrls: [
         ...this.web.origins.map((origin) => `${origin}/`),
-        ...(props.devOrigins ?? ['http://localhost:3000', 'http://localhost:5173']).map((origin) => `${origin}/`),
+        ...(devCallbacks ? (props.devOrigins ?? ['http://localhost:3000', 'http://localhost:5173']).map((origin) => `${origin}/`) : []),
         ...props.callbackUrls,
       ],
     });
@@ -104,6 +127,7 @@ export class TenantStack extends Stack {
       jwtAudience: [this.auth.client.userPoolClientId],
       allowedOrigins: this.web.origins,
     });
+    this.api.bindUserDirectory(this.auth.userPool);
     this.jobs.bindStarter(this.api.handlers.jobs);
     this.jobs.bindBlobs(this.api.handlers.jobs);
     this.jobs.bindBlobs(this.api.handlers.contacts);
@@ -128,6 +152,7 @@ export class TenantStack extends Stack {
 
     this.web.deploySite({
       siteDir: props.siteDir,
+      connectSources: [this.api.url, loginUrl, cognitoApi],
       runtimeConfig: {
         apiUrl: this.api.url,
         region: this.region,

@@ -5,16 +5,18 @@ import {
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
+  CfnStage,
   HttpStage,
   LogGroupLogDestination,
   type ThrottleSettings,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HTTP_AREAS, ROUTES, type HttpArea } from '../../functions/http/routes.js';
+import { HTTP_AREAS, ROUTES, routeKey, type HttpArea } from '../../functions/http/routes.js';
 import { type FunctionDefaults, LambdaFunction, type TableAccess } from './lambda-function.js';
 
 export interface ApiProps {
@@ -32,6 +34,15 @@ export interface ApiProps {
    * @default { rateLimit: 50, burstLimit: 100 }
    */
   readonly throttle?: ThrottleSettings;
+  /**
+   * Throttling of the routes integrations call with an API key (`POST
+   * /v1/events`), a bucket of their own: anyone may call them, so a flood of
+   * bad keys is cut off here, before it reaches the function, and cannot
+   * spend the staff routes' budget. One call carries up to 500 events, so
+   * this is still 10,000 events a second.
+   * @default { rateLimit: 20, burstLimit: 40 }
+   */
+  readonly apiKeyThrottle?: ThrottleSettings;
   /**
    * Table access per area. Everything writes except the analytics panel.
    * @default readWrite for every area but analytics (read)
@@ -153,6 +164,9 @@ export class Api extends Construct {
     ) as Record<HttpArea, HttpLambdaIntegration>;
 
     const noAuthorizer = new HttpNoneAuthorizer();
+    const apiKeyThrottle = props.apiKeyThrottle ?? { rateLimit: 20, burstLimit: 40 };
+    // RouteSettings is plain JSON to the L1 construct: its keys go to CloudFormation as written.
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     for (const route of ROUTES) {
       const [httpRoute] = this.httpApi.addRoutes({
         path: route.path,
@@ -165,7 +179,22 @@ export class Api extends Construct {
           id: 'AwsSolutions-APIG4',
           reason: `${route.method} ${route.path} is called by the messaging platform, not by a signed-in user: the function authenticates the x-api-key header against the tenant's hashed API keys before reading the body.`,
         });
+        routeSettings[routeKey(route)] = { ThrottlingRateLimit: apiKeyThrottle.rateLimit!, ThrottlingBurstLimit: apiKeyThrottle.burstLimit! };
+        // API Gateway refuses settings for a route the API does not have yet.
+        this.stage.node.addDependency(httpRoute);
       }
+    }
+    (this.stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
+  }
+
+  /**
+   * Lets the areas that show who did something (merge history) read staff
+   * names from the user pool, where only admins can change them.
+   */
+  public bindUserDirectory(userPool: IUserPool): void {
+    for (const area of ['merge'] as const) {
+      this.handlers[area].addEnvironment('USER_POOL_ID', userPool.userPoolId);
+      userPool.grant(this.handlers[area], 'cognito-idp:ListUsers');
     }
   }
 }

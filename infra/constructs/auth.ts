@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccountRecovery,
+  ClientAttributes,
   CfnManagedLoginBranding,
   FeaturePlan,
   ManagedLoginVersion,
@@ -115,6 +116,11 @@ export class Auth extends Construct {
         logoutUrls: props.logoutUrls ?? props.callbackUrls,
       },
       supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
+      // Users may change no attribute of their own but the required email (Cognito wants
+      // required attributes writable): a name they could edit would be theirs to forge in
+      // merge history. Admins set names (admin-update-user-attributes); the API reads them
+      // from the pool, never from a token claim (functions/lib/user-directory.ts).
+      writeAttributes: new ClientAttributes().withStandardAttributes({ email: true }),
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       accessTokenValidity: Duration.hours(1),

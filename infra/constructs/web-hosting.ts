@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CfnResource, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
@@ -60,6 +60,12 @@ export interface RuntimeConfig {
 
 export interface DeploySiteOptions {
   readonly runtimeConfig: RuntimeConfig;
+  /**
+   * Where the SPA may connect, pinned to this stack's hosts (the API, the
+   * login domain, Cognito's API): a CSP `<meta>` in the deployed index.html
+   * narrows the header's connect-src (see the constructor) to exactly these.
+   */
+  readonly connectSources: string[];
   /** Built SPA; a placeholder page is deployed when it does not exist. @default `<repo>/web/dist` */
   readonly siteDir?: string;
 }
@@ -93,6 +99,9 @@ export class WebHosting extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
 
+    // connect-src here is as narrow as a header can be: the distribution exists before the
+    // API, whose CORS names the distribution's origin, so the header cannot name the API's
+    // host without a dependency cycle. index.html pins it (deploySite's connectSources).
     const csp = [
       "default-src 'self'",
       "script-src 'self'",
@@ -190,9 +199,12 @@ export class WebHosting extends Construct {
   public deploySite(options: DeploySiteOptions): BucketDeployment {
     if (this.siteDeployment) throw new Error('WebHosting: deploySite() called twice');
     const siteDir = options.siteDir ?? join(REPO_ROOT, 'web', 'dist');
-    const site: ISource = existsSync(join(siteDir, 'index.html'))
-      ? Source.asset(siteDir)
-      : Source.data('index.html', PLACEHOLDER_PAGE);
+    const built = existsSync(join(siteDir, 'index.html'));
+    // index.html goes apart from the rest of the build, with the pinned connect-src written in at deploy time.
+    const sources: ISource[] = [
+      ...(built ? [Source.asset(siteDir, { exclude: ['index.html'] })] : []),
+      Source.data('index.html', withConnectPolicy(built ? readFileSync(join(siteDir, 'index.html'), 'utf8') : PLACEHOLDER_PAGE, options.connectSources)),
+    ];
 
     // The deployment handler gets its own role: log writes to its own log group
     // instead of AWSLambdaBasicExecutionRole, plus the grants BucketDeployment adds.
@@ -204,7 +216,7 @@ export class WebHosting extends Construct {
     role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
 
     this.siteDeployment = new BucketDeployment(this, 'Deployment', {
-      sources: [site, Source.jsonData('config.json', options.runtimeConfig)],
+      sources: [...sources, Source.jsonData('config.json', options.runtimeConfig)],
       destinationBucket: this.bucket,
       distribution: this.distribution,
       distributionPaths: ['/*'],
@@ -254,6 +266,18 @@ export class WebHosting extends Construct {
       }
     }
   }
+}
+
+/**
+ * index.html with a CSP `<meta>` whose connect-src names exactly `sources`
+ * (besides 'self'), first in `<head>` so it binds every script. A browser
+ * enforces every policy it is given, so connections must satisfy both this
+ * one and the header's.
+ */
+export function withConnectPolicy(html: string, sources: readonly string[]): string {
+  const meta = `<meta http-equiv="Content-Security-Policy" content="connect-src 'self' ${sources.join(' ')}">`;
+  if (!/<head[^>]*>/i.test(html)) throw new Error('WebHosting: index.html has no <head>');
+  return html.replace(/<head[^>]*>/i, (head) => `${head}\n    ${meta}`);
 }
 
 const PLACEHOLDER_PAGE = `<!doctype html>

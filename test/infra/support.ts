@@ -1,3 +1,6 @@
+import { CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { buildTenantApp, type TenantApp } from '../../infra/bin/app.js';
 import type { TenantStackProps } from '../../infra/tenant-stack.js';
 
@@ -31,4 +34,13 @@ export function aTenantApp(options: TestAppOptions = {}): TenantApp {
     },
     options.stackProps,
   );
+}
+
+/** The logical id CloudFormation gives a construct's resource. */
+export const logicalIdOf = (construct: IConstruct): string => Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+
+/** A tenant app built and synthesized once (for a test file's beforeAll): its stack, template and assembly directory. */
+export function synthesizedTenant(options: TestAppOptions = {}) {
+  const tenantApp = aTenantApp(options);
+  return { stack: tenantApp.stack, template: Template.fromStack(tenantApp.stack), assemblyDir: tenantApp.app.synth().directory };
 }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -11,12 +11,12 @@ import { CONTINUE_EVENT, SCHEDULES, scheduleExpressionOf } from '../../functions
 import { STREAM_FILTERS } from '../../functions/streams/filters.js';
 import type { TenantStack } from '../../infra/tenant-stack.js';
 import { ROLES } from '../../shared/roles.js';
-import { aTenantApp, SYNTH_TIMEOUT } from './support.js';
+import { aTenantApp, logicalIdOf, synthesizedTenant, SYNTH_TIMEOUT } from './support.js';
 
 let stack: TenantStack;
 let template: Template;
 let assemblyDir: string;
-const logicalId = (construct: IConstruct) => Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+const logicalId = logicalIdOf;
 const resourcesOf = (type: string) => template.findResources(type) as Record<string, { Properties: Record<string, any> }>;
 /** Every function of the project (the BucketDeployment singleton belongs to aws-cdk-lib). */
 const projectFunctions = () =>
@@ -25,10 +25,7 @@ const envOf = (construct: IConstruct): Record<string, unknown> =>
   resourcesOf('AWS::Lambda::Function')[logicalId(construct)].Properties.Environment.Variables;
 
 beforeAll(() => {
-  const tenantApp = aTenantApp();
-  stack = tenantApp.stack;
-  template = Template.fromStack(stack);
-  assemblyDir = tenantApp.app.synth().directory;
+  ({ stack, template, assemblyDir } = synthesizedTenant());
 }, SYNTH_TIMEOUT);
 
 describe('the template as a whole', () => {
@@ -353,14 +350,14 @@ describe('auth', () => {
     expect(groups.sort()).toEqual(['admin', 'agent', 'operator']);
   });
 
-  it('has a public SPA client using the authorization code flow, calling back to CloudFront and localhost', () => {
+  it('has a public SPA client using the authorization code flow, calling back to CloudFront only (localhost needs devCallbacks)', () => {
     const cloudFront = { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.web.distribution), 'DomainName'] }, '/']] };
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       GenerateSecret: false,
       AllowedOAuthFlows: ['code'],
       AllowedOAuthFlowsUserPoolClient: true,
       AllowedOAuthScopes: Match.arrayWith(['openid']),
-      CallbackURLs: [cloudFront, 'http://localhost:3000/', 'http://localhost:5173/'],
+      CallbackURLs: [cloudFront],
       SupportedIdentityProviders: ['COGNITO'],
     });
   });
@@ -428,9 +425,10 @@ describe('web hosting', () => {
     const deployments = Object.values(resourcesOf('Custom::CDKBucketDeployment'));
     expect(deployments).toHaveLength(1);
     const [deployment] = deployments;
-    expect(deployment.Properties.SourceObjectKeys).toHaveLength(2);
+    // The build without its index.html (when there is a build), index.html with its pinned CSP, config.json.
+    expect(deployment.Properties.SourceObjectKeys).toHaveLength(existsSync(join('web', 'dist', 'index.html')) ? 3 : 2);
     expect(deployment.Properties.DistributionPaths).toEqual(['/*']);
-    const markers: Record<string, unknown> = deployment.Properties.SourceMarkers[1];
+    const markers: Record<string, unknown> = deployment.Properties.SourceMarkers.at(-1);
     const configDir = readdirSync(assemblyDir).find((name) => existsSync(join(assemblyDir, name, 'config.json')));
     const raw = readFileSync(join(assemblyDir, configDir!, 'config.json'), 'utf8');
     // Deploy-time values travel as markers the deployment replaces; show them as what they resolve to.
