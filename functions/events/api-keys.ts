@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ulid } from 'ulid';
+import { decodeTime, ulid } from 'ulid';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
 import { isConditionFailure, NotFoundError, ValidationError } from '../lib/errors.js';
@@ -90,13 +90,63 @@ export async function revokeApiKey(id: string, revokedBy: string): Promise<void>
   }
 }
 
+/**
+ * Key ids this container found absent or revoked, for a while: a client
+ * that keeps sending a stale key (or a flood repeating one) costs one read
+ * per id, not one per call. Only for the id: a wrong secret under a live id
+ * is never remembered, or it would lock the real key out.
+ */
+const refused = new Map<string, number>();
+const REFUSED_MS = 5 * 60_000;
+const REFUSED_MAX = 10_000;
+
+function remembersRefusal(id: string, now: number): boolean {
+  const until = refused.get(id);
+  if (until === undefined) return false;
+  if (until > now) return true;
+  refused.delete(id);
+  return false;
+}
+
+function rememberRefusal(id: string, now: number): void {
+  if (refused.size >= REFUSED_MAX) refused.delete(refused.keys().next().value!);
+  refused.set(id, now + REFUSED_MS);
+}
+
+/** Tests start from a container that has refused nothing. */
+export function forgetRefusedKeys(): void {
+  refused.clear();
+}
+
+/**
+ * Whether a key can be one this API issued, without a read: the form
+ * `cek_<ULID>_<43 base64url>`, and a ULID whose time is not in the future
+ * (ids are made when the key is created). A random 26-character id almost
+ * always carries a time centuries ahead.
+ */
+function wellFormedKeyId(key: string | undefined, now: number): string | undefined {
+  const match = key ? /^cek_([0-9A-HJKMNP-TV-Z]{26})_[A-Za-z0-9_-]{43}$/.exec(key) : null;
+  if (!match) return undefined;
+  let madeAt: number;
+  try {
+    madeAt = decodeTime(match[1]);
+  } catch {
+    return undefined;
+  }
+  return madeAt <= now + 60_000 ? match[1] : undefined;
+}
+
 /** The key's id when it is a live key, undefined otherwise (never says why: no oracle for guessing). */
 export async function verifyApiKey(key: string | undefined): Promise<string | undefined> {
-  const match = key ? /^cek_([0-9A-HJKMNP-TV-Z]{26})_[A-Za-z0-9_-]{43}$/.exec(key) : null;
-  if (!key || !match) return undefined;
-  const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: apiKeyKey(match[1]), ConsistentRead: true }));
-  if (!Item || Item.type !== 'apiKey' || Item.revokedAt) return undefined;
+  const now = Date.now();
+  const id = wellFormedKeyId(key, now);
+  if (!key || !id || remembersRefusal(id, now)) return undefined;
+  const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: apiKeyKey(id), ConsistentRead: true }));
+  if (!Item || Item.type !== 'apiKey' || Item.revokedAt) {
+    rememberRefusal(id, now);
+    return undefined;
+  }
   const expected = Buffer.from(String(Item.hash), 'hex');
   const actual = Buffer.from(hashOf(key), 'hex');
-  return expected.length === actual.length && timingSafeEqual(expected, actual) ? match[1] : undefined;
+  return expected.length === actual.length && timingSafeEqual(expected, actual) ? id : undefined;
 }
