@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 describe('Keyboard only, in Chromium', { timeout: 180_000 }, () => {
-  it('an admin finds a contact, opens it, tags it, adds it to a list and blocks it without the mouse', async () => {
+  it('an admin finds a contact, opens it, tags it, adds it to a list and blocks it without the mouse, and the focus never gets lost', async () => {
     const operator = stack.api.as('operator', 'otto');
     const created = await operator.post('/v1/contacts', { firstName: 'Kátia', lastName: 'Teclado', phone: '+5511955550123' });
     expect(created.status).toBe(201);
@@ -126,5 +126,11 @@ describe('Keyboard only, in Chromium', { timeout: 180_000 }, () => {
     expect(profile.blocked).toBe(true);
     expect(profile.tags.map((t: { name: string }) => t.name)).toEqual(['VIP']);
     expect(profile.lists.map((l: { name: string }) => l.name)).toEqual(['Newsletter']);
+
+    // A control that removes itself hands the focus on: after the tag's ×, the tag box has it.
+    await tabTo((f) => f.label === 'Remove tag VIP', 'the tag’s remove button');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('contact-tags').count()).toBe(0);
+    await expect.poll(async () => (await focus()).testid).toBe('tag-combobox');
   });
 });
