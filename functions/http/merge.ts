@@ -21,8 +21,8 @@ export const handler = httpRouter({
     return listMerges({ limit: parseLimit(req.query.limit), cursor: req.query.cursor });
   },
   'GET /v1/merges/{id}': async (req) => {
-    authorize(req, 'work');
-    return getMerge(req.params.id);
+    const principal = authorize(req, 'work');
+    return getMerge(req.params.id, principal);
   },
   'POST /v1/merges/{id}/undo': async (req) => {
     const principal = authorize(req, 'work');

@@ -30,6 +30,8 @@ export interface Config {
   readonly eventBusName?: string;
   /** `comprehend` in AWS, `lexicon` (in-process) by default. */
   readonly sentimentProvider: 'comprehend' | 'lexicon';
+  /** Cognito user pool of the staff, where names are read (./user-directory.ts); unset locally. */
+  readonly userPoolId?: string;
 }
 
 let cached: Config | undefined;
@@ -49,6 +51,7 @@ export function config(): Config {
     jobWorkerFunction: process.env.JOB_WORKER_FUNCTION || undefined,
     eventBusName: process.env.EVENT_BUS_NAME || undefined,
     sentimentProvider: process.env.SENTIMENT_PROVIDER === 'comprehend' ? 'comprehend' : 'lexicon',
+    userPoolId: process.env.USER_POOL_ID || undefined,
   };
   return cached;
 }

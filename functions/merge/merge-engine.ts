@@ -306,12 +306,12 @@ async function assertPrimaryContact(record: MergeRecord): Promise<RawItem> {
 }
 
 /** The undo's first step: phase `undoPreparing`, its active entry, and the first slice of its locks and markers. */
-async function planUndoStart(record: MergeRecord, owner: string, by: { sub: string; name: string }): Promise<Op[]> {
+async function planUndoStart(record: MergeRecord, owner: string, by: { sub: string }): Promise<Op[]> {
   await assertPrimaryContact(record);
   const slice = prepSlice(undoPrepOps(record, await profileImages(record)), 0, 2);
   await assertLocksFree(record.id, slice);
   return [
-    progressOp(record.id, owner, { phase: 'completed' }, { phase: 'undoPreparing', undoMarked: slice.length, undoBy: by.sub, undoByName: by.name }),
+    progressOp(record.id, owner, { phase: 'completed' }, { phase: 'undoPreparing', undoMarked: slice.length, undoBy: by.sub }),
     { kind: 'put', item: toRaw({ ...activeKey(record.id), type: 'mergeActive', mergeId: record.id }) },
     ...slice,
   ];
@@ -335,7 +335,7 @@ async function planSwitchBack(record: MergeRecord, owner: string): Promise<Op[]>
       record.id,
       owner,
       { phase: 'undoPreparing' },
-      { phase: 'undoing', undoChunk: 0, undoEntry: 0, undoSwitched: 0, undoneAt: now, undoneBy: record.undoBy ?? '', undoneByName: record.undoByName ?? '' },
+      { phase: 'undoing', undoChunk: 0, undoEntry: 0, undoSwitched: 0, undoneAt: now, undoneBy: record.undoBy ?? '' },
     ),
     sameItem(restored, current) ? { kind: 'check', key: keyOf(current), condition: unchangedCondition(current, 'p') } : { kind: 'put', item: restored, condition: unchangedCondition(current, 'p') },
     ...profiles.flatMap((entry) => switchBackOps(record.id, entry.before)),
@@ -429,7 +429,7 @@ async function planUndoChunk(record: MergeRecord, owner: string): Promise<Op[] |
  * phase it left the record in. Holding the lease is the caller's business
  * (start, undo and resume-merges take it first).
  */
-export async function drive(id: string, owner: string, deadline: number, by?: { sub: string; name: string }): Promise<MergePhase> {
+export async function drive(id: string, owner: string, deadline: number, by?: { sub: string }): Promise<MergePhase> {
   let steps = 0;
   try {
     for (;;) {

@@ -29,8 +29,10 @@ export interface MergeRecord {
   /** Display names at merge time (the duplicates no longer answer afterwards). */
   names: Record<string, string>;
   at: string;
+  /** Sub of who merged; views name them from the user directory (functions/lib/user-directory.ts). */
   by: string;
-  byName: string;
+  /** The name a token claimed, written by earlier versions: users could edit it, so it is never shown. */
+  byName?: string;
   phase: MergePhase;
   /** Snapshot chunks written (`S#000000` is the switch). */
   chunks: number;
@@ -54,12 +56,14 @@ export interface MergeRecord {
   dupCursor?: number;
   /** Who asked for the undo, kept from its first step so a resumed undo still names them. */
   undoBy?: string;
+  /** As byName: written by earlier versions, never shown. */
   undoByName?: string;
   leaseOwner?: string;
   leaseUntil?: number;
   completedAt?: string;
   undoneAt?: string;
   undoneBy?: string;
+  /** As byName: written by earlier versions, never shown. */
   undoneByName?: string;
   error?: string;
 }

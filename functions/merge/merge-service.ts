@@ -1,8 +1,10 @@
 import { ulid } from 'ulid';
+import { can } from '../../shared/roles.js';
 import { getContacts } from '../contacts/contact-repository.js';
 import { contactKey } from '../data/keys.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';
+import { userNames } from '../lib/user-directory.js';
 import { drive, MergeInvalid, newOwner } from './merge-engine.js';
 import {
   acquireLease,
@@ -41,7 +43,13 @@ const STATUS: Record<MergePhase, MergeStatus> = {
   failed: 'failed',
 };
 
-export function mergeView(record: MergeRecord, undoable?: boolean) {
+/**
+ * The API shape of a merge. Who merged and who undid are named from the
+ * user directory (`staff`: names by sub), never from the name a token
+ * carried: users could edit that one. A sub the directory does not know
+ * gets an empty name (the SPA shows the sub).
+ */
+export function mergeView(record: MergeRecord, staff: ReadonlyMap<string, string>, undoable?: boolean) {
   const named = (id: string) => ({ id, name: record.names?.[id] ?? '' });
   return {
     id: record.id,
@@ -49,7 +57,7 @@ export function mergeView(record: MergeRecord, undoable?: boolean) {
     duplicateIds: record.duplicateIds,
     at: record.at,
     by: record.by,
-    byName: record.byName,
+    byName: staff.get(record.by) ?? '',
     status: STATUS[record.phase],
     primary: named(record.primaryId),
     duplicates: record.duplicateIds.map(named),
@@ -58,7 +66,7 @@ export function mergeView(record: MergeRecord, undoable?: boolean) {
     completedAt: record.completedAt ?? null,
     undoneAt: record.undoneAt ?? null,
     undoneBy: record.undoneBy ?? null,
-    undoneByName: record.undoneByName ?? null,
+    undoneByName: record.undoneBy ? (staff.get(record.undoneBy) ?? '') : null,
     ...(record.error ? { error: record.error } : {}),
     ...(undoable !== undefined ? { undoable } : {}),
   };
@@ -114,7 +122,6 @@ export async function createMerge(body: unknown, principal: Principal, answerBy?
     names: Object.fromEntries(contacts.map((c) => [c.id, displayName(c as unknown as Record<string, unknown>) || c.phone || c.email || ''])),
     at: new Date().toISOString(),
     by: principal.sub,
-    byName: principal.name,
     phase: 'preparing',
     chunks: 0,
     movedItems: 0,
@@ -139,7 +146,7 @@ export async function createMerge(body: unknown, principal: Principal, answerBy?
     if (error instanceof MergeInvalid) throw new ConflictError(error.message);
     throw error;
   }
-  return mergeView((await getMergeRecord(record.id))!);
+  return (await mergeViews([(await getMergeRecord(record.id))!]))[0];
 }
 
 /** Whether each merge can still be undone: completed, and its primary still a contact (not deleted, not merged away). */
@@ -160,22 +167,34 @@ export async function undoMerge(id: string, principal: Principal, answerBy?: num
   const owner = newOwner();
   if (!(await acquireLease(id, owner, ['completed']))) throw new ConflictError('This merge is being undone right now.');
   try {
-    await drive(id, owner, inlineDeadline(answerBy), { sub: principal.sub, name: principal.name });
+    await drive(id, owner, inlineDeadline(answerBy), { sub: principal.sub });
   } catch (error) {
     if (error instanceof MergeInvalid) throw new ConflictError(error.message);
     throw error;
   }
-  return mergeView((await getMergeRecord(id))!, false);
+  return (await mergeViews([(await getMergeRecord(id))!], new Map([[id, false]])))[0];
+}
+
+/** Views of merges, with the staff who merged and undid them named by one directory lookup. */
+async function mergeViews(records: MergeRecord[], undoable?: ReadonlyMap<string, boolean>) {
+  const staff = await userNames(records.flatMap((r) => (r.undoneBy ? [r.by, r.undoneBy] : [r.by])));
+  return records.map((r) => mergeView(r, staff, undoable?.get(r.id)));
 }
 
 export async function listMerges(query: { limit: number; cursor?: string }) {
   const page = await listMergeRecords(query);
   const undoable = await undoability(page.items);
-  return { items: page.items.map((r) => mergeView(r, undoable.get(r.id) ?? false)), cursor: page.cursor };
+  return { items: await mergeViews(page.items, new Map(page.items.map((r) => [r.id, undoable.get(r.id) ?? false]))), cursor: page.cursor };
 }
 
-export async function getMerge(id: string) {
+/**
+ * `GET /v1/merges/{id}`. Merge history is for admins (API.md roles); an
+ * operator reads only a merge they started or undid, which is what the
+ * SPA follows while one runs. Anyone else's is a 404, as an unknown id.
+ */
+export async function getMerge(id: string, principal: Principal) {
   const record = await getMergeRecord(id);
-  if (!record) throw new NotFoundError('merge');
-  return mergeView(record, (await undoability([record])).get(id));
+  const own = record && [record.by, record.undoBy, record.undoneBy].includes(principal.sub);
+  if (!record || !(own || can(principal.role, 'administer'))) throw new NotFoundError('merge');
+  return (await mergeViews([record], await undoability([record])))[0];
 }

@@ -94,7 +94,7 @@ export function isLocalHostHeader(header: string | undefined, extraHosts: Readon
 }
 
 export interface HttpHostOptions {
-  issuer: LocalIssuer;
+  issuer: Pick<LocalIssuer, 'sign' | 'verify'>;
   /** Host names besides localhost and loopback addresses that requests may name (see isLocalHostHeader). @default none */
   extraHosts?: ReadonlySet<string>;
   webDir: string;

@@ -10,6 +10,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-la
 import { resetConfig } from '../../functions/lib/config.js';
 import { setDdbClient } from '../../functions/lib/dynamo.js';
 import { setLocalJobInvoker } from '../../functions/lib/invoke.js';
+import { setLocalUserDirectory } from '../../functions/lib/user-directory.js';
 import { setOutboundSink, type OutboundDispatch } from '../../functions/lib/outbound.js';
 import { parseScheduleExpression, nextScheduleTime } from '../../functions/scheduled/schedule-expression.js';
 import { CONTINUE_EVENT, SCHEDULES, scheduleExpressionOf, STREAM_PROCESSOR, type ScheduleDefinition } from '../../functions/scheduled/schedules.js';
@@ -19,6 +20,7 @@ import type { Role } from '../../shared/roles.js';
 import { isPortFree, LocalStartError, startDynamoLocal, type DynamoLocal } from './dynamo-local.js';
 import { createHttpHost, lambdaContext } from './http-host.js';
 import { LocalIssuer } from './jwt.js';
+import { LocalUsers } from './local-users.js';
 import { StreamPoller } from './stream-poller.js';
 import { ensureTable } from './table.js';
 
@@ -234,7 +236,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   }
 
-  const issuer = await LocalIssuer.create(`http://localhost:${port}/local-issuer`, options.dataDir ? join(options.dataDir, 'local-keys.json') : undefined);
+  const users = new LocalUsers(options.dataDir ? join(options.dataDir, 'local-users.json') : undefined);
+  setLocalUserDirectory(users);
+  const issuer = users.signingThrough(await LocalIssuer.create(`http://localhost:${port}/local-issuer`, options.dataDir ? join(options.dataDir, 'local-keys.json') : undefined));
   const server: Server = createHttpHost({
     issuer,
     extraHosts: namesOf(host),
@@ -297,6 +301,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await idleJobs();
       await poller.stop();
       setLocalJobInvoker(undefined);
+      setLocalUserDirectory(undefined);
       setOutboundSink(undefined);
       await dynamo?.stop();
     },

@@ -34,6 +34,7 @@ const LOAD_DIR = join(REPO_ROOT, 'node_modules', '.cache', `bundling-test-${proc
 
 /** The SDK packages the functions may leave to the runtime: every one is shipped by the Lambda Node.js runtime. */
 const RUNTIME_SDK = [
+  '@aws-sdk/client-cognito-identity-provider',
   '@aws-sdk/client-comprehend',
   '@aws-sdk/client-dynamodb',
   '@aws-sdk/client-eventbridge',
