@@ -339,6 +339,7 @@ export const en = {
   'engagement.rate': 'Engagement rate',
   'engagement.noRate': 'No delivered messages yet',
   'engagement.trend': 'Trend',
+  'engagement.trendByWeek': 'Engagement rate by week',
   'engagement.dispatched': 'Messages sent',
   'engagement.noDispatches': 'No messages in the last 90 days',
   'engagement.bestTime': 'Best time: {weekday} around {hour}',

@@ -341,6 +341,7 @@ export const es: Catalog = {
   'engagement.rate': 'Tasa de interacción',
   'engagement.noRate': 'Aún no hay mensajes entregados',
   'engagement.trend': 'Tendencia',
+  'engagement.trendByWeek': 'Tasa de interacción por semana',
   'engagement.dispatched': 'Mensajes enviados',
   'engagement.noDispatches': 'Sin mensajes en los últimos 90 días',
   'engagement.bestTime': 'Mejor momento: {weekday} cerca de las {hour}',

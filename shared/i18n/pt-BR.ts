@@ -341,6 +341,7 @@ export const ptBR: Catalog = {
   'engagement.rate': 'Taxa de engajamento',
   'engagement.noRate': 'Nenhuma mensagem entregue ainda',
   'engagement.trend': 'Tendência',
+  'engagement.trendByWeek': 'Taxa de engajamento por semana',
   'engagement.dispatched': 'Mensagens enviadas',
   'engagement.noDispatches': 'Nenhuma mensagem nos últimos 90 dias',
   'engagement.bestTime': 'Melhor horário: {weekday} por volta das {hour}',
