@@ -2,7 +2,6 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { isDeepStrictEqual } from 'node:util';
 import { ulid } from 'ulid';
 import { config } from '../lib/config.js';
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
@@ -214,21 +213,30 @@ function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, time
   let away = loaded.away === true;
   let seq = loaded.seq;
   let folded = before !== undefined;
+  let moved = false;
   for (const record of records) {
     const sequence = seqOf(record);
     if (seq !== undefined && !seqAfter(sequence, seq)) continue;
     const { sk } = keyOf(record);
     const after = image(record.dynamodb?.NewImage);
-    if (sk === PROFILE_SK) applyProfileChange(state, after, changedAt(record), timezone);
-    else if (sk === ALIAS_SK) away = after !== undefined;
+    let changes: boolean;
+    if (sk === PROFILE_SK) changes = applyProfileChange(state, after, changedAt(record), timezone);
+    else if (sk === ALIAS_SK) {
+      changes = away !== (after !== undefined);
+      away = after !== undefined;
+    }
     // A contact without a state has folded none of its history: its first history record counts from its current image.
-    else applyHistoryChange(state, folded ? image(record.dynamodb?.OldImage) : undefined, after, timezone);
+    else changes = applyHistoryChange(state, folded ? image(record.dynamodb?.OldImage) : undefined, after, timezone);
+    moved ||= changes;
     seq = sequence;
     folded = true;
   }
-  // Records that leave the state as it was (a profile edit the panel does not read, such as the
-  // band snapshot or a name) write nothing: replaying them later changes nothing either.
-  if (away === (loaded.away === true) && isDeepStrictEqual(before ?? emptyActivity(), state)) return undefined;
+  // Records that each leave the state as it was (a profile edit the panel does not read, such as
+  // the band snapshot or a name) write nothing: replaying them later changes nothing either. Records
+  // that move it must advance the sequence number even when they net out within the batch (an
+  // addition and its removal): a replay that starts between them would otherwise apply the second
+  // one alone.
+  if (!moved) return undefined;
   const deltas = aggregateChange(before, state, timezone);
   const version = (loaded.version ?? 0) + 1;
   const next: Loaded = { exists: true, activity: state, seq, version, away };

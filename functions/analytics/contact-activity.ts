@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Channel } from '../../shared/contact-schema.js';
 import { CONVERSION_WINDOW_MS, dayNumber, dayString, localDay, localTime, monthOf } from '../../shared/analytics.js';
 import { effectiveStages } from '../../shared/engagement.js';
@@ -141,10 +142,17 @@ function applyFacts(activity: ContactActivity, facts: Facts, sign: 1 | -1): void
   }
 }
 
-/** A message or conversation item changed from `before` to `after` (either may be absent). */
-export function applyHistoryChange(activity: ContactActivity, before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined, timezone: string): void {
-  applyFacts(activity, factsOf(before, timezone), -1);
-  applyFacts(activity, factsOf(after, timezone), 1);
+/**
+ * A message or conversation item changed from `before` to `after` (either
+ * may be absent). Returns whether the change moved any fact (a change of
+ * fields the panel does not read moves none).
+ */
+export function applyHistoryChange(activity: ContactActivity, before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined, timezone: string): boolean {
+  const [removed, added] = [factsOf(before, timezone), factsOf(after, timezone)];
+  if (isDeepStrictEqual(removed, added)) return false;
+  applyFacts(activity, removed, -1);
+  applyFacts(activity, added, 1);
+  return true;
 }
 
 /**
@@ -153,7 +161,9 @@ export function applyHistoryChange(activity: ContactActivity, before: Record<str
  * back after a merge is undone), leaves it when deleted or merged away, and
  * its phone decides its place on the map.
  */
-export function applyProfileChange(activity: ContactActivity, after: Record<string, unknown> | undefined, at: number, timezone: string): void {
+export function applyProfileChange(activity: ContactActivity, after: Record<string, unknown> | undefined, at: number, timezone: string): boolean {
+  const before = [activity.inBase, activity.joined, activity.geo];
+  const baseDays = Object.keys(activity.base).length;
   if (after && after.type === 'contact') {
     if (!activity.inBase) {
       const createdAt = typeof after.createdAt === 'string' && !activity.joined ? after.createdAt : undefined;
@@ -167,6 +177,8 @@ export function applyProfileChange(activity: ContactActivity, after: Record<stri
     bump(activity.base, dayKey(at, timezone), -1);
     activity.inBase = false;
   }
+  // Joining or leaving always flips inBase; the geography may move on its own.
+  return !isDeepStrictEqual(before, [activity.inBase, activity.joined, activity.geo]) || baseDays !== Object.keys(activity.base).length;
 }
 
 /** The contact's activity holds any message or conversation fact. */

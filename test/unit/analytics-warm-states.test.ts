@@ -114,3 +114,22 @@ describe('one contact in trouble', () => {
     expect(checks).toEqual([]);
   });
 });
+
+describe('records that net out within a batch', () => {
+  it('still advance the state past them, so a replay starting between them changes nothing', async () => {
+    ddbMock.on(BatchGetCommand).resolves({ Responses: { unit: [storedState(4)] } });
+    ddbMock.on(TransactWriteCommand).resolves({});
+    const added = sentMessage('n1');
+    const removed: DynamoDBRecord = {
+      eventName: 'REMOVE',
+      dynamodb: { Keys: added.dynamodb!.Keys, OldImage: added.dynamodb!.NewImage, SequenceNumber: String(seq++), ApproximateCreationDateTime: 1_773_144_100 },
+    };
+    expect(await analyticsProcessor.process([added, removed])).toEqual([]);
+    const [put] = statePuts();
+    expect(put.Item!.seq).toBe(removed.dynamodb!.SequenceNumber);
+    // No lane: the batch changed no aggregate.
+    expect(ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!.some((item) => item.Put?.Item?.type === 'analyticsLane')).toBe(false);
+    expect(await analyticsProcessor.process([removed])).toEqual([]);
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+});
