@@ -21,7 +21,7 @@ import {
   TOMBSTONE_SECONDS,
 } from '../data/keys.js';
 import { applyCounterDeltas, seqAfter, type CounterDelta, type CounterKey } from '../engagement/counter-store.js';
-import type { RecordFailure, StreamProcessor } from '../streams/processors.js';
+import { failuresOf, type RecordFailure, type StreamProcessor } from '../streams/processors.js';
 import {
   activityFromItem,
   aggregateChange,
@@ -56,7 +56,7 @@ import {
 export const LANES = 8;
 const PROFILE_SK = contactKey('').sk;
 const ALIAS_SK = mergedAliasKey('').sk;
-/** Transaction items: DynamoDB allows 100; one is the lane. */
+/** Contacts per transaction (one state Put each): DynamoDB allows 100 items; one is the lane. */
 const MAX_TRANSACTION_ITEMS = 99;
 /** Attributes per aggregate item in one lane write / one counter write: an update expression is capped at 4 KB. */
 const MAX_ATTRIBUTES_PER_ITEM = 200;
@@ -106,8 +106,8 @@ interface Loaded {
 interface Plan {
   contactId: string;
   records: DynamoDBRecord[];
-  /** The state Put of this contact. */
-  items: Record<string, unknown>[];
+  /** The transaction item that writes this contact's state. */
+  put: Record<string, unknown>;
   /** The state as the transaction leaves it. */
   next: Loaded;
   deltas: AggregateDeltas;
@@ -129,7 +129,7 @@ async function processContactRecords(records: DynamoDBRecord[]): Promise<RecordF
   const timezone = config().timezone;
   const byContact = byContactOf(records);
   const failed: RecordFailure[] = [];
-  const fail = (contactId: string, reason: string) => failed.push(...byContact.get(contactId)!.map((r) => ({ sequenceNumber: seqOf(r), reason })));
+  const fail = (contactId: string, reason: string) => failed.push(...failuresOf(byContact.get(contactId)!, reason));
   let pending = [...byContact.keys()];
   for (let round = 1; pending.length > 0; round++) {
     let loaded: Map<string, Loaded>;
@@ -159,7 +159,7 @@ async function processContactRecords(records: DynamoDBRecord[]): Promise<RecordF
     });
     pending = retry;
   }
-  return failed.filter((f) => f.sequenceNumber);
+  return failed;
 }
 
 /**
@@ -260,7 +260,7 @@ function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, time
         : { ConditionExpression: 'attribute_not_exists(pk)' }),
     },
   };
-  return { contactId, records, items: [put], deltas, next };
+  return { contactId, records, put, deltas, next };
 }
 
 function mergeInto(target: AggregateDeltas, source: AggregateDeltas): void {
@@ -289,19 +289,16 @@ interface Chunk {
 function chunks(plans: Plan[]): Plan[][] {
   const out: Chunk[] = [];
   let current: Chunk = { plans: [], deltas: new Map() };
-  let items = 0;
   let bytes = 0;
   for (const p of plans) {
     const size = JSON.stringify([...p.deltas]).length;
-    if (current.plans.length > 0 && (items + p.items.length > MAX_TRANSACTION_ITEMS || bytes + size > MAX_LANE_BYTES || !fits(current.deltas, p.deltas))) {
+    if (current.plans.length > 0 && (current.plans.length >= MAX_TRANSACTION_ITEMS || bytes + size > MAX_LANE_BYTES || !fits(current.deltas, p.deltas))) {
       out.push(current);
       current = { plans: [], deltas: new Map() };
-      items = 0;
       bytes = 0;
     }
     current.plans.push(p);
     mergeInto(current.deltas, p.deltas);
-    items += p.items.length;
     bytes += size;
   }
   if (current.plans.length > 0) out.push(current);
@@ -341,7 +338,7 @@ async function commit(plans: Plan[]): Promise<CommitOutcome> {
   const start = laneOf(plans[0].contactId);
   let reason = 'lanes stayed busy';
   for (let attempt = 0; attempt < LANES * 2; attempt++) {
-    const items = plans.flatMap((p) => p.items);
+    const items = plans.map((p) => p.put);
     if (hasDeltas) {
       items.push({
         Put: {
