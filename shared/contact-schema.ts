@@ -1,11 +1,11 @@
 import * as z from 'zod/mini';
 import { globalConfig } from 'zod/v4/core';
 import en from 'zod/v4/locales/en.js';
+import { CHANNELS, type Channel } from './channels.js';
 import { CUSTOM_FIELD_KEY_RULE, isCustomFieldKey } from './custom-field-key.js';
 import { normalizePhone } from './phone.js';
 
-export const CHANNELS = ['sms', 'whatsapp', 'rcs', 'email', 'webchat', 'messenger', 'instagram'] as const;
-export type Channel = (typeof CHANNELS)[number];
+export { CHANNELS, type Channel };
 
 /** Channels a business can start because the phone or email is known (the rest only the contact can start). */
 export const STARTABLE_CHANNELS: Partial<Record<Channel, 'phone' | 'email'>> = {

@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { encodeTime } from 'ulid';
 import { parseContactFields, type ContactFields, type CustomFieldValue } from '../../shared/contact-schema.js';
 import { customFieldKeyFor, isCustomFieldKey } from '../../shared/custom-field-key.js';
+import { EXPORT_ONLY_HEADERS, HEADER_SYNONYMS, IMPORT_FIELDS, type ImportField } from '../../shared/csv-headers.js';
 import { fold, headerKey } from '../../shared/text.js';
 import { checkCustomFields, type CustomFieldDefinition } from '../catalog/custom-fields.js';
 
@@ -125,42 +126,7 @@ export function parseCsvText(text: string): ParsedCsv {
   return { headers: rows[headerIndex].map((h) => h.trim()), records, rowNumbers, delimiter };
 }
 
-/** Contact fields a column can fill. `company` and `department` take names; the `...Id` ones take ids. */
-export const IMPORT_FIELDS = ['firstName', 'lastName', 'phone', 'email', 'country', 'language', 'company', 'companyId', 'department', 'departmentId'] as const;
-export type ImportField = (typeof IMPORT_FIELDS)[number];
-
-/** Headers people use for the fields, folded by headerKey (the SPA offers the same matches). */
-const SYNONYMS: Record<string, ImportField> = {
-  name: 'firstName',
-  nome: 'firstName',
-  primeironome: 'firstName',
-  nombre: 'firstName',
-  givenname: 'firstName',
-  surname: 'lastName',
-  sobrenome: 'lastName',
-  apellido: 'lastName',
-  familyname: 'lastName',
-  phonenumber: 'phone',
-  mobile: 'phone',
-  telefone: 'phone',
-  celular: 'phone',
-  telefono: 'phone',
-  whatsapp: 'phone',
-  mail: 'email',
-  emailaddress: 'email',
-  correo: 'email',
-  pais: 'country',
-  idioma: 'language',
-  lingua: 'language',
-  empresa: 'company',
-  companyname: 'company',
-  departamento: 'department',
-};
-
-/** Columns of our own export that an import must not turn into custom fields. */
-const EXPORT_ONLY = new Set(['id', 'origin', 'originlabel', 'origintype', 'blocked', 'band', 'createdat', 'updatedat', 'assignee']);
-
-const FIELD_BY_KEY = new Map<string, ImportField>([...IMPORT_FIELDS.map((f) => [headerKey(f), f] as const), ...Object.entries(SYNONYMS)]);
+const FIELD_BY_KEY = new Map<string, ImportField>([...IMPORT_FIELDS.map((f) => [headerKey(f), f] as const), ...Object.entries(HEADER_SYNONYMS)]);
 
 export type ColumnTarget = { kind: 'field'; field: ImportField } | { kind: 'custom'; key: string } | { kind: 'ignore' };
 
@@ -216,7 +182,7 @@ export function planColumns(
     const explicit = mapped.get(header);
     if (explicit) return { header, target: explicit };
     const key = headerKey(header);
-    if (key === '' || EXPORT_ONLY.has(key)) return { header, target: { kind: 'ignore' } };
+    if (key === '' || EXPORT_ONLY_HEADERS.has(key)) return { header, target: { kind: 'ignore' } };
     const field = FIELD_BY_KEY.get(key);
     if (field) return { header, target: { kind: 'field', field } };
     const definition = definitions.find((d) => headerKey(d.key) === key || headerKey(d.name) === key);

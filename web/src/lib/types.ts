@@ -1,11 +1,13 @@
 /** Shapes of the HTTP API (API.md, METRICS.md) as the SPA reads them. Optional where the contract allows absence. */
+import type { Channel } from '../../../shared/channels.js';
+import type { Assignee as AssigneeRef, ContactFields, SUBSCRIPTION_STATUSES } from '../../../shared/contact-schema.js';
+import type { Band, SatisfactionIndex } from '../../../shared/engagement.js';
 import type { Role } from './permissions';
 
-export const CHANNELS = ['sms', 'whatsapp', 'rcs', 'email', 'webchat', 'messenger', 'instagram'] as const;
-export type Channel = (typeof CHANNELS)[number];
-
-export const BANDS = ['none', 'low', 'high', 'very_high'] as const;
-export type Band = (typeof BANDS)[number];
+export { CHANNELS, type Channel } from '../../../shared/channels.js';
+export { BANDS, type Band } from '../../../shared/engagement.js';
+export type { SatisfactionIndex };
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 
 export interface Page<T> {
   items: T[];
@@ -28,30 +30,21 @@ export interface Origin {
   label?: string;
 }
 
-export interface Assignee {
-  type: 'agent' | 'group';
-  id: string;
+export interface Assignee extends AssigneeRef {
   name?: string;
 }
-
-export type SubscriptionStatus = 'subscribed' | 'unsubscribed';
 
 export interface ChannelState {
   status?: SubscriptionStatus;
   connectedAt?: string | null;
 }
 
-export interface Contact {
+/** The fields a client writes, as the API's schema declares them (shared/contact-schema.ts). */
+type WrittenFields = Pick<ContactFields, 'firstName' | 'lastName' | 'phone' | 'email' | 'country' | 'language' | 'companyId' | 'departmentId'>;
+
+export interface Contact extends WrittenFields {
   id: string;
-  firstName?: string | null;
-  lastName?: string | null;
-  phone?: string | null;
-  email?: string | null;
-  country?: string | null;
-  language?: string | null;
   origin?: Origin | null;
-  companyId?: string | null;
-  departmentId?: string | null;
   assignee?: Assignee | null;
   customFields?: Record<string, unknown> | null;
   channels?: Partial<Record<Channel, ChannelState | SubscriptionStatus>> | null;
@@ -88,8 +81,6 @@ export interface Tickets {
   all: number;
 }
 
-export type SatisfactionIndex = 'satisfied' | 'neutral' | 'dissatisfied';
-
 export interface Satisfaction {
   index: SatisfactionIndex | null;
   interactionRate: number | null;
@@ -106,30 +97,12 @@ export interface Profile extends Contact {
   satisfaction?: Satisfaction | null;
 }
 
-export interface ContactInput {
-  firstName?: string | null;
-  lastName?: string | null;
-  phone?: string | null;
-  email?: string | null;
-  country?: string | null;
-  language?: string | null;
-  companyId?: string | null;
-  departmentId?: string | null;
-  assignee?: { type: 'agent' | 'group'; id: string } | null;
+export interface ContactInput extends WrittenFields, Pick<ContactFields, 'assignee' | 'channels'> {
   customFields?: Record<string, unknown>;
-  channels?: Partial<Record<Channel, SubscriptionStatus>>;
 }
 
-export interface ContactQuery {
-  q?: string;
-  tag?: string;
-  list?: string;
-  blocked?: string;
-  band?: string;
-  assignee?: string;
-  limit?: number;
-  cursor?: string;
-}
+/** GET /v1/contacts filters (API.md): text filters, a page size and the cursor of the page before. */
+export type ContactQuery = Partial<Record<'q' | 'tag' | 'list' | 'blocked' | 'band' | 'assignee' | 'cursor', string>> & { limit?: number };
 
 export interface ListSummary extends Named {
   memberCount?: number;
