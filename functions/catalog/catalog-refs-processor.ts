@@ -1,12 +1,12 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { catalogKey, catalogMemberKey, contactIdFromPk, contactKey } from '../data/keys.js';
-import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
+import { catalogMemberDelete, clearContactRef, deleteCatalogMember, renameContactRef, toCatalogMemberItem } from '../data/catalog-member.js';
+import { catalogKey, contactIdFromPk, isContactProfileKey } from '../data/keys.js';
+import { batchGetItems } from '../lib/dynamo.js';
 import { logger } from '../lib/logger.js';
 import { failuresOf, type StreamProcessor } from '../streams/processors.js';
-import { batchWriteAll, tryUpdate } from '../lib/dynamo-batch.js';
+import { batchWriteAll } from '../lib/dynamo-batch.js';
 import { inParallel } from '../lib/concurrency.js';
 
 type Kind = 'company' | 'department';
@@ -48,7 +48,7 @@ async function currentNames(refs: { kind: Kind; id: string }[]): Promise<Map<str
  */
 export const catalogRefsProcessor: StreamProcessor = {
   name: 'catalog-refs',
-  claims: (record) => record.dynamodb?.Keys?.sk?.S === 'P#PROFILE' && String(record.dynamodb?.Keys?.pk?.S ?? '').startsWith('CONTACT#') && touchesRefs(record),
+  claims: (record) => isContactProfileKey({ pk: record.dynamodb?.Keys?.pk?.S, sk: record.dynamodb?.Keys?.sk?.S }) && touchesRefs(record),
   async process(records) {
     const contacts = new Map<string, { touched: Record<Kind, Set<string>>; last: Record<Kind, Ref>; changed: Record<Kind, boolean>; sequences: string[] }>();
     for (const record of records) {
@@ -77,8 +77,8 @@ export const catalogRefsProcessor: StreamProcessor = {
       for (const [contactId, entry] of contacts) {
         for (const kind of KINDS) {
           const current = entry.last[kind];
-          for (const id of entry.touched[kind]) if (id !== current?.id) writes.push({ DeleteRequest: { Key: catalogMemberKey(kind, id, contactId) } });
-          if (current && entry.changed[kind]) writes.push({ PutRequest: { Item: { ...catalogMemberKey(kind, current.id, contactId), type: `${kind}Member`, contactId } } });
+          for (const id of entry.touched[kind]) if (id !== current?.id) writes.push(catalogMemberDelete(kind, id, contactId));
+          if (current && entry.changed[kind]) writes.push({ PutRequest: { Item: toCatalogMemberItem(kind, current.id, contactId) } });
         }
       }
       await batchWriteAll(writes, 4);
@@ -97,23 +97,11 @@ export const catalogRefsProcessor: StreamProcessor = {
       }
       await inParallel(fixes, 8, async ({ contactId, kind, ref, current }) => {
         if (current === undefined) {
-          await tryUpdate({
-            Key: contactKey(contactId),
-            UpdateExpression: 'REMOVE #c ADD version :one',
-            ConditionExpression: '#c.id = :id',
-            ExpressionAttributeNames: { '#c': kind },
-            ExpressionAttributeValues: { ':id': ref.id, ':one': 1 },
-          });
-          await ddb().send(new DeleteCommand({ TableName: tableName(), Key: catalogMemberKey(kind, ref.id, contactId) }));
+          await clearContactRef(contactId, kind, ref.id);
+          await deleteCatalogMember(kind, ref.id, contactId);
           return;
         }
-        await tryUpdate({
-          Key: contactKey(contactId),
-          UpdateExpression: 'SET #c.#n = :n ADD version :one',
-          ConditionExpression: '#c.id = :id AND #c.#n <> :n',
-          ExpressionAttributeNames: { '#c': kind, '#n': 'name' },
-          ExpressionAttributeValues: { ':id': ref.id, ':n': current, ':one': 1 },
-        });
+        await renameContactRef(contactId, kind, ref.id, current);
       });
       return [];
     } catch (error) {

@@ -1,26 +1,26 @@
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { fold } from '../../shared/text.js';
-import { listContacts } from '../contacts/contact-service.js';
-import { ddb, tableName } from '../lib/dynamo.js';
-import { cancellationCodes, ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
+import { listContacts } from '../contacts/contact-search.js';
+import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';
-import { customFieldKeyGuard, gsi, tagKey, tagNameKey } from '../data/keys.js';
 import { startInternalJob } from '../jobs/job-service.js';
 import {
-  CATALOG_KINDS,
+  allOfKind,
+  catalogPage,
   createTag,
   deleteCatalogEntity,
+  deleteCustomFieldItem,
+  deleteTagItem,
   getCatalogEntity,
   getList,
   getTag,
-  listAllCatalog,
-  listCatalogPage,
   putCatalogEntity,
+  putCustomField,
+  renameTagItem,
   updateCatalogEntity,
   type CatalogItem,
   type CatalogKind,
-} from './catalog-repository.js';
+} from '../data/catalog-entity.js';
 import type { FanOutParams } from './catalog-jobs.js';
 import { CUSTOM_FIELD_KEY_RULE, customFieldKeyFor, isCustomFieldKey, keyFromName } from '../../shared/custom-field-key.js';
 import { CUSTOM_FIELD_TYPES, type CustomFieldDefinition, type CustomFieldType } from './custom-fields.js';
@@ -64,7 +64,7 @@ function parseName(body: Record<string, unknown>, kind: CatalogKind): string {
  * guard item instead, because contacts create tags on the fly, concurrently.
  */
 async function assertNameFree(kind: CatalogKind, name: string, exceptId?: string): Promise<void> {
-  const taken = (await listAllCatalog(kind)).some((item) => item.id !== exceptId && fold(String(item.name)) === fold(name));
+  const taken = (await allOfKind(kind)).some((item) => item.id !== exceptId && fold(String(item.name)) === fold(name));
   if (taken) throw new ConflictError(`A ${kind} with this name exists.`, { name: 'is already taken' });
 }
 
@@ -93,7 +93,7 @@ const VIEWS: Record<CatalogKind, (item: CatalogItem) => unknown> = {
 
 export async function listPage(kind: CatalogKind, query: { limit: number; cursor?: string; q?: string }) {
   if (query.q !== undefined && query.q.length > 100) throw new ValidationError({ q: 'must be at most 100 characters' });
-  const page = await listCatalogPage(kind, query);
+  const page = await catalogPage(kind, query);
   return { items: page.items.map(VIEWS[kind]), cursor: page.cursor };
 }
 
@@ -151,58 +151,15 @@ export async function createTagFromBody(body: unknown) {
   return tagView(tag as unknown as CatalogItem);
 }
 
-/** Deletes a tag's name guard, unless another tag holds it (transaction item). */
-const releaseTagName = (name: string, tagId: string) => ({
-  Delete: {
-    TableName: tableName(),
-    Key: tagNameKey(fold(name)),
-    ConditionExpression: 'attribute_not_exists(pk) OR tagId = :id',
-    ExpressionAttributeValues: { ':id': tagId },
-  },
-});
-
-/** Renames a tag: the name guard moves in the same transaction, so two tags never share a name. */
+/** Renames a tag; the name guard moves with it (functions/data/catalog-entity.ts). */
 export async function renameTag(id: string, body: unknown, principal: Principal) {
   const name = parseName(bodyOf(body, ['name']), 'tag');
   const tag = await getTag(id);
   if (!tag) throw new NotFoundError('tag');
   if (tag.name !== name) {
-    const sameGuard = fold(tag.name) === fold(name);
-    try {
-      await ddb().send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: tableName(),
-                Key: tagKey(id),
-                UpdateExpression: 'SET #n = :new',
-                ConditionExpression: 'attribute_exists(pk) AND #n = :old',
-                ExpressionAttributeNames: { '#n': 'name' },
-                ExpressionAttributeValues: { ':new': name, ':old': tag.name },
-              },
-            },
-            ...(sameGuard
-              ? []
-              : [
-                  {
-                    Put: {
-                      TableName: tableName(),
-                      Item: { ...tagNameKey(fold(name)), type: 'tagName', tagId: id },
-                      ConditionExpression: 'attribute_not_exists(pk)',
-                    },
-                  },
-                  releaseTagName(tag.name, id),
-                ]),
-          ],
-        }),
-      );
-    } catch (error) {
-      const codes = cancellationCodes(error);
-      if (codes[1] === 'ConditionalCheckFailed') throw new ConflictError('A tag with this name exists.', { name: 'is already taken' });
-      if (codes[0] === 'ConditionalCheckFailed') throw new ConflictError('The tag changed while renaming; try again.');
-      throw error;
-    }
+    const outcome = await renameTagItem(id, tag.name, name);
+    if (outcome === 'nameTaken') throw new ConflictError('A tag with this name exists.', { name: 'is already taken' });
+    if (outcome === 'changed') throw new ConflictError('The tag changed while renaming; try again.');
     await fanOut('rename-tag', { kind: 'tag', id, name }, principal, tag.contactCount);
   }
   return tagView((await getCatalogEntity('tag', id)) as CatalogItem);
@@ -211,20 +168,7 @@ export async function renameTag(id: string, body: unknown, principal: Principal)
 /** Deletes a tag and its name guard at once; the tag leaves every contact in the background. */
 export async function deleteTag(id: string, principal: Principal) {
   const tag = await getTag(id);
-  if (!tag) throw new NotFoundError('tag');
-  try {
-    await ddb().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Delete: { TableName: tableName(), Key: tagKey(id), ConditionExpression: 'attribute_exists(pk)' } },
-          releaseTagName(tag.name, id),
-        ],
-      }),
-    );
-  } catch (error) {
-    if (cancellationCodes(error)[0] === 'ConditionalCheckFailed') throw new NotFoundError('tag');
-    throw error;
-  }
+  if (!tag || !(await deleteTagItem(id, tag.name))) throw new NotFoundError('tag');
   await fanOut('purge-tag', { kind: 'tag', id }, principal, tag.contactCount);
 }
 
@@ -285,26 +229,8 @@ export async function createCustomField(body: unknown) {
   else if (b.choices !== undefined) errors.choices = 'only a choice field has choices';
   if (Object.keys(errors).length) throw new ValidationError(errors);
   const definition: CustomFieldDefinition = { id: ulid(), name, key, type, ...(choices ? { choices } : {}), createdAt: new Date().toISOString() };
-  const { type: fieldType, ...rest } = definition;
-  try {
-    await ddb().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: tableName(), Item: { ...customFieldKeyGuard(key), type: 'customFieldKey', fieldId: definition.id }, ConditionExpression: 'attribute_not_exists(pk)' } },
-          {
-            Put: {
-              TableName: tableName(),
-              Item: { ...CATALOG_KINDS.customField.key(definition.id), type: 'customField', fieldType, ...rest, ...gsi.byType(CATALOG_KINDS.customField.partition, definition.id) },
-            },
-          },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (cancellationCodes(error)[0] === 'ConditionalCheckFailed') throw new ConflictError('A custom field with this key exists.', { key: 'is already taken' });
-    throw error;
-  }
-  return customFieldView({ ...rest, fieldType } as unknown as CatalogItem);
+  if (!(await putCustomField(definition))) throw new ConflictError('A custom field with this key exists.', { key: 'is already taken' });
+  return customFieldView({ ...definition, fieldType: definition.type } as unknown as CatalogItem);
 }
 
 /** Renames a definition or changes its choices; its key and type are fixed (values on contacts depend on them). */
@@ -335,21 +261,7 @@ export async function updateCustomField(id: string, body: unknown) {
 export async function deleteCustomField(id: string) {
   const current = await getCatalogEntity('customField', id);
   if (!current) throw new NotFoundError('custom field');
-  await ddb().send(
-    new TransactWriteCommand({
-      TransactItems: [
-        { Delete: { TableName: tableName(), Key: CATALOG_KINDS.customField.key(id) } },
-        {
-          Delete: {
-            TableName: tableName(),
-            Key: customFieldKeyGuard(String(current.key)),
-            ConditionExpression: 'attribute_not_exists(pk) OR fieldId = :id',
-            ExpressionAttributeValues: { ':id': id },
-          },
-        },
-      ],
-    }),
-  );
+  await deleteCustomFieldItem(id, String(current.key));
 }
 
 /* Agents and groups */

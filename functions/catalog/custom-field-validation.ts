@@ -1,6 +1,6 @@
 import type { CustomFieldValue } from '../../shared/contact-schema.js';
 import { ValidationError } from '../lib/errors.js';
-import { listCustomFieldDefinitions } from './catalog-repository.js';
+import { listCustomFieldDefinitions } from '../data/catalog-entity.js';
 import { checkCustomFields } from './custom-fields.js';
 
 /**

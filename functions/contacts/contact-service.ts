@@ -27,7 +27,7 @@ import type { Principal } from '../lib/http.js';
 import { publishDispatch } from '../lib/outbound.js';
 import { channelKey, contactKey, contactPk, gsi, isDerivedContactItem, listKey, listMemberKey, tagKey, tagMemberKey } from '../data/keys.js';
 import { INDEXES } from '../data/table-schema.js';
-import { findOrCreateTag, getCatalogItem, getList, getTag } from '../catalog/catalog-repository.js';
+import { findOrCreateTag, getCatalogItem, getList, getTag } from '../data/catalog-entity.js';
 import { validateCustomFieldValues } from '../catalog/custom-field-validation.js';
 import { buildProfileEngagement } from '../engagement/profile-engagement.js';
 import { DISPATCH_MERGE_MARKER_SK, dispatchesDuringMerge, isMergeMarker, MERGE_MARKER_TYPE, mergeOfDispatchCursor, profileItemsDuringMerge } from '../merge/merge-reads.js';

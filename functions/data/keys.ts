@@ -27,6 +27,8 @@ export const HISTORY_PREFIX = 'H#';
 export const contactKey = (id: string) => ({ pk: `CONTACT#${id}`, sk: 'P#PROFILE' });
 export const contactPk = (id: string) => `CONTACT#${id}`;
 export const contactIdFromPk = (pk: string) => pk.slice('CONTACT#'.length);
+/** Whether a key (a stream record's Keys, unmarshalled) is a contact's profile item. */
+export const isContactProfileKey = (key: { pk?: unknown; sk?: unknown }) => key.sk === 'P#PROFILE' && String(key.pk ?? '').startsWith('CONTACT#');
 export const channelKey = (id: string, channel: string) => ({ pk: contactPk(id), sk: `P#CH#${channel}` });
 export const listMemberKey = (contactId: string, listId: string) => ({ pk: contactPk(contactId), sk: `P#LIST#${listId}` });
 export const tagMemberKey = (contactId: string, tagId: string) => ({ pk: contactPk(contactId), sk: `P#TAG#${tagId}` });

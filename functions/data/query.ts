@@ -115,3 +115,17 @@ export async function queryFrom(query: Omit<PageQuery, 'cursor'>, startKey: Item
   const page = await send(new QueryCommand(queryInput(query, startKey)));
   return { items: page.Items ?? [], next: page.LastEvaluatedKey };
 }
+
+/** How many items a page query's partition (range, filter) holds, a page of COUNTs at a time; null once `deadline` (epoch ms) has passed. */
+export async function queryCount(query: Omit<PageQuery, 'cursor' | 'limit' | 'projection'> & { deadline?: number }): Promise<number | null> {
+  const send = query.send ?? ((command: QueryCommand) => ddb().send(command));
+  let count = 0;
+  let startKey: Item | undefined;
+  do {
+    if (query.deadline !== undefined && Date.now() > query.deadline) return null;
+    const page = await send(new QueryCommand({ ...queryInput({ ...query, limit: PAGE_LIMIT }, startKey), Select: 'COUNT' }));
+    count += page.Count ?? 0;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return count;
+}

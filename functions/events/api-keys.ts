@@ -1,12 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeTime, ulid } from 'ulid';
-import { ddb, tableName } from '../lib/dynamo.js';
-import { decodeCursor, encodeCursor } from '../lib/cursor.js';
-import { isConditionFailure, NotFoundError, ValidationError } from '../lib/errors.js';
-import { apiKeyKey, gsi } from '../data/keys.js';
-import { INDEXES } from '../data/table-schema.js';
-import type { ApiKeyItem } from '../engagement/items.js';
+import { apiKeysPage, getApiKey, putApiKey, revokeApiKeyItem, type ApiKeyRecord } from '../data/api-key.js';
+import { NotFoundError, ValidationError } from '../lib/errors.js';
 
 /**
  * Integration API keys. A key reads `cek_<id>_<secret>`: the id finds the
@@ -29,8 +24,8 @@ export interface ApiKeyView {
 
 const hashOf = (key: string) => createHash('sha256').update(key).digest('hex');
 
-function view(item: Record<string, unknown>): ApiKeyView {
-  const { id, name, hint, createdAt, createdBy, revokedAt, revokedBy } = item as unknown as ApiKeyItem;
+function view(key: ApiKeyRecord): ApiKeyView {
+  const { id, name, hint, createdAt, createdBy, revokedAt, revokedBy } = key;
   return { id, name, hint, createdAt, createdBy, ...(revokedAt ? { revokedAt, revokedBy } : {}) };
 }
 
@@ -40,54 +35,19 @@ export async function createApiKey(body: unknown, createdBy: string): Promise<Ap
   if (name.trim().length > 100) throw new ValidationError({ name: 'must be at most 100 characters' });
   const id = ulid();
   const key = `${PREFIX}_${id}_${randomBytes(32).toString('base64url')}`;
-  const item: ApiKeyItem = {
-    ...apiKeyKey(id),
-    type: 'apiKey',
-    id,
-    name: name.trim(),
-    hash: hashOf(key),
-    hint: key.slice(-4),
-    createdAt: new Date().toISOString(),
-    createdBy,
-    ...(gsi.byType('APIKEY', id) as { gsi1pk: 'APIKEY'; gsi1sk: string }),
-  };
-  await ddb().send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
-  return { ...view(item as unknown as Record<string, unknown>), key };
+  const record: ApiKeyRecord = { id, name: name.trim(), hash: hashOf(key), hint: key.slice(-4), createdAt: new Date().toISOString(), createdBy };
+  await putApiKey(record);
+  return { ...view(record), key };
 }
 
 export async function listApiKeys(query: { limit: number; cursor?: string }): Promise<{ items: ApiKeyView[]; cursor: string | null }> {
-  const index = INDEXES.byType;
-  const start = decodeCursor(query.cursor, ['pk', 'sk', index.partitionKey, index.sortKey], (s) => s[index.partitionKey] === 'APIKEY');
-  const page = await ddb().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: index.name,
-      KeyConditionExpression: `${index.partitionKey} = :t`,
-      ExpressionAttributeValues: { ':t': 'APIKEY' },
-      ScanIndexForward: false,
-      Limit: query.limit,
-      ExclusiveStartKey: start,
-    }),
-  );
-  return { items: (page.Items ?? []).map(view), cursor: encodeCursor(page.LastEvaluatedKey) };
+  const page = await apiKeysPage(query);
+  return { items: page.items.map(view), cursor: page.cursor };
 }
 
 /** Revoking twice is fine; an unknown id is a 404. */
 export async function revokeApiKey(id: string, revokedBy: string): Promise<void> {
-  try {
-    await ddb().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: apiKeyKey(id),
-        ConditionExpression: 'attribute_exists(pk)',
-        UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :now), revokedBy = if_not_exists(revokedBy, :by)',
-        ExpressionAttributeValues: { ':now': new Date().toISOString(), ':by': revokedBy },
-      }),
-    );
-  } catch (error) {
-    if (isConditionFailure(error)) throw new NotFoundError('API key');
-    throw error;
-  }
+  if (!(await revokeApiKeyItem(id, revokedBy, new Date().toISOString()))) throw new NotFoundError('API key');
 }
 
 /**
@@ -141,12 +101,12 @@ export async function verifyApiKey(key: string | undefined): Promise<string | un
   const now = Date.now();
   const id = wellFormedKeyId(key, now);
   if (!key || !id || remembersRefusal(id, now)) return undefined;
-  const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: apiKeyKey(id), ConsistentRead: true }));
-  if (!Item || Item.type !== 'apiKey' || Item.revokedAt) {
+  const stored = await getApiKey(id);
+  if (!stored || stored.revokedAt) {
     rememberRefusal(id, now);
     return undefined;
   }
-  const expected = Buffer.from(String(Item.hash), 'hex');
+  const expected = Buffer.from(String(stored.hash), 'hex');
   const actual = Buffer.from(hashOf(key), 'hex');
   return expected.length === actual.length && timingSafeEqual(expected, actual) ? id : undefined;
 }

@@ -20,7 +20,7 @@ import {
   renameTag,
   updateCustomField,
 } from '../catalog/catalog-service.js';
-import type { CatalogKind } from '../catalog/catalog-repository.js';
+import type { CatalogKind } from '../data/catalog-entity.js';
 
 const page = (kind: CatalogKind) => async (req: Request) => {
   authorize(req, 'read');

@@ -1,11 +1,9 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { listContacts } from '../contacts/contact-service.js';
-import { contactSummary, getContacts } from '../contacts/contact-repository.js';
-import { getList, getTag } from '../catalog/catalog-repository.js';
+import { listContacts } from '../contacts/contact-search.js';
+import { contactSummary } from '../contacts/contact-view.js';
+import { getContacts } from '../data/contact.js';
+import { getList, getTag } from '../data/catalog-entity.js';
+import { countContacts } from '../data/contact-bulk.js';
 import { blobStore } from '../lib/blob-store.js';
-import { ddb, tableName } from '../lib/dynamo.js';
-import { INDEXES, type IndexName } from '../data/table-schema.js';
-import { PAGE_LIMIT } from '../lib/dynamo-batch.js';
 import { jobTuning } from './job-runner.js';
 
 export type ContactSummary = ReturnType<typeof contactSummary>;
@@ -79,29 +77,6 @@ export async function nextPage(
   return { ids: contacts.map((c) => c.id), contacts, state: { cursor }, exhausted: cursor === null };
 }
 
-async function countIndex(index: IndexName, partition: string, deadline: number): Promise<number | null> {
-  const definition = INDEXES[index];
-  let count = 0;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    if (Date.now() > deadline) return null;
-    const page = await ddb().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: definition.name,
-        KeyConditionExpression: `${definition.partitionKey} = :p`,
-        ExpressionAttributeValues: { ':p': partition },
-        Select: 'COUNT',
-        Limit: PAGE_LIMIT,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    count += page.Count ?? 0;
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return count;
-}
-
 /**
  * How many contacts the selection holds, for the progress bar: exact from
  * the list or tag counter, or a COUNT over the one index that serves the
@@ -113,15 +88,15 @@ export async function countSelection(selection: Selection, budgetMs = 20_000): P
   const f = selection.filter;
   const used = (['tag', 'list', 'blocked', 'band', 'assignee', 'q'] as const).filter((k) => f[k] !== undefined);
   const deadline = Date.now() + budgetMs;
-  if (used.length === 0) return countIndex('byType', 'CONTACT', deadline);
+  if (used.length === 0) return countContacts({ by: 'all' }, deadline);
   if (used.length > 1) return null;
   if (f.tag) return (await getTag(f.tag))?.contactCount ?? 0;
   if (f.list) return (await getList(f.list))?.memberCount ?? 0;
-  if (f.blocked === 'true') return countIndex('byFilter', 'BLOCKED', deadline);
-  if (f.band) return countIndex('byBand', `BAND#${f.band}`, deadline);
+  if (f.blocked === 'true') return countContacts({ by: 'blocked' }, deadline);
+  if (f.band) return countContacts({ by: 'band', band: f.band }, deadline);
   if (f.assignee) {
     const [type, ...rest] = f.assignee.split(':');
-    return countIndex('byAssignee', `ASSIGNEE#${type}#${rest.join(':')}`, deadline);
+    return countContacts({ by: 'assignee', type, id: rest.join(':') }, deadline);
   }
   return null;
 }

@@ -3,7 +3,7 @@ import { invokeJobWorker } from '../lib/invoke.js';
 import { logger } from '../lib/logger.js';
 import { METRIC } from '../lib/metric-names.js';
 import { emitMetrics } from '../lib/metrics.js';
-import { acquireLease, commitStep, handOverLease, MAX_STORED_ERRORS, type CounterUpdate, type JobError, type JobOutput, type JobRecord } from './job-repository.js';
+import { acquireLease, commitStep, handOverLease, MAX_STORED_ERRORS, type CounterUpdate, type JobError, type JobOutput, type JobRecord } from '../data/job.js';
 
 /**
  * What a job type does in one step. Steps are short (seconds): after each

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { invokeJobWorker } from '../lib/invoke.js';
 import { logger } from '../lib/logger.js';
-import { claimForResume, failStoppedJob, listActiveJobs } from '../jobs/job-repository.js';
+import { activeJobs, claimForResume, failStoppedJob } from '../data/job.js';
 import { jobTiming } from '../jobs/job-runner.js';
 
 /** A job resumed this many times without committing a step in between is given up. */
@@ -15,7 +15,7 @@ export const MAX_STALLS = 5;
  */
 export const handler = async () => {
   const now = Date.now();
-  const stopped = (await listActiveJobs(now)).filter((job) => job.leaseUntil === undefined || job.leaseUntil < now);
+  const stopped = (await activeJobs(now)).filter((job) => job.leaseUntil === undefined || job.leaseUntil < now);
   let resumed = 0;
   let failed = 0;
   for (const job of stopped) {

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ddb, setDdbClient, tableName } from '../../functions/lib/dynamo.js';
 import { jobKey } from '../../functions/data/keys.js';
 import { createJob } from '../../functions/jobs/job-service.js';
-import { getJob } from '../../functions/jobs/job-repository.js';
+import { getJob } from '../../functions/data/job.js';
 import { jobTiming, jobTuning } from '../../functions/jobs/job-runner.js';
 import { handler as worker } from '../../functions/jobs/run-job-worker.js';
 import { lambdaContext } from '../../infra/local/http-host.js';

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../shared/contact-schema.js';
-import { createTag } from '../../functions/catalog/catalog-repository.js';
+import { createTag } from '../../functions/data/catalog-entity.js';
 import { createList } from '../../functions/catalog/catalog-service.js';
 import { toContactItem, type ContactRecord } from '../../functions/contacts/contact-repository.js';
 import { addTagById, addToList } from '../../functions/contacts/contact-service.js';

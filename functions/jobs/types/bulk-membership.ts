@@ -1,10 +1,10 @@
-import { addTagById, addToList } from '../../contacts/contact-service.js';
-import { getList, getTag } from '../../catalog/catalog-repository.js';
+import { addTagById, addToList } from '../../contacts/memberships.js';
+import { getList, getTag } from '../../data/catalog-entity.js';
 import { NotFoundError } from '../../lib/errors.js';
 import { countSelection, dropSelectionBlob, nextPage, type Selection, type SelectionState } from '../contact-selection.js';
 import { inParallel } from '../../lib/concurrency.js';
 import { JobFailure, jobTuning, type JobType } from '../job-runner.js';
-import type { JobError } from '../job-repository.js';
+import type { JobError } from '../../data/job.js';
 
 interface MembershipState {
   started?: boolean;

@@ -1,23 +1,24 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { encodeTime } from 'ulid';
 import { DEFAULT_ORIGINS } from '../../../shared/contact-schema.js';
 import { fold } from '../../../shared/text.js';
-import { addToList, patchContact } from '../../contacts/contact-service.js';
-import { getContacts, toContactItem, type ContactRecord } from '../../contacts/contact-repository.js';
-import { getList, listAllCatalog, listCustomFieldDefinitions, putCatalogEntity, type CatalogItem } from '../../catalog/catalog-repository.js';
+import { patchContact } from '../../contacts/contact-service.js';
+import { addToList } from '../../contacts/memberships.js';
+import { getContacts, toContactItem, type ContactRecord } from '../../data/contact.js';
+import { allOfKind, getList, listCustomFieldDefinitions, putCatalogEntity, type CatalogItem } from '../../data/catalog-entity.js';
+import { allContactValues } from '../../data/contact-bulk.js';
+import { oldestHolders } from '../../data/engagement-state.js';
+import { listKey } from '../../data/keys.js';
+import { toMembershipItem } from '../../data/membership.js';
 import { blobStore } from '../../lib/blob-store.js';
 import { config } from '../../lib/config.js';
-import { ddb, tableName } from '../../lib/dynamo.js';
 import { HttpError } from '../../lib/errors.js';
-import { gsi, listKey, listMemberKey } from '../../data/keys.js';
-import { INDEXES } from '../../data/table-schema.js';
-import { BatchWriter, PAGE_LIMIT } from '../../lib/dynamo-batch.js';
+import { BatchWriter } from '../../lib/dynamo-batch.js';
 import { inParallel } from '../../lib/concurrency.js';
 import { CSV_LIMITS, CsvSyntaxError, importContactId, parseCsvText, planColumns, validateRow, type ParsedCsv, type RowContext, type ValidRow } from '../csv-import.js';
 import { JobFailure, jobTuning, type JobType } from '../job-runner.js';
-import type { JobError } from '../job-repository.js';
+import type { JobError } from '../../data/job.js';
 import { addMergedAliases, holderOf, withoutAliasedValues, type ValueHolders } from '../../merge/aliases.js';
 
 export type OnDuplicate = 'update' | 'skip' | 'create';
@@ -89,25 +90,10 @@ function duplicateIndex(jobId: string): DuplicateIndex {
 
 /** Reads id, phone and email of every contact (oldest first, so the oldest holder of a value wins). */
 async function preload(index: DuplicateIndex): Promise<void> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: INDEXES.byType.name,
-        KeyConditionExpression: `${INDEXES.byType.partitionKey} = :t`,
-        ExpressionAttributeValues: { ':t': 'CONTACT' },
-        ProjectionExpression: 'id, phone, email',
-        Limit: PAGE_LIMIT,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      if (typeof item.phone === 'string' && !index.phones.get(item.phone)) index.phones.set(item.phone, String(item.id));
-      if (typeof item.email === 'string' && !index.emails.get(item.email)) index.emails.set(item.email, String(item.id));
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for (const item of await allContactValues()) {
+    if (typeof item.phone === 'string' && !index.phones.get(item.phone)) index.phones.set(item.phone, String(item.id));
+    if (typeof item.email === 'string' && !index.emails.get(item.email)) index.emails.set(item.email, String(item.id));
+  }
   await addMergedAliases(index);
   index.complete = true;
 }
@@ -121,18 +107,7 @@ async function lookup(index: DuplicateIndex, rows: ValidRow[]): Promise<void> {
   const seen = new Set<string>();
   const unique = wanted.filter((w) => !seen.has(`${w.kind}:${w.value}`) && seen.add(`${w.kind}:${w.value}`));
   await inParallel(unique, jobTuning.concurrency * 2, async ({ kind, value }) => {
-    const definition = kind === 'phone' ? INDEXES.byPhone : INDEXES.byEmail;
-    const page = await ddb().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: definition.name,
-        KeyConditionExpression: `${definition.partitionKey} = :v`,
-        ExpressionAttributeValues: { ':v': kind === 'phone' ? gsi.byPhone(value, '').gsi2pk : gsi.byEmail(value, '').gsi3pk },
-        // Oldest holder first (the index sorts by contact id, a ULID).
-        Limit: 5,
-      }),
-    );
-    const holder = await holderOf(page.Items ?? []);
+    const holder = await holderOf(await oldestHolders(kind === 'phone' ? { e164: value } : { email: value }));
     (kind === 'phone' ? index.phones : index.emails).set(value, holder?.id ?? null);
     if (holder?.viaAlias) index.aliased.add(`${kind}:${value}`);
   });
@@ -213,8 +188,8 @@ export const importContactsJob: JobType = {
     const csv = await loadCsv(params.csvKey);
     const [definitions, companies, departments, list] = await Promise.all([
       listCustomFieldDefinitions(),
-      listAllCatalog('company'),
-      listAllCatalog('department'),
+      allOfKind('company'),
+      allOfKind('department'),
       params.listId && !state.listGone ? getList(params.listId) : Promise.resolve(undefined),
     ]);
     const errors: JobError[] = [];
@@ -281,11 +256,7 @@ export const importContactsJob: JobType = {
       for (const { id, row } of creates) {
         if (!already.has(id)) requests.push({ PutRequest: { Item: newContactItem(id, row, { origin, now, createdBy: job.createdBy }) } });
         if (list && !listGone) {
-          requests.push({
-            PutRequest: {
-              Item: { ...listMemberKey(id, list.id), type: 'listMember', contactId: id, listId: list.id, name: list.name, addedAt: now, ...gsi.listMember(list.id, id) },
-            },
-          });
+          requests.push({ PutRequest: { Item: toMembershipItem(id, { kind: 'list', id: list.id, name: list.name }, now) } });
         }
       }
       await writer.add(requests);

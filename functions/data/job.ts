@@ -1,11 +1,20 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { encodeTime } from 'ulid';
 import { ddb, tableName } from '../lib/dynamo.js';
-import { decodeCursor, encodeCursor } from '../lib/cursor.js';
 import { cancellationCodes, isConditionFailure } from '../lib/errors.js';
-import { gsi, jobKey } from '../data/keys.js';
-import { PAGE_LIMIT, transact, tryUpdate } from '../lib/dynamo-batch.js';
-import { INDEXES } from '../data/table-schema.js';
+import { transact, tryUpdate } from '../lib/dynamo-batch.js';
+import { gsi, jobKey } from './keys.js';
+import { queryAll, queryIndexPage, type Item, type Page } from './query.js';
+
+/**
+ * A background job (functions/jobs): `JOB#<id>` / `#META`, type `job`, in
+ * byType under `JOB`, newest first (ids are ULIDs). The item carries the
+ * progress, the lease and the heartbeat; the updates below are the lease
+ * protocol of functions/jobs/job-runner.ts and scheduled/resume-jobs.ts.
+ */
+export const JOB_TYPE = 'job';
+const JOB_PARTITION = 'JOB';
+export { jobKey };
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
@@ -69,48 +78,31 @@ const ACTIVE_WINDOW_MS = 7 * 86_400_000;
 
 const ITEM_ONLY = ['pk', 'sk', 'type', 'gsi1pk', 'gsi1sk', 'expiresAt'];
 
-function fromItem(item: Record<string, unknown>): JobRecord {
+export const toJobItem = (job: JobRecord): Item => ({ ...jobKey(job.id), type: JOB_TYPE, ...job, ...gsi.byType(JOB_PARTITION, job.id) });
+
+export function fromJobItem(item: Item): JobRecord {
   const record: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(item)) if (!ITEM_ONLY.includes(key)) record[key] = value;
   return record as unknown as JobRecord;
 }
 
 export async function putNewJob(job: JobRecord): Promise<void> {
-  await ddb().send(
-    new PutCommand({
-      TableName: tableName(),
-      Item: { ...jobKey(job.id), type: 'job', ...job, ...gsi.byType('JOB', job.id) },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
-  );
+  await ddb().send(new PutCommand({ TableName: tableName(), Item: toJobItem(job), ConditionExpression: 'attribute_not_exists(pk)' }));
 }
 
 export async function getJob(id: string, consistent = false): Promise<JobRecord | undefined> {
   const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: jobKey(id), ConsistentRead: consistent }));
-  return Item && Item.type === 'job' ? fromItem(Item) : undefined;
+  return Item && Item.type === JOB_TYPE ? fromJobItem(Item) : undefined;
 }
 
 /** Recent jobs, newest first; `onlyTypes` keeps those job types (a filter, so a page may hold fewer than `limit`). */
-export async function listJobs(limit: number, cursor?: string, onlyTypes?: readonly string[]): Promise<{ items: JobRecord[]; cursor: string | null }> {
-  const index = INDEXES.byType;
-  const start = decodeCursor(cursor, ['pk', 'sk', index.partitionKey, index.sortKey], (s) => s[index.partitionKey] === 'JOB');
-  const page = await ddb().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: index.name,
-      KeyConditionExpression: `${index.partitionKey} = :t`,
-      ...(onlyTypes
-        ? {
-            FilterExpression: `jobType IN (${onlyTypes.map((_, i) => `:j${i}`).join(', ')})`,
-            ExpressionAttributeValues: { ':t': 'JOB', ...Object.fromEntries(onlyTypes.map((t, i) => [`:j${i}`, t])) },
-          }
-        : { ExpressionAttributeValues: { ':t': 'JOB' } }),
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: start,
-    }),
-  );
-  return { items: (page.Items ?? []).map(fromItem), cursor: encodeCursor(page.LastEvaluatedKey) };
+export async function jobsPage(page: { limit: number; cursor?: string }, onlyTypes?: readonly string[]): Promise<Page<JobRecord>> {
+  const filter = onlyTypes && {
+    FilterExpression: `jobType IN (${onlyTypes.map((_, i) => `:j${i}`).join(', ')})`,
+    ExpressionAttributeValues: Object.fromEntries(onlyTypes.map((t, i) => [`:j${i}`, t])),
+  };
+  const result = await queryIndexPage({ index: 'byType', partition: JOB_PARTITION, limit: page.limit, cursor: page.cursor, filter });
+  return { items: result.items.map(fromJobItem), cursor: result.cursor };
 }
 
 /**
@@ -118,28 +110,21 @@ export async function listJobs(limit: number, cursor?: string, onlyTypes?: reado
  * byType index's sort key bounds the read to recent jobs: the cost follows
  * the number of recent jobs, never the whole history.
  */
-export async function listActiveJobs(now = Date.now()): Promise<JobRecord[]> {
-  const index = INDEXES.byType;
+export async function activeJobs(now = Date.now()): Promise<JobRecord[]> {
   const since = `${encodeTime(now - ACTIVE_WINDOW_MS, 10)}${'0'.repeat(16)}`;
-  const out: JobRecord[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: index.name,
-        KeyConditionExpression: `${index.partitionKey} = :t AND ${index.sortKey} >= :since`,
-        FilterExpression: '#status IN (:queued, :running)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':t': 'JOB', ':since': since, ':queued': 'queued', ':running': 'running' },
-        Limit: PAGE_LIMIT,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    out.push(...(page.Items ?? []).map(fromItem));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return out;
+  const items = await queryAll({
+    index: 'byType',
+    partition: JOB_PARTITION,
+    // Every ULID from `since` on sorts below '~'.
+    sortBetween: [since, '~'],
+    newestFirst: false,
+    filter: {
+      FilterExpression: '#status IN (:queued, :running)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':queued': 'queued', ':running': 'running' },
+    },
+  });
+  return items.map(fromJobItem);
 }
 
 /**
@@ -178,7 +163,7 @@ export async function acquireLease(id: string, owner: string, leaseMs: number, t
         ReturnValues: 'ALL_OLD',
       }),
     );
-    return out.Attributes ? fromItem(out.Attributes) : undefined;
+    return out.Attributes ? fromJobItem(out.Attributes) : undefined;
   } catch (error) {
     if (isConditionFailure(error)) return undefined;
     throw error;
