@@ -156,7 +156,9 @@ export const TOMBSTONE_SECONDS = 3 * 86_400;
  * Panel read: one BatchGet (nodes of both periods + geography) and one Query each on ANDAY and ANMONTH.
  */
 export const contactActivityKey = (contactId: string) => ({ pk: contactPk(contactId), sk: 'S#ANALYTICS' });
-export const analyticsLaneKey = (lane: number) => ({ pk: `ANLANE#${lane}`, sk: '#LANE' });
+/** Analytics lane items share this partition-key prefix (the stream filter lets them through; hop 2 claims them). */
+export const ANALYTICS_LANE_PREFIX = 'ANLANE#';
+export const analyticsLaneKey = (lane: number) => ({ pk: `${ANALYTICS_LANE_PREFIX}${lane}`, sk: '#LANE' });
 export const analyticsNodeKey = (nodeId: string) => ({ pk: `ANNODE#${nodeId}`, sk: '#NODE' });
 export const analyticsDayKey = (day: string) => ({ pk: 'ANDAY', sk: day });
 export const analyticsMonthKey = (month: string) => ({ pk: 'ANMONTH', sk: month });

@@ -4,7 +4,7 @@ import { activityFromItem, applyHistoryChange, applyProfileChange, emptyActivity
 import { contactActivityKey, TOMBSTONE_SECONDS } from '../data/keys.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { isConditionFailure } from '../lib/errors.js';
-import type { ContactCollection } from './contact-collection.js';
+import type { ContactCollection } from '../data/contact-collection.js';
 
 /**
  * A contact's analytics activity state (`S#ANALYTICS`,

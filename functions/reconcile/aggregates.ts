@@ -1,23 +1,14 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ulid } from 'ulid';
 import { addDays, dayNumber, localDay, monthOf } from '../../shared/analytics.js';
 import { aggregateKey } from '../analytics/activity-processor.js';
 import { aggregateChange, type ContactActivity } from '../analytics/contact-activity.js';
 import { nodeId, nodesContaining, nodeStart, parseNodeId } from '../analytics/distinct-nodes.js';
-import {
-  analyticsDayKey,
-  analyticsGeoKey,
-  analyticsMonthKey,
-  analyticsNodeKey,
-  reconcileStateKey,
-  reconcileSumKey,
-  reconcileSumPrefix,
-  TOMBSTONE_SECONDS,
-} from '../data/keys.js';
+import { aggregateIdOf, allAnalyticsDays, allAnalyticsMonths } from '../data/analytics-aggregate.js';
+import { analyticsGeoKey, analyticsNodeKey, TOMBSTONE_SECONDS } from '../data/keys.js';
+import { putReconcileSum, reconcileSums } from '../data/reconcile-run.js';
 import { TABLE_DEFINITION } from '../data/table-schema.js';
-import { batchWriteAll, PAGE_LIMIT } from '../lib/dynamo-batch.js';
-import { batchGetItems, ddb, queryAll, tableName } from '../lib/dynamo.js';
+import { batchGetItems } from '../lib/dynamo.js';
 import { writeRepair } from './repair-write.js';
 
 /**
@@ -84,32 +75,13 @@ export async function saveChunkTotals(runId: string, chunk: number, totals: Tota
   const parts = Math.max(1, Math.ceil(data.length / MAX_PART_BYTES));
   const token = ulid();
   for (let part = 0; part < parts; part++) {
-    await ddb().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: {
-          ...reconcileSumKey(runId, chunk, part),
-          type: 'reconcileSum',
-          runId,
-          chunk,
-          part,
-          parts,
-          token,
-          data: data.subarray(part * MAX_PART_BYTES, (part + 1) * MAX_PART_BYTES),
-          expiresAt,
-        },
-      }),
-    );
+    await putReconcileSum(runId, chunk, part, { parts, token, data: data.subarray(part * MAX_PART_BYTES, (part + 1) * MAX_PART_BYTES), expiresAt });
   }
 }
 
 /** The totals of every chunk saved for a run. */
 export async function loadRunTotals(runId: string): Promise<Totals> {
-  const items = await queryAll({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-    ExpressionAttributeValues: { ':pk': reconcileStateKey().pk, ':p': reconcileSumPrefix(runId) },
-    ConsistentRead: true,
-  });
+  const items = await reconcileSums(runId);
   const byChunk = new Map<number, Record<string, unknown>[]>();
   for (const item of items) byChunk.set(Number(item.chunk), [...(byChunk.get(Number(item.chunk)) ?? []), item]);
   const totals: Totals = new Map();
@@ -123,28 +95,9 @@ export async function loadRunTotals(runId: string): Promise<Totals> {
   return totals;
 }
 
-/** Deletes a run's saved totals (they also expire). */
-export async function deleteRunTotals(runId: string): Promise<void> {
-  const items = await queryAll({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-    ExpressionAttributeValues: { ':pk': reconcileStateKey().pk, ':p': reconcileSumPrefix(runId) },
-    ProjectionExpression: 'pk, sk',
-  });
-  await batchWriteAll(items.map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })));
-}
-
 export interface StoredAggregate {
   values: Record<string, number>;
   wm?: Record<string, { s: string; t: number }>;
-}
-
-function idOf(item: Record<string, unknown>): string | undefined {
-  const pk = String(item.pk);
-  if (pk === analyticsDayKey('').pk) return `D:${item.sk}`;
-  if (pk === analyticsMonthKey('').pk) return `M:${item.sk}`;
-  if (pk === analyticsGeoKey().pk) return 'G';
-  if (pk.startsWith(analyticsNodeKey('').pk)) return `N:${pk.slice(analyticsNodeKey('').pk.length)}`;
-  return undefined;
 }
 
 const daysOfIds = (ids: Iterable<string>) => [...ids].filter((id) => id.startsWith('D:')).map((id) => id.slice(2));
@@ -156,9 +109,7 @@ const daysOfIds = (ids: Iterable<string>) => [...ids].filter((id) => id.startsWi
  * found too).
  */
 export async function readStoredAggregates(expected: Totals, today: string): Promise<Map<string, StoredAggregate>> {
-  const series = (pk: string) =>
-    queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true, Limit: PAGE_LIMIT });
-  const [days, months] = await Promise.all([series(analyticsDayKey('').pk), series(analyticsMonthKey('').pk)]);
+  const [days, months] = await Promise.all([allAnalyticsDays(), allAnalyticsMonths()]);
   const known = [
     ...daysOfIds(expected.keys()).map(dayNumber),
     ...days.map((item) => dayNumber(String(item.sk))),
@@ -172,7 +123,7 @@ export async function readStoredAggregates(expected: Totals, today: string): Pro
   const keyed = await batchGetItems([analyticsGeoKey(), ...[...nodes].map(analyticsNodeKey)], { consistent: true });
   const out = new Map<string, StoredAggregate>();
   for (const item of [...days, ...months, ...keyed]) {
-    const id = idOf(item);
+    const id = aggregateIdOf(item);
     if (!id) continue;
     const values: Record<string, number> = {};
     for (const [attribute, value] of Object.entries(item)) if (typeof value === 'number' && attribute !== TTL) values[attribute] = value;

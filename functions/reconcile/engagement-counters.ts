@@ -1,11 +1,10 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { addDays, localDay } from '../../shared/analytics.js';
-import { activeDayKey, contactIdFromPk, contactPk, engagementDayOf, TOMBSTONE_SECONDS } from '../data/keys.js';
+import type { ContactCollection, Item } from '../data/contact-collection.js';
+import { engagementDayOf, putActiveDay } from '../data/engagement-day.js';
+import { contactIdFromPk, contactPk, TOMBSTONE_SECONDS } from '../data/keys.js';
+import { TABLE_DEFINITION } from '../data/table-schema.js';
 import { contributionOf } from '../engagement/contributions.js';
 import { WINDOW_DAYS } from '../engagement/profile-engagement.js';
-import { TABLE_DEFINITION } from '../data/table-schema.js';
-import { ddb, tableName } from '../lib/dynamo.js';
-import type { ContactCollection, Item } from './contact-collection.js';
 import { writeRepair, type RepairWrite } from './repair-write.js';
 
 /**
@@ -83,17 +82,7 @@ export async function applyCounterRepair(repair: CounterRepair, now: Date): Prom
   const expiry = repair.expiry === 'mark' ? { set: Math.floor(now.getTime() / 1000) + TOMBSTONE_SECONDS } : repair.expiry === 'clear' ? ({ remove: true } as const) : undefined;
   if (!(await writeRepair({ ...repair, expiry }))) return false;
   const day = engagementDayOf(repair.key.sk);
-  if (!repair.exists && day) await indexActiveDay(repair.key.pk, day);
+  // A re-created day item is indexed under its day as the stream indexes new day items, so the hourly roll deletes it when the day leaves the window.
+  if (!repair.exists && day) await putActiveDay(contactIdFromPk(repair.key.pk), day);
   return true;
-}
-
-/**
- * A re-created day item is indexed under its day (ENGDAY#<day>) as the
- * stream indexes new day items, so the hourly roll deletes it when the day
- * leaves the window; the marker lives 30 days past that.
- */
-async function indexActiveDay(pk: string, date: string): Promise<void> {
-  const contactId = contactIdFromPk(pk);
-  const expiresAt = Math.floor(Date.parse(`${date}T00:00:00Z`) / 1000) + (WINDOW_DAYS + 30) * 86_400;
-  await ddb().send(new PutCommand({ TableName: tableName(), Item: { ...activeDayKey(date, contactId), type: 'activeDay', contactId, date, expiresAt } }));
 }

@@ -1,3 +1,5 @@
+import { ANALYTICS_LANE_PREFIX, contactKey, HISTORY_PREFIX, mergedAliasKey } from '../data/keys.js';
+
 /**
  * Which table stream records reach the stream function at all: the event
  * source mapping's filter criteria (Lambda event filtering), one source of
@@ -21,13 +23,13 @@ const keyS = (field: 'pk' | 'sk', values: FilterValue[]): FilterPattern => ({ dy
 
 export const STREAM_FILTERS: readonly FilterPattern[] = [
   // Messages, conversations and dispatches: engagement counters, analytics, merge forwarding.
-  keyS('sk', [{ prefix: 'H#' }]),
+  keyS('sk', [{ prefix: HISTORY_PREFIX }]),
   // Contact profiles: analytics, catalog references, merge suggestions.
-  keyS('sk', ['P#PROFILE']),
+  keyS('sk', [contactKey('').sk]),
   // A duplicate's merged alias, written and removed with its profile by a merge and its undo (analytics).
-  keyS('sk', ['A#MERGED']),
+  keyS('sk', [mergedAliasKey('').sk]),
   // Analytics lanes (hop 2 of the panel's aggregates).
-  keyS('pk', [{ prefix: 'ANLANE#' }]),
+  keyS('pk', [{ prefix: ANALYTICS_LANE_PREFIX }]),
 ];
 
 function matchesValue(value: unknown, allowed: FilterValue[]): boolean {

@@ -1,0 +1,78 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, tableName } from '../lib/dynamo.js';
+import { isEngagementCounterItem } from './engagement-day.js';
+import { contactActivityKey, contactCollectionRange, contactIdFromPk, contactKey, contactPk, ENGAGEMENT_COUNTER_PREFIX, mergedAliasKey } from './keys.js';
+import { queryAll, type Item } from './query.js';
+
+/**
+ * A contact's whole collection as reconciliation sees it
+ * (functions/reconcile/): the profile, the merged alias, the history every
+ * derived number is a fold of, and those derived items (engagement
+ * counters, analytics activity state), read in one strongly consistent
+ * Query (keys.ts: contactCollectionRange).
+ */
+export type { Item };
+
+export interface ContactCollection {
+  contactId: string;
+  /** The profile when the contact exists (type `contact`). */
+  profile?: Item;
+  /** The merged-alias item: the contact was merged away (an undo may bring it back). */
+  alias?: Item;
+  /** Message and conversation state items: what every derived number is a fold of. */
+  history: Item[];
+  /** Engagement counter items (a day's counters, the summary). */
+  counters: Item[];
+  /** The analytics activity state. */
+  state?: Item;
+  /** When it was read (epoch ms). */
+  readAt: number;
+}
+
+/** A message or conversation state item (the history the stream derives numbers from). */
+export const isHistoryStateItem = (item: Item): boolean => item.type === 'message' || item.type === 'conversation';
+
+export async function readContactCollection(contactId: string): Promise<ContactCollection> {
+  const range = contactCollectionRange(contactId);
+  const readAt = Date.now();
+  const items = await queryAll({ partition: range.pk, sortBetween: [range.from, range.to], consistent: true, newestFirst: false });
+  const out: ContactCollection = { contactId, history: [], counters: [], readAt };
+  const [profileSk, aliasSk, stateSk] = [contactKey(contactId).sk, mergedAliasKey(contactId).sk, contactActivityKey(contactId).sk];
+  for (const item of items) {
+    const sk = String(item.sk);
+    if (sk === profileSk) {
+      if (item.type === 'contact') out.profile = item;
+    } else if (sk === aliasSk) out.alias = item;
+    else if (sk === stateSk) out.state = item;
+    else if (isEngagementCounterItem(item)) out.counters.push(item);
+    else if (isHistoryStateItem(item)) out.history.push(item);
+  }
+  return out;
+}
+
+/**
+ * One page of one segment of a parallel Scan for the contacts that have
+ * something to reconcile: a profile, an activity state or engagement
+ * counters. A contact's items are contiguous in a Scan, so a contact comes
+ * back once per item found, in a row; `contactIds` keeps that order.
+ */
+export async function scanContactsToReconcile(
+  segment: number,
+  totalSegments: number,
+  start: Item | undefined,
+  limit: number,
+): Promise<{ contactIds: string[]; next: Item | undefined }> {
+  const page = await ddb().send(
+    new ScanCommand({
+      TableName: tableName(),
+      Segment: segment,
+      TotalSegments: totalSegments,
+      Limit: limit,
+      ExclusiveStartKey: start,
+      FilterExpression: 'begins_with(pk, :c) AND (sk = :p OR sk = :s OR begins_with(sk, :e))',
+      ProjectionExpression: 'pk',
+      ExpressionAttributeValues: { ':c': contactPk(''), ':p': contactKey('').sk, ':s': contactActivityKey('').sk, ':e': ENGAGEMENT_COUNTER_PREFIX },
+    }),
+  );
+  return { contactIds: (page.Items ?? []).map((item) => contactIdFromPk(String(item.pk))), next: page.LastEvaluatedKey };
+}
