@@ -1,7 +1,5 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_DEFINITION } from '../data/table-schema.js';
-import { ddb, tableName } from '../lib/dynamo.js';
-import { isConditionFailure } from '../lib/errors.js';
+import { tryUpdate } from '../lib/dynamo-batch.js';
 
 /** One repair of a counter item (engagement counters, panel aggregates): numbers ADDed, never set. */
 export interface RepairWrite {
@@ -55,20 +53,11 @@ export async function writeRepair(repair: RepairWrite): Promise<boolean> {
     values[':x'] = repair.expiry.set;
     set.push('#x = :x');
   } else if (repair.expiry) remove = ' REMOVE #x';
-  try {
-    await ddb().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: repair.key,
-        UpdateExpression: `${set.length ? `SET ${set.join(', ')} ` : ''}${adds.length ? `ADD ${adds.join(', ')}` : ''}${remove}`.trim(),
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return tryUpdate({
+    Key: repair.key,
+    UpdateExpression: `${set.length ? `SET ${set.join(', ')} ` : ''}${adds.length ? `ADD ${adds.join(', ')}` : ''}${remove}`.trim(),
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+  });
 }
