@@ -1,6 +1,6 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import { toContactItem, type ContactRecord } from '../../functions/contacts/contact-repository.js';
+import { toContactItem, type ContactRecord } from '../../functions/data/contact.js';
 import { prng } from '../../infra/local/seed.js';
 import { inParallel as pool } from '../../functions/lib/concurrency.js';
 

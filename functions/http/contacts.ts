@@ -1,7 +1,11 @@
-import { listDispatches, addTagByName, addToList, createContact, deleteContact, getProfile, listContacts, removeChannel, removeMembership, sendMessage, setBlocked, setSubscription, updateContact } from '../contacts/contact-service.js';
+import { createContact, getContact, getProfile, setBlocked, updateContact } from '../contacts/contact-service.js';
+import { listContacts } from '../contacts/contact-search.js';
+import { addTagByName, addToList, removeMembership } from '../contacts/memberships.js';
+import { removeChannel, setSubscription } from '../contacts/channels.js';
+import { deleteContact } from '../contacts/purge.js';
+import { listDispatches, sendMessage } from '../dispatches/dispatch-service.js';
 import { parseLimit } from '../lib/cursor.js';
 import { authorize, httpRouter, reply } from '../lib/http.js';
-import { getContact } from '../contacts/contact-service.js';
 
 export const handler = httpRouter({
   'GET /v1/me': async (req) => {

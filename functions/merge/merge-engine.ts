@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { customFieldValue } from '../../shared/custom-field-key.js';
-import { contactIndexAttributes, fromContactItem } from '../contacts/contact-repository.js';
+import { contactIndexAttributes, fromContactItem } from '../data/contact.js';
 import { CONTACT_INDEX_ATTRIBUTES, contactKey, contactPk, mergedAliasKey } from '../data/keys.js';
 import { logger } from '../lib/logger.js';
 import { METRIC } from '../lib/metric-names.js';

@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
 import { can } from '../../shared/roles.js';
-import { getContacts } from '../contacts/contact-repository.js';
+import { getContacts } from '../data/contact.js';
 import { contactKey } from '../data/keys.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';

@@ -1,5 +1,5 @@
 import { customFieldValue } from '../../shared/custom-field-key.js';
-import { contactIndexAttributes, fromContactItem, type ContactRecord } from '../contacts/contact-repository.js';
+import { contactIndexAttributes, fromContactItem, type ContactRecord } from '../data/contact.js';
 import { gsi, mergedAliasKey } from '../data/keys.js';
 import { plain, toRaw, type RawItem } from './raw.js';
 

@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { getContacts } from '../contacts/contact-repository.js';
+import { getContacts } from '../data/contact.js';
 import { contactKey, gsi, suggestionKey } from '../data/keys.js';
 import { INDEXES } from '../data/table-schema.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';

@@ -1,6 +1,7 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import { insertContact, addToList, addTagById } from '../../functions/contacts/contact-service.js';
+import { insertContact } from '../../functions/contacts/contact-service.js';
+import { addToList, addTagById } from '../../functions/contacts/memberships.js';
 import { createTag } from '../../functions/data/catalog-entity.js';
 import { ddb, tableName } from '../../functions/lib/dynamo.js';
 import { catalogKey, gsi, listKey } from '../../functions/data/keys.js';

@@ -2,7 +2,8 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, U
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createContact, patchContact, sendMessage } from '../../functions/contacts/contact-service.js';
+import { createContact, patchContact } from '../../functions/contacts/contact-service.js';
+import { sendMessage } from '../../functions/dispatches/dispatch-service.js';
 import { resetConfig } from '../../functions/lib/config.js';
 import { setDdbClient } from '../../functions/lib/dynamo.js';
 import { ConflictError, ValidationError } from '../../functions/lib/errors.js';

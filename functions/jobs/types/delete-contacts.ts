@@ -1,4 +1,4 @@
-import { purgeContacts } from '../../contacts/contact-service.js';
+import { purgeContacts } from '../../contacts/purge.js';
 import { countSelection, dropSelectionBlob, nextPage, type Selection, type SelectionState } from '../contact-selection.js';
 import { jobTuning, type JobType } from '../job-runner.js';
 

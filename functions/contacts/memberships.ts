@@ -1,0 +1,36 @@
+import { findOrCreateTag, getList, getTag } from '../data/catalog-entity.js';
+import { deleteMembership, putMembership, type MembershipOf } from '../data/membership.js';
+import { NotFoundError, ValidationError } from '../lib/errors.js';
+import { getContact } from './contact-service.js';
+
+/** A contact's lists and tags; each change moves the list's or tag's count in the same transaction (functions/data/membership.ts). */
+async function addMembership(contactId: string, of: MembershipOf & { name: string }): Promise<void> {
+  const outcome = await putMembership(contactId, of);
+  if (outcome === 'noContact') throw new NotFoundError('contact');
+  if (outcome === 'noParent') throw new NotFoundError(of.kind);
+}
+
+/** Removes a membership with its count; false when there was none. */
+export const removeMembership = (contactId: string, of: MembershipOf): Promise<boolean> => deleteMembership(contactId, of);
+
+export async function addToList(contactId: string, listId: string): Promise<void> {
+  const list = await getList(listId);
+  if (!list) throw new NotFoundError('list');
+  await addMembership(contactId, { kind: 'list', id: list.id, name: list.name });
+}
+
+export async function addTagByName(contactId: string, body: unknown): Promise<{ id: string; name: string }> {
+  const name = (body as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string' || name.trim() === '') throw new ValidationError({ name: 'is required' });
+  if (name.trim().length > 60) throw new ValidationError({ name: 'must be at most 60 characters' });
+  await getContact(contactId);
+  const tag = await findOrCreateTag(name);
+  await addMembership(contactId, { kind: 'tag', id: tag.id, name: tag.name });
+  return { id: tag.id, name: tag.name };
+}
+
+export async function addTagById(contactId: string, tagId: string): Promise<void> {
+  const tag = await getTag(tagId);
+  if (!tag) throw new NotFoundError('tag');
+  await addMembership(contactId, { kind: 'tag', id: tag.id, name: tag.name });
+}

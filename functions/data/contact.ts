@@ -1,0 +1,280 @@
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Assignee, CustomFieldValue, Origin } from '../../shared/contact-schema.js';
+import { fold } from '../../shared/text.js';
+import { batchWriteAll } from '../lib/dynamo-batch.js';
+import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
+import { isConditionFailure } from '../lib/errors.js';
+import { contactKey, contactPk, gsi, isDerivedContactItem, PROFILE_PREFIX } from './keys.js';
+import { membershipOf, type MembershipOf } from './membership.js';
+import { queryAll, queryIndexPage, type Item, type Page } from './query.js';
+import type { IndexName } from './table-schema.js';
+
+/**
+ * A contact: its profile item `CONTACT#<id>` / `P#PROFILE`, carrying a
+ * `version` for optimistic concurrency and the index attributes that follow
+ * from its fields (byType, byPhone, byEmail, byFirstName, byLastName, and
+ * the sparse byFilter, byBand, byAssignee). The rest of its collection
+ * (channel states, memberships, engagement, history) hangs off the same pk.
+ */
+export const CONTACT_TYPE = 'contact';
+/** byType partition of contacts. */
+const CONTACTS = 'CONTACT';
+export const PROFILE_SK = contactKey('').sk;
+
+export { contactKey, contactPk };
+
+/** A contact as stored on its profile item. */
+export interface ContactRecord {
+  id: string;
+  firstName?: string;
+  lastName?: string;
+  phone?: string;
+  email?: string;
+  country?: string;
+  language?: string;
+  origin: Origin;
+  company?: { id: string; name: string };
+  department?: { id: string; name: string };
+  assignee?: Assignee;
+  customFields: Record<string, CustomFieldValue>;
+  blocked: boolean;
+  band?: string | null;
+  createdAt: string;
+  updatedAt: string;
+  createdBy?: string;
+}
+
+export type ContactItem = ContactRecord & Record<string, unknown> & { pk: string; sk: string; type: 'contact' };
+
+/** Index attributes that follow from the contact's fields. */
+export function contactIndexAttributes(c: ContactRecord): Record<string, string> {
+  const attributes: Record<string, string> = { ...gsi.byType(CONTACTS, c.id) };
+  if (c.phone) Object.assign(attributes, gsi.byPhone(c.phone, c.id));
+  if (c.email) Object.assign(attributes, gsi.byEmail(c.email, c.id));
+  const full = fold([c.firstName, c.lastName].filter(Boolean).join(' '));
+  if (full) Object.assign(attributes, gsi.byFirstName(full, c.id));
+  if (c.lastName && fold(c.lastName)) Object.assign(attributes, gsi.byLastName(fold(c.lastName), c.id));
+  if (c.blocked) Object.assign(attributes, gsi.blocked(c.id));
+  if (c.band) Object.assign(attributes, gsi.band(c.band, c.id));
+  if (c.assignee) Object.assign(attributes, gsi.assignee(c.assignee.type, c.assignee.id, c.id));
+  return attributes;
+}
+
+export function toContactItem(c: ContactRecord): ContactItem {
+  return { ...contactKey(c.id), type: CONTACT_TYPE, ...stripUndefined(c), ...contactIndexAttributes(c) } as ContactItem;
+}
+
+const RECORD_FIELDS = [
+  'id', 'firstName', 'lastName', 'phone', 'email', 'country', 'language', 'origin', 'company', 'department',
+  'assignee', 'customFields', 'blocked', 'band', 'createdAt', 'updatedAt', 'createdBy',
+] as const;
+
+export function fromContactItem(item: Item): ContactRecord {
+  const record: Record<string, unknown> = {};
+  for (const field of RECORD_FIELDS) if (item[field] !== undefined) record[field] = item[field];
+  record.customFields ??= {};
+  record.blocked = item.blocked === true;
+  return record as unknown as ContactRecord;
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null)) as T;
+}
+
+/** The profile item among a contact's profile items. */
+export const profileItemOf = (items: readonly Item[]): Item | undefined => items.find((item) => item.sk === PROFILE_SK);
+
+/** The stored profile item of a contact, or undefined when there is none. */
+export async function getContactItem(id: string, options: { consistent?: boolean } = {}): Promise<Item | undefined> {
+  const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: contactKey(id), ...(options.consistent ? { ConsistentRead: true } : {}) }));
+  return Item?.type === CONTACT_TYPE ? Item : undefined;
+}
+
+/** Profiles by id (BatchGet), in the order given; missing ones are skipped. */
+export async function getContacts(ids: string[]): Promise<ContactRecord[]> {
+  const found = new Map((await batchGetItems(ids.map(contactKey))).map((item) => [String(item.id), fromContactItem(item)]));
+  return ids.map((id) => found.get(id)).filter((c): c is ContactRecord => !!c);
+}
+
+/** Profile read: the contact's whole profile item collection (`P#…`) in one Query. */
+export async function profileItems(id: string): Promise<Item[]> {
+  return queryAll({ partition: contactPk(id), sortPrefix: PROFILE_PREFIX, newestFirst: false });
+}
+
+/** Puts a new contact (version 1; refused if the id exists), with `alongside` items in the same transaction. */
+export async function putNewContact(record: ContactRecord, alongside: Item[] = []): Promise<void> {
+  const put = { TableName: tableName(), Item: { ...toContactItem(record), version: 1 }, ConditionExpression: 'attribute_not_exists(pk)' };
+  if (alongside.length === 0) await ddb().send(new PutCommand(put));
+  else await ddb().send(new TransactWriteCommand({ TransactItems: [{ Put: put }, ...alongside.map((Item) => ({ Put: { TableName: tableName(), Item } }))] }));
+}
+
+/** Fields a patch writes, and the index attributes that follow from them (blocked and band have writers of their own). */
+const PATCHED_FIELDS = ['firstName', 'lastName', 'phone', 'email', 'country', 'language', 'origin', 'company', 'department', 'assignee', 'customFields', 'updatedAt'] as const;
+const PATCHED_INDEX_ATTRIBUTES = ['gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk', 'gsi5pk', 'gsi5sk', 'gsi8pk', 'gsi8sk'] as const;
+
+/**
+ * Writes `next` over the stored profile `current` (SET what has a value,
+ * REMOVE what was cleared), on condition that `current`'s version is still
+ * the stored one; `alongside` items are put in the same transaction. A
+ * condition failure is thrown as it comes: the caller reads again.
+ */
+export async function replaceContactFields(current: Item, next: ContactRecord, alongside: Item[] = []): Promise<void> {
+  const set: string[] = [];
+  const remove: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':one': 1 };
+  const indexAttributes = contactIndexAttributes(next);
+  const wanted: Record<string, unknown> = {
+    ...Object.fromEntries(PATCHED_FIELDS.map((k) => [k, next[k]])),
+    ...Object.fromEntries(PATCHED_INDEX_ATTRIBUTES.map((k) => [k, indexAttributes[k]])),
+  };
+  let i = 0;
+  for (const [key, value] of Object.entries(wanted)) {
+    const name = `#a${i}`;
+    if (value === undefined || value === null) {
+      if (current[key] === undefined) continue;
+      remove.push(name);
+    } else {
+      values[`:v${i}`] = value;
+      set.push(`${name} = :v${i}`);
+    }
+    names[name] = key;
+    i++;
+  }
+  let condition = 'attribute_exists(pk)';
+  if (typeof current.version === 'number') {
+    condition += ' AND version = :version';
+    values[':version'] = current.version;
+  } else {
+    condition += ' AND attribute_not_exists(version)';
+  }
+  const update = {
+    TableName: tableName(),
+    Key: contactKey(next.id),
+    UpdateExpression: `SET ${set.join(', ')} ADD version :one${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+  if (alongside.length === 0) await ddb().send(new UpdateCommand(update));
+  else await ddb().send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...alongside.map((Item) => ({ Put: { TableName: tableName(), Item } }))] }));
+}
+
+/** Blocks or unblocks a contact (the sparse byFilter entry comes and goes with it); false when there is no such contact. */
+export async function setContactBlocked(id: string, blocked: boolean, now: string): Promise<boolean> {
+  const entry = gsi.blocked(id);
+  try {
+    await ddb().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: contactKey(id),
+        ConditionExpression: 'attribute_exists(pk)',
+        UpdateExpression: blocked
+          ? 'SET blocked = :t, updatedAt = :now, gsi6pk = :gpk, gsi6sk = :gsk ADD version :one'
+          : 'SET blocked = :f, updatedAt = :now ADD version :one REMOVE gsi6pk, gsi6sk',
+        ExpressionAttributeValues: blocked ? { ':t': true, ':now': now, ':one': 1, ':gpk': entry.gsi6pk, ':gsk': entry.gsi6sk } : { ':f': false, ':now': now, ':one': 1 },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** The indexes a page of contacts can be read from. */
+export type ContactIndex =
+  | { by: 'all' }
+  | { by: 'phone'; e164: string }
+  | { by: 'email'; email: string }
+  | { by: 'blocked' }
+  | { by: 'band'; band: string }
+  | { by: 'assignee'; type: string; id: string }
+  | { by: 'firstName'; prefix: string }
+  | { by: 'lastName'; prefix: string };
+
+/** Profile attributes a page can be narrowed by, beyond what its index serves. */
+export interface ContactFilters {
+  blocked?: boolean;
+  band?: string;
+  assignee?: { type: string; id: string };
+}
+
+function indexQuery(index: ContactIndex): { index: IndexName; partition: string; sortPrefix?: string; newestFirst?: boolean } {
+  switch (index.by) {
+    case 'all':
+      return { index: 'byType', partition: CONTACTS };
+    case 'phone':
+      return { index: 'byPhone', partition: gsi.byPhone(index.e164, '').gsi2pk };
+    case 'email':
+      return { index: 'byEmail', partition: gsi.byEmail(index.email, '').gsi3pk };
+    case 'blocked':
+      return { index: 'byFilter', partition: gsi.blocked('').gsi6pk };
+    case 'band':
+      return { index: 'byBand', partition: gsi.band(index.band, '').gsi7pk };
+    case 'assignee':
+      return { index: 'byAssignee', partition: gsi.assignee(index.type, index.id, '').gsi8pk };
+    case 'firstName':
+      return { index: 'byFirstName', partition: gsi.byFirstName('', '').gsi4pk, sortPrefix: index.prefix, newestFirst: false };
+    case 'lastName':
+      return { index: 'byLastName', partition: gsi.byLastName('', '').gsi5pk, sortPrefix: index.prefix, newestFirst: false };
+  }
+}
+
+/** The filter expression of the filters the index does not serve itself. */
+function filterOf(index: ContactIndex, filters: ContactFilters) {
+  const parts: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const add = (attribute: string, operator: '=' | '<>', value: unknown) => {
+    names[`#f_${attribute}`] = attribute;
+    values[`:f_${attribute}`] = value;
+    parts.push(`#f_${attribute} ${operator} :f_${attribute}`);
+  };
+  if (filters.blocked === true && index.by !== 'blocked') add('blocked', '=', true);
+  if (filters.blocked === false) add('blocked', '<>', true);
+  if (filters.band && index.by !== 'band') add('band', '=', filters.band);
+  if (filters.assignee && index.by !== 'assignee') add('gsi8pk', '=', gsi.assignee(filters.assignee.type, filters.assignee.id, '').gsi8pk);
+  return parts.length ? { FilterExpression: parts.join(' AND '), ExpressionAttributeNames: names, ExpressionAttributeValues: values } : undefined;
+}
+
+/** One page of contacts from an index (newest first, names in order), narrowed by `filters`; the cursor belongs to that index. */
+export async function contactsPage(index: ContactIndex, page: { limit: number; cursor?: string }, filters: ContactFilters = {}): Promise<Page<ContactRecord>> {
+  const result = await queryIndexPage({ ...indexQuery(index), limit: page.limit, cursor: page.cursor, filter: filterOf(index, filters) });
+  return { items: result.items.filter((item) => item.type === CONTACT_TYPE).map(fromContactItem), cursor: result.cursor };
+}
+
+export type ItemKey = { pk: string; sk: string };
+
+/**
+ * A contact's collection for a purge: memberships (they leave with their
+ * counts) apart from the other items, the profile and the derived items
+ * left out (the stream folds the derived ones to zero from the history's
+ * removal; keys.ts). `found` is false when the collection is empty.
+ */
+export async function contactCollection(contactId: string): Promise<{ found: boolean; memberships: MembershipOf[]; rest: ItemKey[] }> {
+  const items = await queryAll({
+    partition: contactPk(contactId),
+    projection: 'pk, sk, #type, listId, tagId',
+    filter: { ExpressionAttributeNames: { '#type': 'type' } },
+    newestFirst: false,
+  });
+  const memberships: MembershipOf[] = [];
+  const rest: ItemKey[] = [];
+  for (const item of items) {
+    const of = membershipOf(item);
+    if (of) memberships.push(of);
+    else if (item.sk !== PROFILE_SK && !isDerivedContactItem(String(item.sk))) rest.push({ pk: String(item.pk), sk: String(item.sk) });
+  }
+  return { found: items.length > 0, memberships, rest };
+}
+
+/** Deletes items of contacts' collections (BatchWriteItem, `concurrency` calls in flight). */
+export async function deleteCollectionItems(keys: readonly ItemKey[], concurrency = 1): Promise<void> {
+  await batchWriteAll(keys.map((Key) => ({ DeleteRequest: { Key } })), concurrency);
+}
+
+/** Deletes contacts' profile items (the last step of a purge). */
+export async function deleteContactProfiles(ids: readonly string[], concurrency = 1): Promise<void> {
+  await deleteCollectionItems(ids.map(contactKey), concurrency);
+}

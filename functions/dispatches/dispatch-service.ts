@@ -1,0 +1,70 @@
+import { ulid } from 'ulid';
+import { CHANNELS, type Channel } from '../../shared/contact-schema.js';
+import { CHANNEL_TYPE } from '../data/channel.js';
+import { profileItemOf, profileItems } from '../data/contact.js';
+import { dispatchesPage, fromDispatchItem, putDispatch, SHOWN_DISPATCH_STATUSES, type Dispatch, type DispatchStatus } from '../data/dispatch.js';
+import { NotFoundError, ValidationError } from '../lib/errors.js';
+import type { Principal } from '../lib/http.js';
+import { publishDispatch } from '../lib/outbound.js';
+import { DISPATCH_MERGE_MARKER_SK, dispatchesDuringMerge, MERGE_MARKER_TYPE, mergeOfDispatchCursor } from '../merge/merge-reads.js';
+
+export type { DispatchStatus };
+
+function parseMessage(body: unknown): { channel: Channel; text: string } {
+  const b = (body ?? {}) as { channel?: unknown; text?: unknown };
+  const errors: Record<string, string> = {};
+  if (typeof b.channel !== 'string' || !(CHANNELS as readonly string[]).includes(b.channel)) errors.channel = `must be one of ${CHANNELS.join(', ')}`;
+  if (typeof b.text !== 'string' || b.text.trim() === '') errors.text = 'is required';
+  else if (b.text.length > 4096) errors.text = 'must be at most 4096 characters';
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) errors.body = 'must be a JSON object';
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  return { channel: b.channel as Channel, text: String(b.text) };
+}
+
+/**
+ * Records a dispatch. A blocked contact or an unsubscribed channel gives a
+ * `sending_error` dispatch (never a message sent); a queued one goes to the
+ * messaging platform.
+ */
+export async function sendMessage(contactId: string, body: unknown, principal: Principal) {
+  const { channel, text } = parseMessage(body);
+  const items = await profileItems(contactId);
+  const profile = profileItemOf(items);
+  if (!profile) throw new NotFoundError('contact');
+  const channelState = items.find((item) => item.type === CHANNEL_TYPE && item.channel === channel);
+  let status: DispatchStatus = 'queued';
+  let reason: Dispatch['reason'];
+  if (profile.blocked === true) {
+    status = 'sending_error';
+    reason = 'blocked';
+  } else if (channelState?.status === 'unsubscribed') {
+    status = 'sending_error';
+    reason = 'unsubscribed';
+  }
+  const id = ulid();
+  const at = new Date().toISOString();
+  await putDispatch({ id, contactId, channel, status, ...(reason ? { reason } : {}), at, text, by: principal.sub });
+  if (status === 'queued') {
+    await publishDispatch({ id, contactId, channel, text, to: { phone: profile.phone as string | undefined, email: profile.email as string | undefined }, at });
+  }
+  return { id, status, ...(reason ? { reason } : {}) };
+}
+
+/**
+ * The dispatch report, newest first: the base's or one contact's, by
+ * shown status. A contact's report that meets a merge marker (or goes on
+ * from a page made during a merge) reads the merge's contacts together
+ * (functions/merge/merge-reads.ts).
+ */
+export async function listDispatches(query: { contactId?: string; status?: string; limit: number; cursor?: string }) {
+  if (query.status !== undefined && !(SHOWN_DISPATCH_STATUSES as readonly string[]).includes(query.status)) {
+    throw new ValidationError({ status: 'is not a dispatch status' });
+  }
+  const { contactId } = query;
+  const merging = contactId ? mergeOfDispatchCursor(query.cursor, contactId) : undefined;
+  if (contactId && merging) return dispatchesDuringMerge({ ...query, contactId }, merging, fromDispatchItem);
+  const page = await dispatchesPage({ ...query, passType: MERGE_MARKER_TYPE });
+  const first = page.items[0];
+  if (contactId && first?.sk === DISPATCH_MERGE_MARKER_SK) return dispatchesDuringMerge({ ...query, contactId }, String(first.mergeId), fromDispatchItem);
+  return { items: page.items.map(fromDispatchItem), cursor: page.cursor };
+}
