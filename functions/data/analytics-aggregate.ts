@@ -5,8 +5,8 @@ import { queryAll, type Item } from './query.js';
  * The Contact Behavior panel's tenant-wide aggregate items (keys.ts), each
  * named by an aggregate id: `N:<node>` a distinct-count node, `D:<day>` a
  * day, `M:<month>` a month, `G` the geography. The stream's hop 2 turns an
- * id into its key (functions/analytics/activity-processor.ts
- * `aggregateKey`); `aggregateIdOf` is the way back.
+ * id into its key (`aggregateKey`, functions/analytics); `aggregateIdOf` is
+ * the way back.
  */
 export function aggregateIdOf(item: Item): string | undefined {
   const pk = String(item.pk);
