@@ -6,13 +6,14 @@ import { Api } from './constructs/api.js';
 import { Auth, loginDomainUrl } from './constructs/auth.js';
 import { DataTable } from './constructs/data-table.js';
 import { Jobs } from './constructs/jobs.js';
-import type { FunctionDefaults } from './constructs/lambda-function.js';
+import type { FunctionDefaults, LambdaFunction } from './constructs/lambda-function.js';
 import { Messaging } from './constructs/messaging.js';
 import { functionsIn, Monitoring } from './constructs/monitoring.js';
 import { Schedules } from './constructs/schedules.js';
 import { StreamProcessor } from './constructs/stream-processor.js';
 import { type TenantSettings, TenantSettingsError } from './constructs/tenant-settings.js';
 import { WebHosting } from './constructs/web-hosting.js';
+import type { PortName } from '../functions/lib/runtime.js';
 
 export interface TenantStackProps extends StackProps, TenantSettings {
   /**
@@ -127,18 +128,23 @@ export class TenantStack extends Stack {
       jwtAudience: [this.auth.client.userPoolClientId],
       allowedOrigins: this.web.origins,
     });
-    this.api.bindUserDirectory(this.auth.userPool);
-    this.jobs.bindStarter(this.api.handlers.jobs);
-    this.jobs.bindBlobs(this.api.handlers.jobs);
-    this.jobs.bindBlobs(this.api.handlers.contacts);
-    this.messaging.bindPublisher(this.api.handlers.contacts);
     // Ingested conversation messages are scored as they arrive (functions/events/sentiment.ts).
     this.api.handlers.events.grantSentimentDetection();
 
     this.streamProcessor = new StreamProcessor(this, 'StreamProcessor', { table: this.data.table, defaults });
 
     this.schedules = new Schedules(this, 'Schedules', { table: this.data.table, defaults, settings: { reconcileSchedule: props.reconcileSchedule } });
-    this.jobs.bindStarter(this.schedules.handlerFor('resume-jobs'));
+
+    // The AWS composition (functions/lib/runtime.ts): every function gets the ports its code can
+    // reach, found in its import graph. Whatever can hand a job over (the jobs and catalog APIs,
+    // resume-jobs, the worker itself...) gets the worker's name and the right to invoke it.
+    const bindPort: Record<PortName, (fn: LambdaFunction) => void> = {
+      jobWorker: (fn) => this.jobs.bindStarter(fn),
+      blobs: (fn) => this.jobs.bindBlobs(fn),
+      dispatches: (fn) => this.messaging.bindPublisher(fn),
+      userDirectory: (fn) => this.auth.bindDirectoryReader(fn),
+    };
+    for (const fn of functionsIn(this)) for (const port of fn.ports) bindPort[port](fn);
 
     // Last, so that every function of the stack gets its errors alarm.
     this.monitoring = new Monitoring(this, 'Monitoring', {

@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { isAws, requiredEnv } from './runtime.js';
 
 /**
- * Configuration read from the environment once, at cold start. A missing
- * required variable fails the function at start-up, not on a request.
+ * Configuration read from the environment once. With RUNTIME=aws (./runtime.ts)
+ * the variables the CDK sets are required and checked at cold start; the
+ * local stack and the tests fall back to the local defaults below. The
+ * services beyond the table (job worker, event bus, blobs, user pool) are
+ * the runtime composition's ports, not configuration.
  */
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`missing required environment variable ${name}`);
-  return value;
-}
-
 export interface Config {
   /** DynamoDB table name. */
   readonly tableName: string;
@@ -17,28 +15,35 @@ export interface Config {
   readonly dynamoEndpoint?: string;
   readonly region: string;
   readonly tenant: string;
-  /** IANA timezone for day buckets and heatmaps. @default America/Sao_Paulo */
+  /** IANA timezone for day buckets and heatmaps. @default America/Sao_Paulo (locally) */
   readonly timezone: string;
-  /** Default region for phone numbers written without a country code. @default BR */
+  /** Default region for phone numbers written without a country code. @default BR (locally) */
   readonly defaultPhoneRegion: string;
-  /** S3 bucket for imports and exports; unset locally, where BLOB_DIR is used. */
-  readonly blobBucket?: string;
-  readonly blobDir?: string;
-  /** Job worker function name (AWS); locally the host registers an in-process invoker. */
-  readonly jobWorkerFunction?: string;
-  /** EventBridge bus for queued dispatches (AWS); unset locally. */
-  readonly eventBusName?: string;
   /** `comprehend` in AWS, `lexicon` (in-process) by default. */
   readonly sentimentProvider: 'comprehend' | 'lexicon';
-  /** Cognito user pool of the staff, where names are read (./user-directory.ts); unset locally. */
-  readonly userPoolId?: string;
 }
+
+/**
+ * What the stack gives every function (infra/constructs/lambda-function.ts;
+ * AWS_REGION is Lambda's own). Locally each has a default, so in AWS a
+ * missing one fails the cold start instead of quietly defaulting. A missing
+ * TABLE_NAME needs no such check: nothing defaults it.
+ */
+export const AWS_CONFIG_ENV = ['AWS_REGION', 'TENANT', 'TENANT_TIMEZONE', 'DEFAULT_PHONE_REGION', 'SENTIMENT_PROVIDER', 'CURSOR_SECRET'] as const;
+const checkAwsConfig = () => requiredEnv(AWS_CONFIG_ENV, 'every function, functions/lib/config.ts');
 
 let cached: Config | undefined;
 let cachedCursorSecret: string | undefined;
 
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`missing required environment variable ${name}`);
+  return value;
+}
+
 export function config(): Config {
   if (cached) return cached;
+  if (isAws()) checkAwsConfig();
   cached = {
     tableName: required('TABLE_NAME'),
     dynamoEndpoint: process.env.DYNAMODB_ENDPOINT || undefined,
@@ -46,12 +51,7 @@ export function config(): Config {
     tenant: process.env.TENANT || 'demo',
     timezone: process.env.TENANT_TIMEZONE || 'America/Sao_Paulo',
     defaultPhoneRegion: process.env.DEFAULT_PHONE_REGION || 'BR',
-    blobBucket: process.env.BLOB_BUCKET || undefined,
-    blobDir: process.env.BLOB_DIR || undefined,
-    jobWorkerFunction: process.env.JOB_WORKER_FUNCTION || undefined,
-    eventBusName: process.env.EVENT_BUS_NAME || undefined,
     sentimentProvider: process.env.SENTIMENT_PROVIDER === 'comprehend' ? 'comprehend' : 'lexicon',
-    userPoolId: process.env.USER_POOL_ID || undefined,
   };
   return cached;
 }
@@ -59,11 +59,11 @@ export function config(): Config {
 /**
  * Key that signs pagination cursors (./cursor.ts), one per stack, apart
  * from config() so that code paging without a table (unit tests) needs no
- * TABLE_NAME. Required in Lambda; elsewhere a random key per process serves,
+ * TABLE_NAME. Required in AWS; elsewhere a random key per process serves,
  * since the cursors it signs never leave the process (the local stack sets one).
  */
 export function cursorSecret(): string {
-  cachedCursorSecret ??= process.env.CURSOR_SECRET || (process.env.AWS_LAMBDA_FUNCTION_NAME ? required('CURSOR_SECRET') : randomBytes(32).toString('base64url'));
+  cachedCursorSecret ??= process.env.CURSOR_SECRET || (isAws() ? required('CURSOR_SECRET') : randomBytes(32).toString('base64url'));
   return cachedCursorSecret;
 }
 
@@ -72,3 +72,6 @@ export function resetConfig(): void {
   cached = undefined;
   cachedCursorSecret = undefined;
 }
+
+// Cold start in AWS: a function missing a variable fails here, before its first request.
+if (isAws()) checkAwsConfig();

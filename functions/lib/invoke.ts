@@ -1,28 +1,34 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { config } from './config.js';
+import { definePort } from './runtime.js';
 
-type LocalInvoker = (payload: unknown) => void;
-
-let lambda: LambdaClient | undefined;
-let localInvoker: LocalInvoker | undefined;
-
-/**
- * Starts the job worker asynchronously: an `Event` invocation in AWS (the
- * worker chunks its work and re-invokes itself before its time runs out);
- * locally the host registers an in-process invoker.
- */
-export async function invokeJobWorker(payload: { jobId: string }): Promise<void> {
-  const { jobWorkerFunction, region } = config();
-  if (jobWorkerFunction) {
-    // Loaded on first use: most cold starts of the functions that bundle this never start a job.
-    const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
-    lambda ??= new LambdaClient({ region });
-    await lambda.send(new InvokeCommand({ FunctionName: jobWorkerFunction, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }));
-    return;
-  }
-  localInvoker?.(payload);
+export interface JobWorkerPayload {
+  readonly jobId: string;
+  /** The lease token the starter left for the invocation. */
+  readonly token?: string;
 }
 
-export function setLocalJobInvoker(invoker: LocalInvoker | undefined): void {
-  localInvoker = invoker;
+/** Starts the job worker asynchronously: it does not wait for the job. */
+export interface JobWorker {
+  start(payload: JobWorkerPayload): Promise<void> | void;
+}
+
+/** An `Event` invocation of the worker function (which chunks its work and re-invokes itself before its time runs out). */
+function lambdaJobWorker(functionName: string): JobWorker {
+  let lambda: LambdaClient | undefined;
+  return {
+    async start(payload) {
+      // Loaded on first use: most cold starts of the functions that bundle this never start a job.
+      const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+      lambda ??= new LambdaClient({ region: config().region });
+      await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }));
+    },
+  };
+}
+
+const jobWorker = definePort('jobWorker', (env) => lambdaJobWorker(env.JOB_WORKER_FUNCTION));
+
+/** Hands a job to the job worker: the worker function in AWS, the local host's in-process worker locally. */
+export async function invokeJobWorker(payload: JobWorkerPayload): Promise<void> {
+  await jobWorker().start(payload);
 }

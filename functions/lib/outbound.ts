@@ -1,5 +1,6 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { config } from './config.js';
+import { definePort } from './runtime.js';
 
 export interface OutboundDispatch {
   id: string;
@@ -10,31 +11,31 @@ export interface OutboundDispatch {
   at: string;
 }
 
-type Sink = (dispatch: OutboundDispatch) => Promise<void>;
-
-let eventBridge: EventBridgeClient | undefined;
-let localSink: Sink | undefined;
-
-/**
- * Hands a queued dispatch to the messaging platform: an EventBridge event in
- * AWS; locally the host registers a sink (the channel simulator).
- */
-export async function publishDispatch(dispatch: OutboundDispatch): Promise<void> {
-  const { eventBusName, region } = config();
-  if (eventBusName) {
-    // Loaded on first use: only sending a message needs it, not every cold start of the contacts API.
-    const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
-    eventBridge ??= new EventBridgeClient({ region });
-    await eventBridge.send(
-      new PutEventsCommand({
-        Entries: [{ EventBusName: eventBusName, Source: 'contacts.dispatch', DetailType: 'DispatchQueued', Detail: JSON.stringify(dispatch) }],
-      }),
-    );
-    return;
-  }
-  await localSink?.(dispatch);
+/** Where queued dispatches go to the messaging platform. */
+export interface DispatchSink {
+  publish(dispatch: OutboundDispatch): Promise<void>;
 }
 
-export function setOutboundSink(sink: Sink | undefined): void {
-  localSink = sink;
+/** A `DispatchQueued` event on the tenant's bus, which the messaging platform's integration subscribes to. */
+function eventBridgeSink(eventBusName: string): DispatchSink {
+  let eventBridge: EventBridgeClient | undefined;
+  return {
+    async publish(dispatch) {
+      // Loaded on first use: only sending a message needs it, not every cold start of the contacts API.
+      const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+      eventBridge ??= new EventBridgeClient({ region: config().region });
+      await eventBridge.send(
+        new PutEventsCommand({
+          Entries: [{ EventBusName: eventBusName, Source: 'contacts.dispatch', DetailType: 'DispatchQueued', Detail: JSON.stringify(dispatch) }],
+        }),
+      );
+    },
+  };
+}
+
+const dispatches = definePort('dispatches', (env) => eventBridgeSink(env.EVENT_BUS_NAME));
+
+/** Hands a queued dispatch to the messaging platform: the event bus in AWS, the local host's sink (the channel simulator) locally. */
+export async function publishDispatch(dispatch: OutboundDispatch): Promise<void> {
+  await dispatches().publish(dispatch);
 }

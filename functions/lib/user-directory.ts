@@ -2,23 +2,18 @@ import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-iden
 import { inParallel } from './concurrency.js';
 import { config } from './config.js';
 import { logger } from './logger.js';
+import { definePort } from './runtime.js';
 
 /**
  * Staff names as the user directory holds them: the Cognito user pool in
  * AWS, where only admins may change a user's `name` (the app client lets
  * users write no attribute but their email). Whatever shows who did
  * something (merge history) reads names here, never from a token claim.
- * Locally the host registers the users its /local/token signs in.
+ * Locally the host's composition holds the users its /local/token signs in.
  */
 export interface UserDirectory {
   /** Names by sub; a sub the directory does not know is left out. */
   names(subs: readonly string[]): Promise<Map<string, string>>;
-}
-
-let local: UserDirectory | undefined;
-
-export function setLocalUserDirectory(directory: UserDirectory | undefined): void {
-  local = directory;
 }
 
 /** A warm container keeps names a few minutes: a renamed user shows the new name soon, without a lookup per view. */
@@ -36,11 +31,9 @@ async function nameInPool(userPoolId: string, sub: string): Promise<string | und
   return attributes.find((a) => a.Name === 'name')?.Value || attributes.find((a) => a.Name === 'email')?.Value || undefined;
 }
 
-const cognitoDirectory: UserDirectory = {
+const cognitoDirectory = (userPoolId: string): UserDirectory => ({
   async names(subs) {
-    const userPoolId = config().userPoolId;
     const out = new Map<string, string>();
-    if (!userPoolId) return out;
     const now = Date.now();
     const missing = [...new Set(subs)].filter((sub) => !((cache.get(sub)?.until ?? 0) > now));
     await inParallel(missing, 4, async (sub) => {
@@ -57,9 +50,11 @@ const cognitoDirectory: UserDirectory = {
     }
     return out;
   },
-};
+});
+
+const directory = definePort('userDirectory', (env) => cognitoDirectory(env.USER_POOL_ID));
 
 /** Names by sub from the directory: the pool in AWS, the local host's users locally. */
 export function userNames(subs: readonly string[]): Promise<Map<string, string>> {
-  return (local ?? cognitoDirectory).names(subs.filter(Boolean));
+  return directory().names(subs.filter(Boolean));
 }

@@ -12,7 +12,6 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -185,16 +184,5 @@ export class Api extends Construct {
       }
     }
     (this.stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
-  }
-
-  /**
-   * Lets the areas that show who did something (merge history) read staff
-   * names from the user pool, where only admins can change them.
-   */
-  public bindUserDirectory(userPool: IUserPool): void {
-    for (const area of ['merge'] as const) {
-      this.handlers[area].addEnvironment('USER_POOL_ID', userPool.userPoolId);
-      userPool.grant(this.handlers[area], 'cognito-idp:ListUsers');
-    }
   }
 }

@@ -16,6 +16,7 @@ import {
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { ROLES, type Role } from '../../shared/roles.js';
+import type { LambdaFunction } from './lambda-function.js';
 
 export interface AuthProps {
   readonly tenant: string;
@@ -144,5 +145,15 @@ export class Auth extends Construct {
     this.loginUrl = loginDomainUrl(this, props.domainPrefix);
     const stack = Stack.of(this);
     this.issuerUrl = `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${this.userPool.userPoolId}`;
+  }
+
+  /**
+   * Sets USER_POOL_ID and allows cognito-idp:ListUsers on this pool: what
+   * shows who did something (merge history) reads staff names here, where
+   * only admins can change them.
+   */
+  public bindDirectoryReader(fn: LambdaFunction): void {
+    fn.addEnvironment('USER_POOL_ID', this.userPool.userPoolId);
+    this.userPool.grant(fn, 'cognito-idp:ListUsers');
   }
 }

@@ -76,9 +76,8 @@ export class Jobs extends Construct {
       // advances the job, so the chain ends when the job does.
       recursiveLoop: RecursiveLoop.ALLOW,
     });
+    // Its blobs and the right to re-invoke itself come with its ports, as for every function (TenantStack).
     this.worker.bindTable({ table: props.table, access: 'readWrite' });
-    this.bindBlobs(this.worker);
-    this.bindStarter(this.worker);
   }
 
   /** Sets BLOB_BUCKET and allows reading, writing and deleting imports and exports. */
@@ -102,7 +101,7 @@ export class Jobs extends Construct {
     }
   }
 
-  /** Sets JOB_WORKER_FUNCTION and allows invoking the worker (asynchronously, to start or continue a job). */
+  /** Sets JOB_WORKER_FUNCTION and allows invoking the worker (asynchronously, to start, hand over or continue a job). */
   public bindStarter(fn: LambdaFunction): void {
     fn.addEnvironment('JOB_WORKER_FUNCTION', this.workerFunctionName);
     fn.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.workerFunctionArn] }));

@@ -16,6 +16,8 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { METRICS_SERVICE } from '../../functions/lib/metric-names.js';
+import type { PortName } from '../../functions/lib/runtime.js';
+import { portsOf } from './runtime-ports.js';
 
 /** Repository root: entries, package-lock.json and tsconfig.json are resolved from here. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -132,6 +134,14 @@ export interface BindTableOptions {
  * the JSON logs watch the functions instead.
  */
 export class LambdaFunction extends NodejsFunction {
+  /**
+   * The runtime ports its code can reach (./runtime-ports.ts): the stack
+   * gives it each one's variables and permissions, and nothing else.
+   */
+  public readonly ports: ReadonlySet<PortName>;
+  /** The entry file, relative to the repository root. */
+  public readonly entryFile: string;
+
   constructor(scope: Construct, id: string, props: LambdaFunctionProps) {
     const entry = join(REPO_ROOT, props.entry);
     if (!existsSync(entry)) throw new Error(`Lambda entry ${props.entry} does not exist`);
@@ -170,6 +180,8 @@ export class LambdaFunction extends NodejsFunction {
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       environment: {
+        // The AWS composition of functions/lib/runtime.ts: missing variables fail the cold start.
+        RUNTIME: 'aws',
         TENANT: props.defaults.tenant,
         TENANT_TIMEZONE: props.defaults.timezone,
         DEFAULT_PHONE_REGION: props.defaults.phoneRegion,
@@ -183,6 +195,8 @@ export class LambdaFunction extends NodejsFunction {
       },
       bundling: LAMBDA_BUNDLING,
     });
+    this.entryFile = props.entry;
+    this.ports = portsOf(props.entry);
   }
 
   /**

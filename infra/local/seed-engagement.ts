@@ -1,4 +1,5 @@
 import { createApiKey } from '../../functions/events/api-keys.js';
+import { RETRY, withBackoff } from '../../functions/lib/backoff.js';
 import type { MessageStatus } from '../../shared/engagement.js';
 import type { LocalStack } from './stack.js';
 import { prng } from './seed.js';
@@ -138,26 +139,28 @@ export async function seedEngagement(stack: LocalStack, contacts: SeedContact[],
   let next = 0;
   let sent = 0;
   let lastReport = 0;
+  // A retry is safe: ids already applied come back as duplicates. A busy machine can make a
+  // call outlast the function timeout; the waits give it room.
   const post = async (batch: SeedEvent[]) => {
-    for (let attempt = 1; ; attempt++) {
-      let problem: string;
-      try {
-        const response = await fetch(`${stack.baseUrl}/v1/events`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-api-key': key },
-          body: JSON.stringify({ events: batch }),
-        });
-        const body = (await response.json()) as { rejected?: { reason: string }[] };
-        if (response.status === 202 && !(body.rejected ?? []).some((r) => r.reason.startsWith('busy'))) return body;
-        problem = `${response.status} ${JSON.stringify(body).slice(0, 300)}`;
-      } catch (error) {
-        problem = (error as Error).message;
-      }
-      if (attempt >= 8) throw new Error(`seeding events failed: ${problem}`);
-      // A retry is safe: ids already applied come back as duplicates. A busy machine can make a
-      // call outlast the function timeout; give it room.
-      await new Promise((r) => setTimeout(r, 1_000 * attempt));
-    }
+    let problem = '';
+    return withBackoff(
+      async () => {
+        try {
+          const response = await fetch(`${stack.baseUrl}/v1/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-api-key': key },
+            body: JSON.stringify({ events: batch }),
+          });
+          const body = (await response.json()) as { rejected?: { reason: string }[] };
+          if (response.status === 202 && !(body.rejected ?? []).some((r) => r.reason.startsWith('busy'))) return body;
+          problem = `${response.status} ${JSON.stringify(body).slice(0, 300)}`;
+        } catch (error) {
+          problem = (error as Error).message;
+        }
+        return RETRY;
+      },
+      { attempts: 8, baseMs: 1_000, maxMs: 8_000, exhausted: () => new Error(`seeding events failed: ${problem}`) },
+    );
   };
   await Promise.all(
     Array.from({ length: PARALLEL_CALLS }, async () => {

@@ -9,9 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { resetConfig } from '../../functions/lib/config.js';
 import { setDdbClient } from '../../functions/lib/dynamo.js';
-import { setLocalJobInvoker } from '../../functions/lib/invoke.js';
-import { setLocalUserDirectory } from '../../functions/lib/user-directory.js';
-import { setOutboundSink, type OutboundDispatch } from '../../functions/lib/outbound.js';
+import type { OutboundDispatch } from '../../functions/lib/outbound.js';
 import { parseScheduleExpression, nextScheduleTime } from '../../functions/scheduled/schedule-expression.js';
 import { CONTINUE_EVENT, SCHEDULES, scheduleExpressionOf, STREAM_PROCESSOR, type ScheduleDefinition } from '../../functions/scheduled/schedules.js';
 import { DEFAULT_TIMEZONE } from '../../shared/analytics.js';
@@ -21,6 +19,7 @@ import { isPortFree, LocalStartError, startDynamoLocal, type DynamoLocal } from 
 import { createHttpHost, lambdaContext } from './http-host.js';
 import { LocalIssuer } from './jwt.js';
 import { LocalUsers } from './local-users.js';
+import { composeLocalRuntime } from './runtime.js';
 import { StreamPoller } from './stream-poller.js';
 import { ensureTable } from './table.js';
 
@@ -130,7 +129,9 @@ async function importHandler<E, R>(relative: string): Promise<Handler<E, R>> {
 /**
  * Composes the whole product on this machine: DynamoDB Local with the
  * tenant table, the HTTP host over the real handlers, the stream poller,
- * the schedules and the job worker. Only composition differs from AWS.
+ * the schedules and the job worker. Only composition differs from AWS:
+ * RUNTIME=local, and the ports the CDK wires there are composed here
+ * (./runtime.ts).
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
@@ -148,6 +149,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const blobDir = options.dataDir ? join(options.dataDir, 'blobs') : join(PROJECT_ROOT, '.data', 'tmp-blobs', tableName);
   mkdirSync(blobDir, { recursive: true });
   Object.assign(process.env, {
+    RUNTIME: 'local',
     TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: endpoint,
     AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
@@ -156,14 +158,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     TENANT: options.tenant ?? 'demo',
     TENANT_TIMEZONE: options.timezone ?? process.env.TENANT_TIMEZONE ?? 'America/Sao_Paulo',
     DEFAULT_PHONE_REGION: options.phoneRegion ?? process.env.DEFAULT_PHONE_REGION ?? 'BR',
+    // The composition keeps blobs here (./runtime.ts); named for whoever looks (tests, operators).
     BLOB_DIR: blobDir,
     SENTIMENT_PROVIDER: 'lexicon',
     CURSOR_SECRET: process.env.CURSOR_SECRET || cursorSecret(options.dataDir),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });
-  delete process.env.BLOB_BUCKET;
-  delete process.env.JOB_WORKER_FUNCTION;
-  delete process.env.EVENT_BUS_NAME;
   resetConfig();
   setDdbClient(undefined);
 
@@ -184,16 +184,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
   poller.start();
 
-  // Background jobs: the worker runs in-process, one invocation per call, like an async Lambda invoke.
-  const running = new Set<Promise<unknown>>();
-  const workerHandler = await importHandler<{ jobId: string }, unknown>('functions/jobs/run-job-worker.ts');
-  setLocalJobInvoker((payload) => {
-    const run = workerHandler(payload as { jobId: string }, lambdaContext('local-job-worker', 15 * 60_000))
-      .catch((error) => log(`job worker: ${(error as Error).message}`))
-      .finally(() => running.delete(run));
-    running.add(run);
+  const users = new LocalUsers(options.dataDir ? join(options.dataDir, 'local-users.json') : undefined);
+  const composition = composeLocalRuntime({
+    worker: await importHandler('functions/jobs/run-job-worker.ts'),
+    workerContext: () => lambdaContext('local-job-worker', 15 * 60_000),
+    blobDir,
+    outbound: options.outbound,
+    users,
+    log,
   });
-  setOutboundSink(options.outbound);
 
   const timers = new Set<NodeJS.Timeout>();
   const runSchedule = async (name: string, event?: unknown) => {
@@ -236,8 +235,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   }
 
-  const users = new LocalUsers(options.dataDir ? join(options.dataDir, 'local-users.json') : undefined);
-  setLocalUserDirectory(users);
   const issuer = users.signingThrough(await LocalIssuer.create(`http://localhost:${port}/local-issuer`, options.dataDir ? join(options.dataDir, 'local-keys.json') : undefined));
   const server: Server = createHttpHost({
     issuer,
@@ -258,10 +255,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const reachableAt = isLoopbackOrAny(host) ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
-
-  const idleJobs = async () => {
-    while (running.size > 0) await Promise.allSettled([...running]);
-  };
 
   // Where operator commands (npm run reconcile, npm run replay) find this stack while it runs.
   const stackFile = options.dataDir ? join(options.dataDir, LOCAL_STACK_FILE) : undefined;
@@ -290,7 +283,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Generous by default: on a busy 2-core machine a test's backlog can take a while; a healthy drain returns early.
     drain: (timeoutMs) => poller.drain(timeoutMs ?? 120_000),
     runSchedule,
-    idleJobs,
+    idleJobs: composition.idleJobs,
     stop: async () => {
       for (const timer of timers) clearTimeout(timer);
       forgetStackFile();
@@ -298,11 +291,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         server.close(() => r());
         server.closeAllConnections();
       });
-      await idleJobs();
+      await composition.idleJobs();
       await poller.stop();
-      setLocalJobInvoker(undefined);
-      setLocalUserDirectory(undefined);
-      setOutboundSink(undefined);
+      await composition.close();
       await dynamo?.stop();
     },
   };

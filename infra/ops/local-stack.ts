@@ -26,7 +26,9 @@ export function connectLocalStack(dataDir = resolve(PROJECT_ROOT, process.env.DA
   if (!info || !isAlive(info.pid)) {
     throw new OpsError(`No local stack is running on ${dataDir}. Start it with \`npm start\` (DATA_DIR=${dataDir}) and run this again.`);
   }
+  // RUNTIME=local without a composition: operator commands reach the table only, never a job worker or a sink.
   Object.assign(process.env, {
+    RUNTIME: 'local',
     TABLE_NAME: info.tableName,
     DYNAMODB_ENDPOINT: info.dynamoEndpoint,
     TENANT_TIMEZONE: info.timezone,

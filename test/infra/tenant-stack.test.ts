@@ -5,10 +5,15 @@ import { Schedule } from 'aws-cdk-lib/aws-events';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildSync } from 'esbuild';
 import { TABLE_DEFINITION } from '../../functions/data/table-schema.js';
+import { AWS_CONFIG_ENV } from '../../functions/lib/config.js';
+import { RUNTIME_PORTS, type PortName } from '../../functions/lib/runtime.js';
 import { HTTP_AREAS, ROUTES, routeKey } from '../../functions/http/routes.js';
 import { CONTINUE_EVENT, SCHEDULES, scheduleExpressionOf } from '../../functions/scheduled/schedules.js';
 import { STREAM_FILTERS } from '../../functions/streams/filters.js';
+import { REPO_ROOT, type LambdaFunction } from '../../infra/constructs/lambda-function.js';
+import { functionsIn } from '../../infra/constructs/monitoring.js';
 import type { TenantStack } from '../../infra/tenant-stack.js';
 import { ROLES } from '../../shared/roles.js';
 import { aTenantApp, logicalIdOf, synthesizedTenant, SYNTH_TIMEOUT } from './support.js';
@@ -199,33 +204,6 @@ describe('Lambda functions', () => {
     for (const [id, fn] of projectFunctions()) expect(fn.Properties.Environment.Variables.CURSOR_SECRET, id).toEqual(reference);
   });
 
-  it('hand BLOB_BUCKET, JOB_WORKER_FUNCTION and EVENT_BUS_NAME only to the functions that use them', () => {
-    const blobs = { Ref: logicalId(stack.jobs.bucket) };
-    expect(envOf(stack.api.handlers.jobs)).toMatchObject({ BLOB_BUCKET: blobs, JOB_WORKER_FUNCTION: 'contacts-acme-job-worker' });
-    expect(envOf(stack.api.handlers.contacts)).toMatchObject({ BLOB_BUCKET: blobs, EVENT_BUS_NAME: { Ref: logicalId(stack.messaging.bus) } });
-    expect(envOf(stack.jobs.worker)).toMatchObject({ BLOB_BUCKET: blobs, JOB_WORKER_FUNCTION: 'contacts-acme-job-worker' });
-    expect(envOf(stack.schedules.handlers['resume-jobs'])).toMatchObject({ JOB_WORKER_FUNCTION: 'contacts-acme-job-worker' });
-    expect(envOf(stack.api.handlers.analytics)).not.toHaveProperty('BLOB_BUCKET');
-    expect(envOf(stack.api.handlers.analytics)).not.toHaveProperty('EVENT_BUS_NAME');
-    expect(envOf(stack.streamProcessor.handler)).not.toHaveProperty('JOB_WORKER_FUNCTION');
-  });
-
-  it('let the jobs API, the resume-jobs schedule and the worker itself invoke the worker', () => {
-    for (const fn of [stack.api.handlers.jobs, stack.schedules.handlers['resume-jobs'], stack.jobs.worker]) {
-      template.hasResourceProperties('AWS::IAM::Policy', {
-        Roles: [{ Ref: logicalId(fn.role!) }],
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Action: 'lambda:InvokeFunction',
-              Resource: { 'Fn::Join': ['', Match.arrayWith([':function:contacts-acme-job-worker'])] },
-            }),
-          ]),
-        },
-      });
-    }
-  });
-
   it('give the analytics area read-only table access', () => {
     const statements = new Capture();
     template.hasResourceProperties('AWS::IAM::Policy', {
@@ -249,7 +227,9 @@ describe('Lambda functions', () => {
   });
 
   it('let blob users tell a missing object from a forbidden one (s3:ListBucket on the blob bucket only)', () => {
-    for (const fn of [stack.api.handlers.jobs, stack.api.handlers.contacts, stack.jobs.worker]) {
+    const blobUsers = functionsIn(stack).filter((fn) => fn.ports.has('blobs'));
+    expect(blobUsers).toEqual(expect.arrayContaining([stack.api.handlers.jobs, stack.jobs.worker]));
+    for (const fn of blobUsers) {
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: logicalId(fn.role!) }],
         PolicyDocument: {
@@ -259,6 +239,62 @@ describe('Lambda functions', () => {
         },
       });
     }
+  });
+});
+
+describe('the runtime composition (functions/lib/runtime.ts)', () => {
+  /** The modules esbuild puts in a function's bundle, found here apart from the stack's own wiring. */
+  const bundled = new Map<string, string[]>();
+  const modulesOf = (fn: LambdaFunction): string[] => {
+    if (!bundled.has(fn.entryFile)) {
+      const { metafile } = buildSync({ entryPoints: [fn.entryFile], absWorkingDir: REPO_ROOT, bundle: true, packages: 'external', platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+      bundled.set(fn.entryFile, Object.keys(metafile!.inputs));
+    }
+    return bundled.get(fn.entryFile)!;
+  };
+  const reaches = (fn: LambdaFunction, port: PortName) => modulesOf(fn).includes(RUNTIME_PORTS[port].module);
+  const statementsOf = (fn: LambdaFunction) =>
+    Object.values(resourcesOf('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(JSON.stringify({ Ref: logicalId(fn.role!) })))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+  const invokesWorker = (fn: LambdaFunction) =>
+    statementsOf(fn).some((statement) => statement.Action === 'lambda:InvokeFunction' && JSON.stringify(statement.Resource).includes(':function:contacts-acme-job-worker'));
+
+  it('runs every function in the AWS composition (RUNTIME=aws), where a missing variable fails the cold start', () => {
+    for (const [id, fn] of projectFunctions()) {
+      const variables = fn.Properties.Environment.Variables;
+      expect(variables.RUNTIME, id).toBe('aws');
+      // AWS_REGION is Lambda's own; the stack gives the rest.
+      for (const name of AWS_CONFIG_ENV.filter((name) => name !== 'AWS_REGION')) expect(variables[name], `${id} ${name}`).toBeDefined();
+    }
+  });
+
+  it('gives every function that can hand a job over the worker\'s name and the right to invoke it, and no other function', () => {
+    const functions = functionsIn(stack);
+    const starters = functions.filter((fn) => reaches(fn, 'jobWorker'));
+    // The catalog's fan-out jobs hand over like the jobs API's; resume-jobs restarts, the worker continues.
+    expect(starters).toEqual(expect.arrayContaining([stack.api.handlers.catalog, stack.api.handlers.jobs, stack.schedules.handlerFor('resume-jobs'), stack.jobs.worker]));
+    for (const fn of functions) {
+      const can = starters.includes(fn);
+      expect(envOf(fn).JOB_WORKER_FUNCTION, fn.entryFile).toEqual(can ? 'contacts-acme-job-worker' : undefined);
+      expect(invokesWorker(fn), fn.entryFile).toBe(can);
+    }
+  });
+
+  it('gives each function the variables of exactly the ports its code reaches, naming this stack\'s resources', () => {
+    const values: Record<string, unknown> = {
+      JOB_WORKER_FUNCTION: 'contacts-acme-job-worker',
+      EVENT_BUS_NAME: { Ref: logicalId(stack.messaging.bus) },
+      BLOB_BUCKET: { Ref: logicalId(stack.jobs.bucket) },
+      USER_POOL_ID: { Ref: logicalId(stack.auth.userPool) },
+    };
+    expect(Object.values(RUNTIME_PORTS).flatMap((port) => port.env).sort()).toEqual(Object.keys(values).sort());
+    for (const fn of functionsIn(stack)) {
+      for (const port of Object.keys(RUNTIME_PORTS) as PortName[]) {
+        for (const name of RUNTIME_PORTS[port].env) expect(envOf(fn)[name], `${fn.entryFile} ${name}`).toEqual(reaches(fn, port) ? values[name] : undefined);
+      }
+    }
+    expect(reaches(stack.api.handlers.analytics, 'blobs')).toBe(false);
   });
 });
 

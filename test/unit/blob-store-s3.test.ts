@@ -2,7 +2,7 @@ import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3C
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blobStore, S3BlobStore } from '../../functions/lib/blob-store.js';
-import { resetConfig } from '../../functions/lib/config.js';
+import { useAwsRuntime } from '../support/aws-runtime.js';
 
 /**
  * The S3 store loads the SDK on first use (import()); the mock patches the
@@ -11,10 +11,11 @@ import { resetConfig } from '../../functions/lib/config.js';
 describe('S3BlobStore', () => {
   const s3 = mockClient(S3Client);
   const store = new S3BlobStore('blobs', 'us-east-1');
+  let restoreEnv = () => {};
   afterEach(() => {
     s3.reset();
-    delete process.env.BLOB_BUCKET;
-    resetConfig();
+    restoreEnv();
+    restoreEnv = () => {};
   });
 
   it('puts, gets and deletes objects under the bucket', async () => {
@@ -48,10 +49,8 @@ describe('S3BlobStore', () => {
     expect(url.searchParams.get('response-content-disposition')).toBe(`attachment; filename="contatos mar_o.csv"; filename*=UTF-8''contatos%20mar%C3%A7o.csv`);
   });
 
-  it('is the store blobStore() builds when BLOB_BUCKET is set', () => {
-    process.env.TABLE_NAME ??= 'unit';
-    process.env.BLOB_BUCKET = 'tenant-blobs';
-    resetConfig();
+  it('is the store blobStore() builds in AWS, from BLOB_BUCKET', () => {
+    restoreEnv = useAwsRuntime({ BLOB_BUCKET: 'tenant-blobs' });
     expect(blobStore()).toBeInstanceOf(S3BlobStore);
   });
 });

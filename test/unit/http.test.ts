@@ -149,14 +149,14 @@ describe('cursors', () => {
     expect(() => decodeCursor(genuine, keys)).toThrow(ValidationError);
   });
 
-  it('need CURSOR_SECRET in Lambda, where a per-process key would break paging across containers', () => {
-    process.env.AWS_LAMBDA_FUNCTION_NAME = 'contacts-acme-http';
+  it('need CURSOR_SECRET in AWS, where a per-process key would break paging across containers', () => {
+    process.env.RUNTIME = 'aws';
     delete process.env.CURSOR_SECRET;
     resetConfig();
     try {
       expect(() => encodeCursor({ pk: 'x' })).toThrow(/CURSOR_SECRET/);
     } finally {
-      delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+      delete process.env.RUNTIME;
     }
   });
 

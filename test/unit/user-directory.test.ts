@@ -1,21 +1,20 @@
 import { CognitoIdentityProviderClient, ListUsersCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resetConfig } from '../../functions/lib/config.js';
-import { setLocalUserDirectory, userNames } from '../../functions/lib/user-directory.js';
+import { userNames } from '../../functions/lib/user-directory.js';
+import { useAwsRuntime } from '../support/aws-runtime.js';
 
 const cognito = mockClient(CognitoIdentityProviderClient);
 const user = (sub: string, name?: string) => ({ Username: sub, Attributes: [{ Name: 'sub', Value: sub }, ...(name ? [{ Name: 'name', Value: name }] : []), { Name: 'email', Value: `${sub}@acme.example` }] });
 
+let restoreEnv: () => void;
 beforeEach(() => {
-  Object.assign(process.env, { TABLE_NAME: 'unit', USER_POOL_ID: 'us-east-1_pool', POWERTOOLS_LOG_LEVEL: 'SILENT' });
-  resetConfig();
-  setLocalUserDirectory(undefined);
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  restoreEnv = useAwsRuntime({ USER_POOL_ID: 'us-east-1_pool' });
 });
 afterEach(() => {
   cognito.reset();
-  delete process.env.USER_POOL_ID;
-  resetConfig();
+  restoreEnv();
 });
 
 describe('the Cognito user directory', () => {
