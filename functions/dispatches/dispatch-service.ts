@@ -8,8 +8,6 @@ import type { Principal } from '../lib/http.js';
 import { publishDispatch } from '../lib/outbound.js';
 import { DISPATCH_MERGE_MARKER_SK, dispatchesDuringMerge, MERGE_MARKER_TYPE, mergeOfDispatchCursor } from '../merge/merge-reads.js';
 
-export type { DispatchStatus };
-
 function parseMessage(body: unknown): { channel: Channel; text: string } {
   const b = (body ?? {}) as { channel?: unknown; text?: unknown };
   const errors: Record<string, string> = {};
