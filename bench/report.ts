@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { US_EAST_1_PRICES } from './lib/cost.js';
 
 /** results.json: nested objects of numbers only (`profileRead.p99Ms` is `results.profileRead.p99Ms`). */
 export type Results = { [key: string]: number | Results };
@@ -109,6 +110,30 @@ export const ROWS: Row[] = [
     show: (v) =>
       `${n(v('stream.ceiling.pipeline.eventsPerSecond'))} events/s for the pipeline's ${n(v('stream.ceiling.requestsPerEvent'), 2)} requests per event ` +
       `(${ms(v('stream.ceiling.pipeline.msPerEvent'))} of raw DynamoDB Local time each); ${n(v('stream.ceiling.minimal.eventsPerSecond'))} events/s for a lean design (each event written and read once, batched; one update per counter item)`,
+  },
+  {
+    what: 'End to end vs the lean ceiling of the same run (issue 19)',
+    goal: '>= 0.6',
+    keys: ['stream.eventsPerSecond', 'stream.ceiling.minimal.eventsPerSecond'],
+    show: (v) => `${n(v('stream.eventsPerSecond')! / v('stream.ceiling.minimal.eventsPerSecond')!, 2)} (${n(v('stream.eventsPerSecond'))} / ${n(v('stream.ceiling.minimal.eventsPerSecond'))} events/s)`,
+    pass: (v) => v('stream.eventsPerSecond')! >= 0.6 * v('stream.ceiling.minimal.eventsPerSecond')!,
+  },
+  {
+    what: 'DynamoDB request units per event, end to end (issue 19)',
+    goal: 'writes <= 2.0',
+    keys: ['stream.writeUnitsPerEvent', 'stream.readUnitsPerEvent'],
+    show: (v) => {
+      const [write, read] = [v('stream.writeUnitsPerEvent')!, v('stream.readUnitsPerEvent')!];
+      const price = write * US_EAST_1_PRICES.dynamoWritePerMillion + read * US_EAST_1_PRICES.dynamoReadPerMillion;
+      return (
+        `${n(write, 2)} write, ${n(read, 2)} read = $${n(price, 2)} per million events ` +
+        `(${US_EAST_1_PRICES.region} on demand, $${US_EAST_1_PRICES.dynamoWritePerMillion} per million write and $${US_EAST_1_PRICES.dynamoReadPerMillion} per million read units, ${US_EAST_1_PRICES.asOf})` +
+        (v('stream.ingestWriteUnitsPerEvent') !== undefined
+          ? `; ingestion ${n(v('stream.ingestWriteUnitsPerEvent'), 2)} / ${n(v('stream.ingestReadUnitsPerEvent'), 2)}, stream ${n(v('stream.processorWriteUnitsPerEvent'), 2)} / ${n(v('stream.processorReadUnitsPerEvent'), 2)}`
+          : '')
+      );
+    },
+    pass: (v) => v('stream.writeUnitsPerEvent')! <= 2,
   },
   {
     what: 'Stream processor alone on a backlog (issue 4)',

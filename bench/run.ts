@@ -21,8 +21,10 @@ import { get, META_FILE, merge, renderMarkdown, renderText, RESULTS_FILE, type R
  * (date, machine, what could not be measured and why).
  *
  * BENCH_SCALE (default 1) shrinks the data for a quick trial of the harness;
- * BENCH_ONLY=web,bundles,small,big picks phases. Either writes its figures
- * to the temp directory, never over the real results.
+ * BENCH_ONLY=web,bundles,small,big picks phases, and BENCH_ONLY=stream the
+ * event pipeline alone (a base of the stream's contacts, the stream rounds
+ * and the visibility probe; BENCH_STREAM_ROUNDS rounds, default 3). Any of
+ * them writes its figures to the temp directory, never over the real results.
  */
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
@@ -30,9 +32,14 @@ const SMALL_BASE = Math.round(10_000 * SCALE);
 const BIG_BASE = Math.round(100_000 * SCALE);
 const RAW_ITEMS = Math.round(15_000 * SCALE);
 const STREAM_MESSAGES = Math.round(2_000 * SCALE);
+/** The contacts the stream's messages go to. */
+const STREAM_CONTACTS = 2_000;
 const BIG_BASE_MESSAGES = Math.round(3_000 * SCALE);
 const SOAK_MS = Math.round(60_000 * Math.min(1, SCALE * 4));
 const VISIBILITY_SAMPLES = 30;
+const STREAM_ROUNDS = Number(process.env.BENCH_STREAM_ROUNDS ?? 3);
+/** BENCH_ONLY=stream: the small phase cut to what the event pipeline's figures need. */
+const STREAM_ONLY = ONLY?.includes('stream') === true && !ONLY.includes('small');
 const ANALYTICS_CONSUMER = 'analytics-aggregates';
 
 // The product's warnings (a retried lock on DynamoDB Local, say) would bury the table; errors still show.
@@ -118,7 +125,7 @@ const PHASE_KEYS: Record<string, string[]> = {
   big: ['rawBatchWrite', 'rawBatchDelete', 'import', 'analytics.ddbRequests.at100k', 'analytics.at100k', 'bulkDelete'],
 };
 const selected = (phase: string) => {
-  if (!ONLY || ONLY.includes(phase)) return true;
+  if (!ONLY || ONLY.includes(phase) || (phase === 'small' && STREAM_ONLY)) return true;
   for (const prefix of PHASE_KEYS[phase]) meta.missing[prefix] = 'not run: BENCH_ONLY';
   return false;
 };
@@ -143,32 +150,37 @@ async function main() {
     try {
       const features = await probe(b);
       let ids: string[] = [];
-      await measure(['_seed'], `seed ${SMALL_BASE} contacts`, async () => {
-        ids = await seedBase(b, SMALL_BASE, 1, features.jobs);
+      const base = STREAM_ONLY ? Math.min(SMALL_BASE, STREAM_CONTACTS) : SMALL_BASE;
+      await measure(['_seed'], `seed ${base} contacts`, async () => {
+        ids = await seedBase(b, base, 1, features.jobs);
         return {};
       });
       let profile: Awaited<ReturnType<typeof richContact>> | undefined;
-      await measure(['profileRead', 'rawQuery'], 'Profile read: requests, HTTP at 20 clients vs raw Query', async () => {
-        profile = await richContact(b, features.apiKey);
-        return measureProfileRead(b, profile.id, log);
-      });
-      await measure(['contactPage'], 'Contact base page, phone and email lookups: requests', async () => {
-        if (!profile) throw new Error('no profile contact');
-        return measureContactPage(b, profile, log);
-      });
+      if (!STREAM_ONLY) {
+        await measure(['profileRead', 'rawQuery'], 'Profile read: requests, HTTP at 20 clients vs raw Query', async () => {
+          profile = await richContact(b, features.apiKey);
+          return measureProfileRead(b, profile.id, log);
+        });
+        await measure(['contactPage'], 'Contact base page, phone and email lookups: requests', async () => {
+          if (!profile) throw new Error('no profile contact');
+          return measureContactPage(b, profile, log);
+        });
+      }
       await measure(['stream'], `Events to counters (${STREAM_MESSAGES} messages over ${ids.length} contacts)`, async () => {
         if (!features.apiKey) throw new FeatureMissing('POST /v1/api-keys and POST /v1/events');
-        return measureStream(b, features.apiKey, ids.slice(0, 2_000), STREAM_MESSAGES, log);
+        return measureStream(b, features.apiKey, ids.slice(0, STREAM_CONTACTS), STREAM_MESSAGES, log, STREAM_ROUNDS);
       });
       await measure(['eventVisible'], 'Event visible on the profile', async () => {
         if (!features.apiKey) throw new FeatureMissing('POST /v1/events');
         return measureEventVisibility(b, features.apiKey, ids, VISIBILITY_SAMPLES, log);
       });
-      await measure(['analytics.ddbRequests.at10k', 'analytics.at10k'], `Analytics panel at ${SMALL_BASE} contacts`, async () => {
-        if (!features.analytics) throw new FeatureMissing('GET /v1/analytics/contacts');
-        return measureAnalytics(b, 'at10k', log);
-      });
-      await measure(['soak'], `Soak: ${SOAK_MS / 1000} s of mixed traffic`, async () => soak(b, features.apiKey, SOAK_MS, log));
+      if (!STREAM_ONLY) {
+        await measure(['analytics.ddbRequests.at10k', 'analytics.at10k'], `Analytics panel at ${SMALL_BASE} contacts`, async () => {
+          if (!features.analytics) throw new FeatureMissing('GET /v1/analytics/contacts');
+          return measureAnalytics(b, 'at10k', log);
+        });
+        await measure(['soak'], `Soak: ${SOAK_MS / 1000} s of mixed traffic`, async () => soak(b, features.apiKey, SOAK_MS, log));
+      }
     } finally {
       await b.stop();
     }

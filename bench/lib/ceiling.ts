@@ -25,10 +25,46 @@ export function itemsOf(call: DdbCall): number {
   return 1;
 }
 
-/** The calls' requests and items per operation, added to `mix` when given (several rounds into one mix). */
-export function mixOf(calls: readonly DdbCall[], mix: Mix = {}): Mix {
+/** The kind of item a call reads or writes, from its (first, for a transaction its last) key: `message`, `activity`, `counter`... */
+export function itemKindOf(call: DdbCall): string {
+  const input = call.input as Record<string, any>;
+  const plain = (v: unknown) => (v && typeof v === 'object' && 'S' in (v as object) ? String((v as { S: unknown }).S) : String(v ?? ''));
+  let key: Record<string, unknown> | undefined = input.Key ?? input.Item;
+  if (input.TransactItems) {
+    const last = input.TransactItems.at(-1);
+    key = last?.Put?.Item ?? last?.Update?.Key ?? last?.Delete?.Key ?? last?.ConditionCheck?.Key;
+  } else if (input.RequestItems) {
+    const first = (Object.values(input.RequestItems)[0] ?? []) as any;
+    key = Array.isArray(first) ? (first[0]?.PutRequest?.Item ?? first[0]?.DeleteRequest?.Key) : first.Keys?.[0];
+  } else if (input.KeyConditionExpression) {
+    const values = Object.values(input.ExpressionAttributeValues ?? {}).map(plain);
+    key = { pk: values[0], sk: values[1] ?? '' };
+    if (input.IndexName) return `index ${input.IndexName}`;
+  }
+  const pk = plain(key?.pk);
+  const sk = plain(key?.sk);
+  const kinds: [string, string, string][] = [
+    ['CONTACT#', 'H#MSG#', 'message'],
+    ['CONTACT#', 'H#CONV#', 'conversation'],
+    ['CONTACT#', 'H#DSP#', 'dispatch'],
+    ['CONTACT#', 'P#ENGD#', 'engagement day'],
+    ['CONTACT#', 'P#ENG', 'engagement summary'],
+    ['CONTACT#', 'S#ANALYTICS', 'activity state'],
+    ['CONTACT#', 'P#PROFILE', 'contact'],
+    ['ANLANE#', '', 'lane'],
+    ['AN', '', 'aggregate'],
+    ['ENGDAY#', '', 'active day'],
+    ['EVT#', '', 'event marker'],
+  ];
+  const found = kinds.find(([p, s]) => pk.startsWith(p) && sk.startsWith(s));
+  return found ? found[2] : pk.split('#')[0] || 'other';
+}
+
+/** The calls' requests and items per operation, added to `mix` when given (several rounds into one mix); `byKind` splits them by item kind too. */
+export function mixOf(calls: readonly DdbCall[], mix: Mix = {}, byKind = false): Mix {
   for (const call of calls) {
-    const entry = (mix[operationOf(call.command)] ??= { requests: 0, items: 0 });
+    const name = byKind ? `${operationOf(call.command)} ${itemKindOf(call)}` : operationOf(call.command);
+    const entry = (mix[name] ??= { requests: 0, items: 0 });
     entry.requests++;
     entry.items += itemsOf(call);
   }

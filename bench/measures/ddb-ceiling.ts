@@ -110,7 +110,14 @@ const figures = (c: Ceiling) => ({ msPerEvent: round(c.msPerEvent, 3), eventsPer
  * event) and one conditional update per distinct counter item the stream
  * batches wrote (how the design keeps counters exact).
  */
-export async function measureCeiling(b: BenchStack, mix: Mix, events: number, counterItems: number, log: (line: string) => void) {
+export async function measureCeiling(
+  b: BenchStack,
+  mix: Mix,
+  events: number,
+  counterItems: number,
+  log: (line: string) => void,
+  hops: Record<string, { mix: Mix; events: number }> = {},
+) {
   const transact = mix.TransactWrite;
   const costs = await rawItemCosts(b, transact ? transact.items / transact.requests : 1);
   const pipeline = ceilingOf(mix, events, costs);
@@ -123,12 +130,23 @@ export async function measureCeiling(b: BenchStack, mix: Mix, events: number, co
       (pipeline.untimed.length ? ` (not timed: ${pipeline.untimed.join(', ')})` : ''),
   );
   log(`  ceiling from DynamoDB Local alone: ${round(pipeline.eventsPerSecond)} events/s for these requests; ${round(minimal.eventsPerSecond)} events/s for a lean design (each event written and read once in full batches, one update per counter item)`);
+  // Where the time goes, by hop and by the kind of item each request reads or writes (the split rounds).
+  const byHop: Record<string, number> = {};
+  for (const [hop, { mix: hopMix, events: hopEvents }] of Object.entries(hops)) {
+    if (hopEvents === 0) continue;
+    const kinds = Object.entries(hopMix)
+      .map(([name, m]) => ({ name, msPerEvent: ((costs[name.split(' ')[0]] ?? 0) * m.items) / hopEvents, itemsPerEvent: m.items / hopEvents }))
+      .sort((x, y) => y.msPerEvent - x.msPerEvent);
+    byHop[hop] = round(kinds.reduce((total, k) => total + k.msPerEvent, 0), 3);
+    log(`  ${hop}: ${byHop[hop]} ms of raw DynamoDB Local time per event: ${kinds.map((k) => `${k.name} ${round(k.itemsPerEvent, 2)} items = ${round(k.msPerEvent, 3)} ms`).join('; ')}`);
+  }
   return {
     ceiling: {
       requestsPerEvent: round(requests / events, 2),
       pipeline: figures(pipeline),
       minimal: figures(minimal),
       counterItemsPerEvent: round(counterItems / events, 3),
+      ...(Object.keys(byHop).length > 0 ? { msPerEventByHop: byHop } : {}),
       rawItemMs: Object.fromEntries(Object.entries(costs).map(([op, msPerItem]) => [op, round(msPerItem, 4)])),
     },
   };

@@ -5,6 +5,36 @@ import { waitFor } from '../lib/load.js';
 import { perSecond, round, summarize } from '../lib/stats.js';
 import { mixOf, type Mix } from '../lib/ceiling.js';
 import { measureCeiling } from './ddb-ceiling.js';
+import { ddb } from '../../functions/lib/dynamo.js';
+import { CapacityMeter, type Units } from '../lib/capacity-meter.js';
+import type { DdbCall } from '../../test/support/ddb-calls.js';
+
+/**
+ * Request units as DynamoDB bills them (ReturnConsumedCapacity on every
+ * request of the product's client while the stream phase runs; a
+ * transaction's items at 2 units per KB, a refused condition 1 unit):
+ * attached for the stream measurement only.
+ */
+let capacity: CapacityMeter | undefined;
+function capacityMeter(): CapacityMeter {
+  if (!capacity) {
+    capacity = new CapacityMeter();
+    capacity.attach(ddb());
+  }
+  return capacity;
+}
+function detachCapacityMeter(): void {
+  ddb().middlewareStack.remove('benchCapacityMeter');
+  capacity = undefined;
+}
+const addUnits = (into: Units, more: Units) => {
+  into.read += more.read;
+  into.write += more.write;
+  into.failedConditions += more.failedConditions;
+};
+const noUnits = (): Units => ({ read: 0, write: 0, failedConditions: 0 });
+/** Events per POST /v1/events call (a trial on an overloaded machine may cut it with BENCH_EVENTS_PER_CALL to stay inside the 29 s API timeout). */
+const PER_CALL = Number(process.env.BENCH_EVENTS_PER_CALL ?? 500);
 
 const dispatchedOf = async (b: BenchStack, contactId: string): Promise<number | undefined> => {
   const r = await b.api.as('agent', 'bench-agent').get(`/v1/contacts/${contactId}`);
@@ -50,29 +80,59 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
   let first: Awaited<ReturnType<typeof measureEndToEnd>>['figures'] | undefined;
   // Every round's requests, for the ceiling they allow on this machine (measureCeiling).
   const mix: Mix = {};
+  // The split rounds' requests by hop: ingestion (stream held) and the stream processors on its backlog.
+  const hops: Record<string, { mix: Mix; events: number }> = { ingestion: { mix: {}, events: 0 }, stream: { mix: {}, events: 0 } };
+  const units = noUnits();
+  const hopUnits = { ingestion: noUnits(), stream: noUnits() };
   let events = 0;
+  let splitEvents = 0;
   let counterItems = 0;
-  for (let r = 1; r <= rounds; r++) {
-    const { figures: once, requests, counterItems: roundCounterItems } = await measureEndToEnd(b, apiKey, contactIds, messages, `${r}`);
-    first ??= once;
-    mixOf(requests, mix);
-    events += once.events;
-    counterItems += roundCounterItems;
-    endToEnd.push(once.eventsPerSecond);
-    log(`  round ${r}: ${once.line}`);
-    const split = await measureSplit(b, apiKey, contactIds, messages, `${r}`);
-    ingestAlone.push(split.ingestAloneEventsPerSecond);
-    processorAlone.push(split.processorAloneEventsPerSecond);
-    log(`  round ${r} apart: ingestion alone (stream held) ${split.ingestAloneEventsPerSecond} events/s, then the stream processor alone drained them at ${split.processorAloneEventsPerSecond} events/s`);
+  capacityMeter();
+  try {
+    for (let r = 1; r <= rounds; r++) {
+      const { figures: once, requests, counterItems: roundCounterItems, units: roundUnits } = await measureEndToEnd(b, apiKey, contactIds, messages, `${r}`);
+      first ??= once;
+      mixOf(requests, mix);
+      addUnits(units, roundUnits);
+      events += once.events;
+      counterItems += roundCounterItems;
+      endToEnd.push(once.eventsPerSecond);
+      log(`  round ${r}: ${once.line}`);
+      const split = await measureSplit(b, apiKey, contactIds, messages, `${r}`);
+      ingestAlone.push(split.ingestAloneEventsPerSecond);
+      processorAlone.push(split.processorAloneEventsPerSecond);
+      splitEvents += split.events;
+      for (const hop of ['ingestion', 'stream'] as const) {
+        mixOf(split.calls[hop], hops[hop].mix, true);
+        hops[hop].events += split.events;
+        addUnits(hopUnits[hop], split.units[hop]);
+      }
+      log(`  round ${r} apart: ingestion alone (stream held) ${split.ingestAloneEventsPerSecond} events/s, then the stream processor alone drained them at ${split.processorAloneEventsPerSecond} events/s`);
+    }
+  } finally {
+    detachCapacityMeter();
   }
   const range = (values: number[]) => `${median(values)} (${Math.min(...values)}-${Math.max(...values)})`;
   log(`  medians of ${rounds}: end to end ${range(endToEnd)}, ingestion alone ${range(ingestAlone)}, stream processor alone ${range(processorAlone)} events/s`);
+  const perEvent = (value: number, count: number) => round(value / Math.max(1, count), 3);
+  log(
+    `  request units per event (end to end): ${perEvent(units.write, events)} write, ${perEvent(units.read, events)} read (${units.failedConditions} refused conditions); ` +
+      `ingestion ${perEvent(hopUnits.ingestion.write, splitEvents)} write / ${perEvent(hopUnits.ingestion.read, splitEvents)} read, ` +
+      `stream ${perEvent(hopUnits.stream.write, splitEvents)} write / ${perEvent(hopUnits.stream.read, splitEvents)} read`,
+  );
   const { line: _line, ...figures } = first!;
-  const { ceiling } = await measureCeiling(b, mix, events, counterItems, log);
+  const { ceiling } = await measureCeiling(b, mix, events, counterItems, log, hops);
   return {
     stream: {
       ...figures,
       ceiling,
+      ratioToMinimal: round(median(endToEnd) / ceiling.minimal.eventsPerSecond, 3),
+      writeUnitsPerEvent: perEvent(units.write, events),
+      readUnitsPerEvent: perEvent(units.read, events),
+      ingestWriteUnitsPerEvent: perEvent(hopUnits.ingestion.write, splitEvents),
+      ingestReadUnitsPerEvent: perEvent(hopUnits.ingestion.read, splitEvents),
+      processorWriteUnitsPerEvent: perEvent(hopUnits.stream.write, splitEvents),
+      processorReadUnitsPerEvent: perEvent(hopUnits.stream.read, splitEvents),
       rounds,
       eventsPerSecond: median(endToEnd),
       eventsPerSecondMin: Math.min(...endToEnd),
@@ -94,11 +154,15 @@ async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readon
   b.batches.length = 0;
   const t0 = performance.now();
   let postedMs = 0;
-  const { result: posted, calls: requests } = await b.meter.record(async () => {
-    const out = await postEvents(b.api, apiKey, plan.events, { concurrency: 2 });
-    postedMs = performance.now() - t0;
-    await b.stack.drain(DRAIN_MS);
-    return out;
+  let posted!: Awaited<ReturnType<typeof postEvents>>;
+  let requests: DdbCall[] = [];
+  const units = await capacityMeter().measure(async () => {
+    ({ result: posted, calls: requests } = await b.meter.record(async () => {
+      const out = await postEvents(b.api, apiKey, plan.events, { concurrency: 2, perCall: PER_CALL });
+      postedMs = performance.now() - t0;
+      await b.stack.drain(DRAIN_MS);
+      return out;
+    }));
   });
   const elapsedMs = performance.now() - t0;
   allAccepted(posted);
@@ -130,7 +194,7 @@ async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readon
     profilesChecked: check.checked,
     profilesMismatched: check.mismatches,
   };
-  return { figures, requests, counterItems: sum((s) => s.counterKeys) };
+  return { figures, requests, units, counterItems: sum((s) => s.counterKeys) };
 }
 
 /**
@@ -143,17 +207,30 @@ async function measureSplit(b: BenchStack, apiKey: string, contactIds: readonly 
   const plan = planEvents(contactIds, messages, { series: `stream-split-${Date.now()}-${label}` });
   // Timed inside: withStreamHeld drains the earlier backlog before it starts.
   let ingestMs = 0;
+  const calls: Record<'ingestion' | 'stream', DdbCall[]> = { ingestion: [], stream: [] };
+  const units = { ingestion: noUnits(), stream: noUnits() };
   const posted = await withStreamHeld(b, async () => {
-    const t0 = performance.now();
-    const out = await postEvents(b.api, apiKey, plan.events, { concurrency: 2 });
-    ingestMs = performance.now() - t0;
+    let out!: Awaited<ReturnType<typeof postEvents>>;
+    units.ingestion = await capacityMeter().measure(async () => {
+      const t0 = performance.now();
+      ({ result: out, calls: calls.ingestion } = await b.meter.record(() => postEvents(b.api, apiKey, plan.events, { concurrency: 2, perCall: PER_CALL })));
+      ingestMs = performance.now() - t0;
+    });
     return out;
   });
   const t1 = performance.now();
-  await b.stack.drain(DRAIN_MS);
+  units.stream = await capacityMeter().measure(async () => {
+    ({ calls: calls.stream } = await b.meter.record(() => b.stack.drain(DRAIN_MS)));
+  });
   const drainMs = performance.now() - t1;
   allAccepted(posted);
-  return { ingestAloneEventsPerSecond: perSecond(posted.accepted, ingestMs), processorAloneEventsPerSecond: perSecond(posted.accepted, drainMs) };
+  return {
+    events: posted.accepted,
+    calls,
+    units,
+    ingestAloneEventsPerSecond: perSecond(posted.accepted, ingestMs),
+    processorAloneEventsPerSecond: perSecond(posted.accepted, drainMs),
+  };
 }
 
 /** Time from posting one event until the profile shows it, sampled one at a time. */

@@ -4,24 +4,18 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { ulid } from 'ulid';
 import { config } from '../lib/config.js';
-import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
+import { ddb } from '../lib/dynamo.js';
+import { cancellationCodes } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import { inParallel } from '../lib/concurrency.js';
+import { RETRY, withBackoff } from '../lib/backoff.js';
 import { WarmCache } from '../lib/warm-cache.js';
-import {
-  analyticsDayKey,
-  analyticsGeoKey,
-  analyticsLaneKey,
-  analyticsMonthKey,
-  analyticsNodeKey,
-  contactActivityKey,
-  contactIdFromPk,
-  contactKey,
-  mergedAliasKey,
-  TOMBSTONE_SECONDS,
-} from '../data/keys.js';
-import { applyCounterDeltas, seqAfter, type CounterDelta, type CounterKey } from '../engagement/counter-store.js';
+import { activityStatePut, activityStates, isLanePk, isMergedAliasSk, isProfileSk, lanePut } from '../data/activity-state.js';
+import { isContactPk, isEngagementStateSk } from '../data/engagement-state.js';
+import { contactIdFromPk, TOMBSTONE_SECONDS } from '../data/keys.js';
+import { seqAfter } from '../engagement/counter-store.js';
 import { failuresOf, type RecordFailure, type StreamProcessor } from '../streams/processors.js';
+import { aggregateKey, applyLaneRecords, MAX_ATTRIBUTES_PER_ITEM } from './aggregate-lanes.js';
 import {
   activityFromItem,
   aggregateChange,
@@ -32,6 +26,8 @@ import {
   type AggregateDeltas,
   type ContactActivity,
 } from './contact-activity.js';
+
+export { aggregateKey };
 
 /**
  * Keeps the Contact Behavior panel's tenant-wide aggregates from the table
@@ -54,12 +50,8 @@ import {
  */
 
 export const LANES = 8;
-const PROFILE_SK = contactKey('').sk;
-const ALIAS_SK = mergedAliasKey('').sk;
 /** Contacts per transaction (one state Put each): DynamoDB allows 100 items; one is the lane. */
 const MAX_TRANSACTION_ITEMS = 99;
-/** Attributes per aggregate item in one lane write / one counter write: an update expression is capped at 4 KB. */
-const MAX_ATTRIBUTES_PER_ITEM = 200;
 /** Lane payload, well under the 400 KB item limit (the stream record carries the old image too). */
 const MAX_LANE_BYTES = 150_000;
 const MAX_ROUNDS = 4;
@@ -74,11 +66,10 @@ const changedAt = (record: DynamoDBRecord) => (record.dynamodb?.ApproximateCreat
 
 function isContactSource(record: DynamoDBRecord): boolean {
   const { pk, sk } = keyOf(record);
-  if (!pk.startsWith('CONTACT#')) return false;
-  return sk === PROFILE_SK || sk === ALIAS_SK || sk.startsWith('H#MSG#') || sk.startsWith('H#CONV#');
+  return isContactPk(pk) && (isProfileSk(sk) || isMergedAliasSk(sk) || isEngagementStateSk(sk));
 }
 
-const isLaneRecord = (record: DynamoDBRecord) => keyOf(record).pk.startsWith('ANLANE#') && record.eventName !== 'REMOVE';
+const isLaneRecord = (record: DynamoDBRecord) => isLanePk(keyOf(record).pk) && record.eventName !== 'REMOVE';
 
 export const analyticsProcessor: StreamProcessor = {
   name: 'analytics-aggregates',
@@ -178,14 +169,14 @@ export function forgetActivityStates(): void {
 /** Current activity states (remembered or read). */
 async function loadStates(contactIds: string[]): Promise<Map<string, Loaded>> {
   const loaded = new Map<string, Loaded>(contactIds.map((id) => [id, { exists: false }]));
-  const keys: Record<string, string>[] = [];
+  const unknown: string[] = [];
   for (const id of contactIds) {
     const remembered = written.get(id);
     if (remembered) loaded.set(id, remembered);
-    else keys.push(contactActivityKey(id));
+    else unknown.push(id);
   }
-  for (const item of await batchGetItems(keys, { consistent: true })) {
-    loaded.set(contactIdFromPk(String(item.pk)), {
+  for (const { contactId, item } of await activityStates(unknown)) {
+    loaded.set(contactId, {
       exists: true,
       activity: activityFromItem(item),
       seq: typeof item.seq === 'string' ? item.seq : undefined,
@@ -220,8 +211,8 @@ function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, time
     const { sk } = keyOf(record);
     const after = image(record.dynamodb?.NewImage);
     let changes: boolean;
-    if (sk === PROFILE_SK) changes = applyProfileChange(state, after, changedAt(record), timezone);
-    else if (sk === ALIAS_SK) {
+    if (isProfileSk(sk)) changes = applyProfileChange(state, after, changedAt(record), timezone);
+    else if (isMergedAliasSk(sk)) {
       changes = away !== (after !== undefined);
       away = after !== undefined;
     }
@@ -241,25 +232,11 @@ function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, time
   const version = (loaded.version ?? 0) + 1;
   const next: Loaded = { exists: true, activity: state, seq, version, away };
   const expiresAt = isTombstone(state, away) ? Math.floor(Date.now() / 1000) + TOMBSTONE_SECONDS : undefined;
-  const item = {
-    ...contactActivityKey(contactId),
-    type: 'contactActivity',
+  const put = activityStatePut(
     contactId,
-    seq,
-    version,
-    ...state,
-    ...(away ? { away } : {}),
-    ...(expiresAt ? { expiresAt } : {}),
-  };
-  const put = {
-    Put: {
-      TableName: tableName(),
-      Item: item,
-      ...(loaded.exists
-        ? { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': loaded.version ?? 0 } }
-        : { ConditionExpression: 'attribute_not_exists(pk)' }),
-    },
-  };
+    { seq, version, ...state, ...(away ? { away } : {}), ...(expiresAt ? { expiresAt } : {}) },
+    loaded.exists ? (loaded.version ?? 0) : undefined,
+  );
   return { contactId, records, put, deltas, next };
 }
 
@@ -322,9 +299,8 @@ function laneOf(contactId: string): number {
   return h % LANES;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 type CommitOutcome = { ok: true } | { ok: false; stale: boolean; reason: string };
+class LanesBusy extends Error {}
 
 /**
  * Writes one transaction: the contacts' states and, when their aggregates
@@ -334,108 +310,32 @@ type CommitOutcome = { ok: true } | { ok: false; stale: boolean; reason: string 
  */
 async function commit(plans: Plan[]): Promise<CommitOutcome> {
   const deltas = laneDeltas(plans);
-  const hasDeltas = Object.keys(deltas).length > 0;
+  const lane = Object.keys(deltas).length > 0 ? JSON.stringify(deltas) : undefined;
   const start = laneOf(plans[0].contactId);
-  let reason = 'lanes stayed busy';
-  for (let attempt = 0; attempt < LANES * 2; attempt++) {
-    const items = plans.map((p) => p.put);
-    if (hasDeltas) {
-      items.push({
-        Put: {
-          TableName: tableName(),
-          Item: { ...analyticsLaneKey((start + attempt) % LANES), type: 'analyticsLane', token: ulid(), deltas: JSON.stringify(deltas) },
-        },
-      });
-    }
-    try {
-      await ddb().send(new TransactWriteCommand({ TransactItems: items as never }));
-      return { ok: true };
-    } catch (error) {
-      const reasons = ((error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code);
-      if (reasons.includes('ConditionalCheckFailed')) return { ok: false, stale: true, reason: 'activity state changed under the processor (version condition failed)' };
-      if (reasons.includes('TransactionConflict') || (error as Error).name === 'TransactionConflictException') {
-        await sleep(5 + Math.random() * 20 * (attempt + 1));
-        continue;
-      }
-      logger.error('analytics: activity transaction failed', { error: error as Error, contacts: plans.length });
-      reason = `activity transaction failed: ${(error as Error).name}: ${(error as Error).message}`;
-      return { ok: false, stale: false, reason };
-    }
+  const conflict = (error: unknown) =>
+    (error as Error).name === 'TransactionConflictException' || cancellationCodes(error).includes('TransactionConflict');
+  try {
+    return await withBackoff<CommitOutcome>(
+      async (attempt) => {
+        const items: unknown[] = plans.map((p) => p.put);
+        if (lane) items.push(lanePut((start + attempt) % LANES, lane, ulid()));
+        try {
+          await ddb().send(new TransactWriteCommand({ TransactItems: items as never }));
+          return { ok: true };
+        } catch (error) {
+          if (cancellationCodes(error).includes('ConditionalCheckFailed')) {
+            return { ok: false, stale: true, reason: 'activity state changed under the processor (version condition failed)' };
+          }
+          // The lane is busy in another transaction (a concurrent shard): the next attempt takes the next lane.
+          if (conflict(error)) return RETRY;
+          throw error;
+        }
+      },
+      { attempts: LANES * 2, baseMs: 5, maxMs: 200, exhausted: () => new LanesBusy() },
+    );
+  } catch (error) {
+    if (error instanceof LanesBusy) return { ok: false, stale: false, reason: 'lanes stayed busy' };
+    logger.error('analytics: activity transaction failed', { error: error as Error, contacts: plans.length });
+    return { ok: false, stale: false, reason: `activity transaction failed: ${(error as Error).name}: ${(error as Error).message}` };
   }
-  return { ok: false, stale: false, reason };
-}
-
-// ---------------------------------------------------------------- hop 2
-
-export function aggregateKey(id: string): { key: CounterKey; init: Record<string, unknown> } {
-  const [kind, rest] = [id.slice(0, 1), id.slice(2)];
-  switch (kind) {
-    case 'N':
-      return { key: analyticsNodeKey(rest), init: { type: 'analyticsNode', node: rest } };
-    case 'D':
-      return { key: analyticsDayKey(rest), init: { type: 'analyticsDay', date: rest } };
-    case 'M':
-      return { key: analyticsMonthKey(rest), init: { type: 'analyticsMonth', month: rest } };
-    case 'G':
-      return { key: analyticsGeoKey(), init: { type: 'analyticsGeography' } };
-    default:
-      throw new Error(`unknown aggregate ${id}`);
-  }
-}
-
-/**
- * Applies lane records through the counter store, in rounds that keep each
- * aggregate item under the update expression's size limit. A lane whose
- * record failed fails its later records too: the watermark would otherwise
- * skip the failed one when the stream retries it.
- */
-async function applyLaneRecords(records: DynamoDBRecord[]): Promise<RecordFailure[]> {
-  if (records.length === 0) return [];
-  const failed = new Map<string, string>();
-  const poisoned = new Set<string>();
-  let round: CounterDelta[] = [];
-  let widths = new Map<string, Set<string>>();
-  const flush = async () => {
-    if (round.length === 0) return;
-    const result = await applyCounterDeltas(round, { allowNegative: true });
-    for (const id of result.failedRecordIds) failed.set(id, 'aggregate counter item could not be written');
-    for (const delta of round) if (failed.has(delta.recordId)) poisoned.add(delta.source);
-    round = [];
-    widths = new Map();
-  };
-  for (const record of records) {
-    const source = keyOf(record).pk;
-    const seq = seqOf(record);
-    if (poisoned.has(source)) {
-      failed.set(seq, 'an earlier record of the same lane failed');
-      continue;
-    }
-    const item = image(record.dynamodb?.NewImage);
-    if (item?.type !== 'analyticsLane' || typeof item.deltas !== 'string') continue;
-    const deltas: CounterDelta[] = [];
-    for (const [id, add] of Object.entries(JSON.parse(item.deltas) as Record<string, Record<string, number>>)) {
-      const { key, init } = aggregateKey(id);
-      deltas.push({ key, add, init, source, seq, recordId: seq });
-    }
-    const overflows = deltas.some((d) => {
-      const present = widths.get(`${d.key.pk}|${d.key.sk}`) ?? new Set();
-      return present.size + Object.keys(d.add).filter((a) => !present.has(a)).length > MAX_ATTRIBUTES_PER_ITEM;
-    });
-    if (overflows) {
-      await flush();
-      if (poisoned.has(source)) {
-        failed.set(seq, 'an earlier record of the same lane failed');
-        continue;
-      }
-    }
-    for (const d of deltas) {
-      const id = `${d.key.pk}|${d.key.sk}`;
-      const present = widths.get(id) ?? new Set<string>();
-      for (const a of Object.keys(d.add)) present.add(a);
-      widths.set(id, present);
-    }
-    round.push(...deltas);
-  }
-  await flush();
-  return [...failed].map(([sequenceNumber, reason]) => ({ sequenceNumber, reason }));
 }

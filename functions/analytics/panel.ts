@@ -1,4 +1,3 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   compare,
   dayNumber,
@@ -9,7 +8,8 @@ import {
   type ContactBehaviorPanel,
   type Period,
 } from '../../shared/analytics.js';
-import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
+import { batchGetItems, ddb } from '../lib/dynamo.js';
+import { queryAll, type PageQuery } from '../data/query.js';
 import { analyticsDayKey, analyticsGeoKey, analyticsMonthKey, analyticsNodeKey } from '../data/keys.js';
 import { decompose, distinctFromNodes, nodeId, type NodeHistogram, type NodeRef } from './distinct-nodes.js';
 import type { DistinctMetric } from './contact-activity.js';
@@ -52,6 +52,7 @@ export async function readContactBehaviorPanel(period: Period, timezone: string)
     return ddb().send(command as never) as Promise<T>;
   };
 
+  const querySend: PageQuery['send'] = (command) => send(command as never);
   const [from, to] = [dayNumber(period.from), dayNumber(period.to)];
   const [previousFrom, previousTo] = [dayNumber(period.previousFrom), dayNumber(period.previousTo)];
   const nodeIds = [...new Set([...decompose(from, to), ...decompose(previousFrom, previousTo)].map(nodeId))];
@@ -60,14 +61,9 @@ export async function readContactBehaviorPanel(period: Period, timezone: string)
 
   const [keyed, days, months] = await Promise.all([
     batchGetAll([...nodeIds.map(analyticsNodeKey), analyticsGeoKey()], send),
-    queryAll(
-      { KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to', ExpressionAttributeValues: { ':pk': analyticsDayKey('').pk, ':from': firstDay, ':to': period.to } },
-      send,
-    ),
-    queryAll(
-      { KeyConditionExpression: 'pk = :pk AND sk <= :to', ExpressionAttributeValues: { ':pk': analyticsMonthKey('').pk, ':to': monthOf(period.to) } },
-      send,
-    ),
+    queryAll({ partition: analyticsDayKey('').pk, sortBetween: [firstDay, period.to], newestFirst: false, send: querySend }),
+    // Months are `YYYY-MM`: every one sorts after `0000`.
+    queryAll({ partition: analyticsMonthKey('').pk, sortBetween: ['0000', monthOf(period.to)], newestFirst: false, send: querySend }),
   ]);
 
   const histograms = new Map<string, Partial<Record<DistinctMetric, Record<string, number>>>>();
@@ -148,14 +144,3 @@ type Send = <T>(command: never) => Promise<T>;
 
 const batchGetAll = (keys: { pk: string; sk: string }[], send: Send): Promise<Item[]> =>
   batchGetItems<Item>(keys, { send: (command) => send(command as never) });
-
-async function queryAll(input: { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> }, send: Send): Promise<Item[]> {
-  const out: Item[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await send(new QueryCommand({ TableName: tableName(), ...input, ExclusiveStartKey: startKey }) as never);
-    out.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return out;
-}

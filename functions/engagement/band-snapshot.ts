@@ -1,7 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../lib/config.js';
-import { ddb, queryAll, tableName } from '../lib/dynamo.js';
-import { contactKey, contactPk, gsi } from '../data/keys.js';
+import { ddb, tableName } from '../lib/dynamo.js';
+import { engagementCountersAndProfile } from '../data/engagement-state.js';
+import { contactKey, gsi } from '../data/keys.js';
 import { buildProfileEngagement } from './profile-engagement.js';
 
 /** Attempts when the band moved under us between our read and our write (the roll and the stream at once). */
@@ -20,7 +21,7 @@ const MAX_ATTEMPTS = 4;
  */
 export async function refreshBandSnapshot(contactId: string, now = new Date()): Promise<'unchanged' | 'updated' | 'gone'> {
   for (let attempt = 1; ; attempt++) {
-    const items = await queryBandInputs(contactId);
+    const items = await engagementCountersAndProfile(contactId);
     const profile = items.find((item) => item.sk === contactKey(contactId).sk);
     if (!profile || profile.type !== 'contact') return 'gone';
     const { engagement } = buildProfileEngagement(items, now, config().timezone);
@@ -52,18 +53,4 @@ function bandUpdate(contactId: string, previous: string | null, band: string | n
     UpdateExpression: 'SET band = :band, gsi7pk = :gpk, gsi7sk = :gsk',
     ExpressionAttributeValues: { ...prev, ':band': band, ':gpk': index.gsi7pk, ':gsk': index.gsi7sk },
   };
-}
-
-/**
- * What the band rests on, strongly consistent, in one Query: the day
- * counters (`P#ENGD#…`), the summary and the profile item, which sort
- * together (`P#ENG` … `P#PROFILE`; list and tag memberships in between
- * come along and are ignored).
- */
-async function queryBandInputs(contactId: string): Promise<Record<string, unknown>[]> {
-  return queryAll({
-    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-    ExpressionAttributeValues: { ':pk': contactPk(contactId), ':from': 'P#ENG', ':to': contactKey(contactId).sk },
-    ConsistentRead: true,
-  });
 }

@@ -1,6 +1,7 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { counterKeyId, counterStates, counterState, type CounterKey, type CounterState, type Watermarks } from '../data/counter-item.js';
+import { ddb, tableName } from '../lib/dynamo.js';
 import { isConditionFailure } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import { inParallel } from '../lib/concurrency.js';
@@ -31,10 +32,7 @@ import { WarmCache } from '../lib/warm-cache.js';
  * would approach the 400 KB item limit.
  */
 
-export interface CounterKey {
-  pk: string;
-  sk: string;
-}
+export type { CounterKey };
 
 export interface CounterDelta {
   key: CounterKey;
@@ -108,14 +106,9 @@ export interface ApplyCountersOptions {
   tombstoneSeconds?: number;
 }
 
-type Watermarks = Record<string, { s: string; t: number }>;
+type KeyState = CounterState;
 
-interface KeyState {
-  exists: boolean;
-  wm?: Watermarks;
-}
-
-const keyId = (key: CounterKey) => `${key.pk}\u0000${key.sk}`;
+const keyId = counterKeyId;
 
 /**
  * The watermarks this process last wrote to each counter item: a warm
@@ -184,7 +177,7 @@ export async function applyCounterDeltas(deltas: readonly CounterDelta[], option
       const state = known.get(keyId(group.key));
       if (state) remembered.set(id, state);
     }
-    states = await readStates([...byKey.entries()].filter(([id]) => !remembered.has(id)).map(([, g]) => g.key));
+    states = await counterStates([...byKey.entries()].filter(([id]) => !remembered.has(id)).map(([, g]) => g.key));
     for (const [id, state] of remembered) states.set(id, state);
     const missing = [...byKey.entries()].filter(([id]) => !states.get(id)?.exists).map(([, g]) => g.key);
     if (missing.length > 0) await options.beforeCreate?.(missing);
@@ -220,7 +213,7 @@ export async function applyCounterDeltas(deltas: readonly CounterDelta[], option
           stats.conditionRetries++;
           try {
             const existed = state.exists;
-            state = await readState(group.key);
+            state = await counterState(group.key);
             remember(group.key, state);
             // Gone since it was last seen (the window roll deletes old days): index it again before re-creating it.
             if (existed && !state.exists) await options.beforeCreate?.([group.key]);
@@ -382,23 +375,4 @@ async function markTombstone(key: CounterKey, item: Record<string, unknown>, wat
       // The counts are written; an unmarked zero item only waits for the reconciliation to mark it.
       if (!isConditionFailure(error)) logger.warn('counter tombstone could not be marked', { key, error: error as Error });
     });
-}
-
-/** Watermarks of many keys: BatchGet (reads, not writes), strongly consistent. */
-async function readStates(keys: CounterKey[]): Promise<Map<string, KeyState>> {
-  const states = new Map<string, KeyState>();
-  for (const key of keys) states.set(keyId(key), { exists: false });
-  const items = await batchGetItems(
-    keys.map((k) => ({ pk: k.pk, sk: k.sk })),
-    { consistent: true, projection: 'pk, sk, #wm', names: { '#wm': 'wm' } },
-  );
-  for (const item of items) states.set(keyId(item as unknown as CounterKey), { exists: true, wm: item.wm as Watermarks | undefined });
-  return states;
-}
-
-async function readState(key: CounterKey): Promise<KeyState> {
-  const { Item } = await ddb().send(
-    new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true, ProjectionExpression: 'pk, sk, #wm', ExpressionAttributeNames: { '#wm': 'wm' } }),
-  );
-  return Item ? { exists: true, wm: Item.wm as Watermarks | undefined } : { exists: false };
 }

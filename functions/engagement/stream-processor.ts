@@ -8,7 +8,8 @@ import { config } from '../lib/config.js';
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { logger } from '../lib/logger.js';
 import { inParallel } from '../lib/concurrency.js';
-import { activeDayKey, contactIdFromPk, dispatchKey, TOMBSTONE_SECONDS } from '../data/keys.js';
+import { activeDayKey, contactIdFromPk, dispatchKey, engagementDayOf, TOMBSTONE_SECONDS } from '../data/keys.js';
+import { isEngagementStateSk } from '../data/engagement-state.js';
 import type { RecordFailure, StreamProcessor } from '../streams/processors.js';
 import { batchWriteAll } from '../lib/dynamo-batch.js';
 import { contributionChange, isMessageItem } from './contributions.js';
@@ -40,7 +41,6 @@ export function lastEngagementBatchStats(): EngagementBatchStats | undefined {
 
 /** Requests in flight per phase of a batch (the counter store's own writes run at its default, 16). */
 const WRITE_CONCURRENCY = 16;
-const CLAIMED = /^H#(MSG|CONV)#/;
 const BAND_FIELDS = /_(delivered|engaged)$/;
 
 function image(value: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
@@ -55,7 +55,7 @@ interface DispatchChange {
 
 export const engagementProcessor: StreamProcessor = {
   name: 'engagement-counters',
-  claims: (record) => CLAIMED.test(record.dynamodb?.Keys?.sk?.S ?? ''),
+  claims: (record) => isEngagementStateSk(record.dynamodb?.Keys?.sk?.S ?? ''),
   process: processEngagementRecords,
 };
 
@@ -99,8 +99,11 @@ export async function processEngagementRecords(records: DynamoDBRecord[]): Promi
     // A contact's counters reach zero when its history goes (purge, merge): they expire instead of lingering.
     tombstoneSeconds: TOMBSTONE_SECONDS,
     beforeCreate: async (keys) => {
-      const days = keys.filter((key) => key.sk.startsWith('P#ENGD#'));
-      sideWrites += await markActiveDays(days.map((key) => ({ contactId: contactIdFromPk(key.pk), date: key.sk.slice('P#ENGD#'.length) })));
+      const days = keys.flatMap((key) => {
+        const date = engagementDayOf(key.sk);
+        return date ? [{ contactId: contactIdFromPk(key.pk), date }] : [];
+      });
+      sideWrites += await markActiveDays(days);
     },
   });
   for (const id of applied.failedRecordIds) failed.set(id, 'engagement counter item could not be written');

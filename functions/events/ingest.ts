@@ -1,9 +1,10 @@
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../lib/config.js';
-import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
+import { ddb, tableName } from '../lib/dynamo.js';
 import { cancellationCodes, isConditionFailure, TooLargeError, ValidationError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
-import { eventMarkerKey } from '../data/keys.js';
+import { engagementState, engagementStates, eventMarkerItem } from '../data/engagement-state.js';
+import { RETRY, withBackoff } from '../lib/backoff.js';
 import { inParallel } from '../lib/concurrency.js';
 import { EVENT_MARKER_TTL_SECONDS, type SentimentLabel } from '../engagement/items.js';
 import { applyEvent, targetKey, type StateItem } from './apply-event.js';
@@ -27,6 +28,8 @@ interface Pending {
 /** A transaction holds at most 100 items: the state item and up to 99 event markers (a group is cut into slices this size). */
 const MARKERS_PER_TRANSACTION = 99;
 const MAX_ATTEMPTS = 8;
+/** An event group's item kept changing under it for every attempt. */
+class GaveUp extends Error {}
 const CONCURRENCY = 16;
 
 /**
@@ -117,7 +120,7 @@ const itemId = (key: { pk: string; sk: string }) => `${key.pk}\u0000${key.sk}`;
 async function prefetchStates(groups: Pending[][]): Promise<Map<string, StateItem | undefined>> {
   const keys = groups.map((g) => targetKey(g[0].event, g[0].contact.contactId));
   const states = new Map<string, StateItem | undefined>(keys.map((key) => [itemId(key), undefined]));
-  for (const item of await batchGetItems(keys, { consistent: true })) states.set(itemId(item as unknown as StateItem), item as unknown as StateItem);
+  for (const item of await engagementStates(keys)) states.set(itemId(item as unknown as StateItem), item as unknown as StateItem);
   return states;
 }
 
@@ -144,8 +147,9 @@ async function applyGroup(group: Pending[], prefetched?: { item: StateItem | und
   const nonces = new Set<string>();
   // The first attempt uses the prefetched item (prefetchStates); later ones read the item again.
   let first: { item: StateItem | undefined } | undefined = prefetched;
-  for (let attempt = 1; ; attempt++) {
-    const current = (first ? first.item : (await ddb().send(new GetCommand({ TableName: tableName(), Key: target, ConsistentRead: true }))).Item) as (StateItem & { writeId?: string }) | undefined;
+  type Outcome = { accepted: number; duplicates: number; failed: Pending[] };
+  const attemptWrite = async (): Promise<Outcome | typeof RETRY> => {
+    const current = (first ? first.item : await engagementState(target)) as (StateItem & { writeId?: string }) | undefined;
     first = undefined;
     if (current?.writeId && nonces.has(current.writeId)) return { accepted: accepted + remaining.length, duplicates, failed: [] };
     // Already applied: a status event on the item (by an attempt of this call whose answer was lost, or
@@ -179,13 +183,9 @@ async function applyGroup(group: Pending[], prefetched?: { item: StateItem | und
       ...(current ? { ExpressionAttributeValues: { ':v': current.version } } : {}),
     };
     const expiresAt = Math.floor(Date.now() / 1000) + EVENT_MARKER_TTL_SECONDS;
-    const markers = remaining.filter(counts).map((p) => ({
-      Put: {
-        TableName: tableName(),
-        Item: { ...eventMarkerKey(p.event.id), type: 'eventMarker', eventId: p.event.id, target, receivedAt, expiresAt },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    }));
+    const markers = remaining
+      .filter(counts)
+      .map((p) => ({ Put: { TableName: tableName(), Item: eventMarkerItem(p.event.id, target, receivedAt, expiresAt), ConditionExpression: 'attribute_not_exists(pk)' } }));
     markerCodes = [];
     try {
       if (markers.length === 0) await ddb().send(new PutCommand(state));
@@ -195,14 +195,15 @@ async function applyGroup(group: Pending[], prefetched?: { item: StateItem | und
       const codes = cancellationCodes(error);
       if (!isConditionFailure(error) && codes.length === 0 && (error as Error).name !== 'TransactionConflictException') throw error;
       markerCodes = codes.slice(0, markers.length);
-      if (attempt >= MAX_ATTEMPTS) {
-        logger.warn('event group gave up after concurrent changes', { target, events: remaining.length });
-        return { accepted, duplicates, failed: remaining };
-      }
-      // A lost creation race is answered by the read; a conflict or a repeated version race backs off first.
-      if (codes.includes('TransactionConflict') || attempt > 1) {
-        await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
-      }
+      // Another attempt reads the item again: a lost creation race or version race is answered by the read.
+      return RETRY;
     }
+  };
+  try {
+    return await withBackoff(attemptWrite, { attempts: MAX_ATTEMPTS, baseMs: 10, maxMs: 1_000, exhausted: () => new GaveUp() });
+  } catch (error) {
+    if (!(error instanceof GaveUp)) throw error;
+    logger.warn('event group gave up after concurrent changes', { target, events: remaining.length });
+    return { accepted, duplicates, failed: remaining };
   }
 }

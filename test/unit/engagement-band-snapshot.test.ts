@@ -21,7 +21,10 @@ describe('refreshBandSnapshot', () => {
     ddbMock.on(UpdateCommand).resolves({});
     expect(await refreshBandSnapshot('c', NOW)).toBe('updated');
     const query = ddbMock.commandCalls(QueryCommand)[0].args[0].input;
-    expect(query.KeyConditionExpression).toBe('pk = :pk AND sk BETWEEN :from AND :to');
+    // The contact's counters (P#ENG...) up to its profile, one range of its collection (functions/data/engagement-state.ts).
+    expect(query.KeyConditionExpression).toBe('#qp = :qp AND #qs BETWEEN :qa AND :qb');
+    expect(query.ExpressionAttributeNames).toEqual({ '#qp': 'pk', '#qs': 'sk' });
+    expect(query.ExpressionAttributeValues).toEqual({ ':qp': 'CONTACT#c', ':qa': 'P#ENG', ':qb': 'P#PROFILE' });
     expect(query.ConsistentRead).toBe(true);
     const updates = ddbMock.commandCalls(UpdateCommand);
     expect(updates).toHaveLength(1);
