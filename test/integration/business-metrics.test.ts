@@ -2,39 +2,36 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC, type MetricName } from '../../functions/lib/metric-names.js';
 import { onMetrics, type MetricCounts } from '../../functions/lib/metrics.js';
 import { createApiKey } from '../support/events.js';
-import { startLocalStack } from '../support/local-stack.js';
+import { useLocalStack, usersOf } from '../support/api-suite.js';
+import { createContact } from '../support/factories.js';
 
 /**
  * The business metrics the dashboard and alarms read, as the real handlers
  * emit them on the local stack (published only in Lambda; a listener sees
  * every emission here).
  */
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-let stack: Stack;
+const stack = useLocalStack();
+const { operator } = usersOf(stack);
 let emitted: MetricCounts[] = [];
 let stopListening: () => void;
 
-beforeAll(async () => {
-  stack = await startLocalStack();
+beforeAll(() => {
   stopListening = onMetrics((counts) => emitted.push(counts));
 });
 afterEach(() => {
   emitted = [];
 });
-afterAll(async () => {
+afterAll(() => {
   stopListening?.();
-  await stack?.stop();
 });
 
-const operator = () => stack.api.as('operator', 'otto');
 const total = (name: MetricName) => emitted.reduce((sum, counts) => sum + (counts[name] ?? 0), 0);
-let serial = 0;
-const aContact = async () => (await operator().post('/v1/contacts', { firstName: `Metric${serial}`, phone: `+55119${String(80000000 + serial++).padStart(8, '0')}` })).body.id as string;
+const newContactId = async () => (await createContact(operator())).id;
 
 describe('business metrics', () => {
   it('count the events a call accepted, found duplicate and rejected, in one emission', async () => {
     const apiKey = (await createApiKey(stack.api))!;
-    const contactId = await aContact();
+    const contactId = await newContactId();
     const sent = { type: 'message.status', contactId, messageId: 'metrics-m1', channel: 'sms', status: 'sent', at: new Date(Date.now() - 60_000).toISOString() };
     const events = [
       { ...sent, id: 'metrics-e1' },
@@ -54,7 +51,7 @@ describe('business metrics', () => {
   });
 
   it('count job rows and the job that succeeded', async () => {
-    const ids = [await aContact(), await aContact(), await aContact()];
+    const ids = [await newContactId(), await newContactId(), await newContactId()];
     const created = await operator().post('/v1/jobs', { type: 'delete-contacts', contactIds: ids });
     expect(created.status).toBe(202);
     await stack.idleJobs();
@@ -65,7 +62,7 @@ describe('business metrics', () => {
   });
 
   it('count a merge with its duplicates, and its undo', async () => {
-    const [primaryId, duplicateId] = [await aContact(), await aContact()];
+    const [primaryId, duplicateId] = [await newContactId(), await newContactId()];
     const merge = await operator().post('/v1/merges', { primaryId, duplicateIds: [duplicateId] });
     expect(merge.status).toBe(201);
     expect(emitted).toContainEqual({ [METRIC.merges]: 1, [METRIC.mergedDuplicates]: 1 });

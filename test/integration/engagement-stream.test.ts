@@ -1,24 +1,23 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { MessageItem } from '../../functions/engagement/items.js';
 import { engagementProcessor, lastEngagementBatchStats, processEngagementRecords } from '../../functions/engagement/stream-processor.js';
 import { ddb, tableName } from '../../functions/lib/dynamo.js';
 import { processBatch } from '../../functions/streams/process-table-stream.js';
-import { startLocalStack } from '../support/local-stack.js';
+import { useLocalStack } from '../support/api-suite.js';
+import { createContact } from '../support/factories.js';
 
 /**
  * The engagement stream processor on DynamoDB Local with hand-made stream
  * records (old and new images, sequence numbers), so deliveries can be
  * repeated, cut and reordered the way Lambda's retries do.
  */
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-let stack: Stack;
+const stack = useLocalStack();
 const calls: { command: string; input: Record<string, any> }[] = [];
 
-beforeAll(async () => {
-  stack = await startLocalStack();
+beforeAll(() => {
   ddb().middlewareStack.add(
     (next, context) => async (args) => {
       // Document client commands run through the base client's stack under their base names.
@@ -28,14 +27,8 @@ beforeAll(async () => {
     { step: 'initialize', name: 'countCalls' },
   );
 });
-afterAll(async () => {
-  await stack?.stop();
-});
 
-async function aContact(): Promise<string> {
-  const r = await stack.api.as('operator').post('/v1/contacts', { firstName: 'Stream' });
-  return r.body.id;
-}
+const newContactId = async () => (await createContact(stack.api.as('operator'), { firstName: 'Stream' })).id;
 
 let seq = 1_000;
 const nextSeq = () => String(seq++);
@@ -95,7 +88,7 @@ function history(a: string, b: string): DynamoDBRecord[] {
 
 describe('engagement stream processor', () => {
   it('counts a batch once: delivering it again changes nothing and writes nothing', async () => {
-    const [a, b] = [await aContact(), await aContact()];
+    const [a, b] = [await newContactId(), await newContactId()];
     const batch = history(a, b);
     calls.length = 0;
     expect(await processEngagementRecords(batch)).toEqual([]);
@@ -118,7 +111,7 @@ describe('engagement stream processor', () => {
   });
 
   it('leaves the counters unchanged when any part of an applied batch comes again', async () => {
-    const [a, b] = [await aContact(), await aContact()];
+    const [a, b] = [await newContactId(), await newContactId()];
     const batch = history(a, b);
     await processEngagementRecords(batch);
     const once = { a: await counters(a), b: await counters(b) };
@@ -131,7 +124,7 @@ describe('engagement stream processor', () => {
   });
 
   it('moves a message to its earlier day when an earlier event shows up later', async () => {
-    const a = await aContact();
+    const a = await newContactId();
     const late = message(a, 'mx', { read: recent(1) });
     const early = message(a, 'mx', { read: recent(1), sent: recent(20) });
     await processEngagementRecords([change(undefined, late)]);
@@ -147,7 +140,7 @@ describe('engagement stream processor', () => {
   });
 
   it('reports a record it cannot read, applies the others, and completes on retry without double counting', async () => {
-    const [a, b] = [await aContact(), await aContact()];
+    const [a, b] = [await newContactId(), await newContactId()];
     const m1 = message(a, 'p1', { sent: recent(1) }, 'sms');
     const poison = { ...message(a, 'p2', { sent: recent(1) }, 'sms'), firstAt: 'not a time' };
     const fixed = message(a, 'p2', { sent: recent(1) }, 'sms');
@@ -171,7 +164,7 @@ describe('engagement stream processor', () => {
   });
 
   it('never writes a counter item more than once per batch (counted SDK calls)', async () => {
-    const contacts = [await aContact(), await aContact(), await aContact()];
+    const contacts = [await newContactId(), await newContactId(), await newContactId()];
     const records: DynamoDBRecord[] = [];
     for (let i = 0; i < 240; i++) {
       const contactId = contacts[i % 3];
@@ -196,13 +189,13 @@ describe('engagement stream processor', () => {
   });
 
   it('takes a deleted message away and does not re-create counters of a purged contact', async () => {
-    const a = await aContact();
+    const a = await newContactId();
     const m = message(a, 'gone', { sent: recent(1) }, 'sms');
     await processEngagementRecords([change(undefined, m)]);
     await processEngagementRecords([change(m, undefined)]);
     expect(Object.values(await counters(a)).reduce((n, i) => n + Number(i.sms_sent ?? 0), 0)).toBe(0);
 
-    const purged = await aContact();
+    const purged = await newContactId();
     const n = message(purged, 'x', { sent: recent(1) }, 'sms');
     expect((await stack.api.as('operator').delete(`/v1/contacts/${purged}`)).status).toBe(204);
     await processEngagementRecords([change(n, undefined)]);
@@ -210,7 +203,7 @@ describe('engagement stream processor', () => {
 
     // A message written before the purge but processed after it: its counts come and go with
     // its own records, and the zeroed item stays only as an expiring tombstone (it guards replays).
-    const late = await aContact();
+    const late = await newContactId();
     const l = message(late, 'late', { sent: recent(1) }, 'sms');
     expect((await stack.api.as('operator').delete(`/v1/contacts/${late}`)).status).toBe(204);
     const insert = change(undefined, l);

@@ -1,23 +1,14 @@
 import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ddb, tableName } from '../../functions/lib/dynamo.js';
 import { rollEngagementWindow } from '../../functions/scheduled/roll-engagement-window.js';
-import { startLocalStack } from '../support/local-stack.js';
+import { useLocalStack, usersOf } from '../support/api-suite.js';
+import { DAY, HOUR, ago, createApiKey, createContact, uniqueId as uid } from '../support/factories.js';
 
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-let stack: Stack;
+const stack = useLocalStack();
+const { admin, operator, agent } = usersOf(stack);
 let apiKey: string;
-
-const admin = () => stack.api.as('admin', 'ana');
-const operator = () => stack.api.as('operator', 'otto');
-const agent = () => stack.api.as('agent', 'gil');
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
-let seq = 0;
-const uid = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${seq++}`;
 
 function postEvents(events: unknown[], key = apiKey) {
   return stack.api.call('POST', '/v1/events', { body: { events }, headers: { 'x-api-key': key } });
@@ -35,11 +26,7 @@ const status = (ref: Record<string, string>, messageId: string, channel: string,
   ...extra,
 });
 
-async function newContact(fields: Record<string, unknown> = {}) {
-  const r = await operator().post('/v1/contacts', { firstName: 'Eva', ...fields });
-  expect(r.status).toBe(201);
-  return r.body as { id: string; phone: string | null; email: string | null };
-}
+const newContact = (fields: Record<string, unknown> = {}) => createContact(operator(), { firstName: 'Eva', ...fields });
 
 async function profile(id: string) {
   await stack.drain();
@@ -49,13 +36,7 @@ async function profile(id: string) {
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack();
-  const created = await admin().post('/v1/api-keys', { name: 'Messaging platform' });
-  expect(created.status).toBe(201);
-  apiKey = created.body.key;
-});
-afterAll(async () => {
-  await stack?.stop();
+  apiKey = await createApiKey(admin());
 });
 
 describe('POST /v1/events -> profile engagement', () => {

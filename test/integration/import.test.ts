@@ -1,30 +1,19 @@
 import { gzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { jobTuning } from '../../functions/jobs/job-runner.js';
 import { setDdbClient, ddb } from '../../functions/lib/dynamo.js';
 import { createJob } from '../../functions/jobs/job-service.js';
 import { handler as worker } from '../../functions/jobs/run-job-worker.js';
 import { lambdaContext } from '../../infra/local/http-host.js';
-import { startLocalStack } from '../support/local-stack.js';
+import { useLocalStack, usersOf } from '../support/api-suite.js';
 
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-let stack: Stack;
+const stack = useLocalStack();
+const { operator, agent, admin } = usersOf(stack);
 const defaults = { ...jobTuning };
-
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
 afterEach(() => {
   Object.assign(jobTuning, defaults);
   setDdbClient(undefined);
 });
-afterAll(async () => {
-  await stack?.stop();
-});
-
-const operator = () => stack.api.as('operator', 'otto');
-const agent = () => stack.api.as('agent', 'gil');
-const admin = () => stack.api.as('admin', 'ana');
 
 async function runImport(body: Record<string, unknown>) {
   const created = await operator().post('/v1/jobs', { type: 'import-contacts', ...body });

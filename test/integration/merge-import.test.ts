@@ -1,34 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addMergedAliases, type ValueHolders } from '../../functions/merge/aliases.js';
-import { startLocalStack } from '../support/local-stack.js';
+import { useLocalStack, usersOf } from '../support/api-suite.js';
+import { createContact } from '../support/factories.js';
 
 /**
  * A CSV import meets merged duplicates: a row whose phone or email belongs
  * to a duplicate merged into another contact is a row of that contact, for
  * every duplicates policy.
  */
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-let stack: Stack;
-
-const operator = () => stack.api.as('operator', 'otto');
-const agent = () => stack.api.as('agent', 'gil');
-
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
-
-async function aContact(fields: Record<string, unknown>) {
-  const r = await operator().post('/v1/contacts', fields);
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body as { id: string; phone: string | null; email: string | null };
-}
+const stack = useLocalStack();
+const { operator, agent } = usersOf(stack);
 
 async function merged(primary: Record<string, unknown>, duplicate: Record<string, unknown>) {
-  const p = await aContact(primary);
-  const d = await aContact(duplicate);
+  const p = await createContact(operator(), primary);
+  const d = await createContact(operator(), duplicate);
   const r = await operator().post('/v1/merges', { primaryId: p.id, duplicateIds: [d.id] });
   expect(r.status).toBe(201);
   return { primary: p, duplicate: d, mergeId: r.body.id as string };
@@ -78,7 +63,7 @@ describe('CSV import and merged duplicates', { timeout: 120_000 }, () => {
 
   it('follows a primary merged on into another contact, and a row of a duplicate whose merge was undone is its own again', async () => {
     const first = await merged({ firstName: 'Quim', phone: '+55 31 97777-3001' }, { firstName: 'Quim D', phone: '+55 31 97777-3002' });
-    const last = await aContact({ firstName: 'Quim Final', phone: '+55 31 97777-3003' });
+    const last = await createContact(operator(), { firstName: 'Quim Final', phone: '+55 31 97777-3003' });
     expect((await operator().post('/v1/merges', { primaryId: last.id, duplicateIds: [first.primary.id] })).status).toBe(201);
     const job = await runImport({ csv: 'lastName,phone\nChained,+5531977773002\n' });
     expect(job).toMatchObject({ summary: { created: 0, updated: 1, skipped: 0 } });

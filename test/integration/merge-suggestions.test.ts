@@ -1,29 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack } from '../support/local-stack.js';
+import { describe, expect, it } from 'vitest';
+import { useLocalStack, usersOf } from '../support/api-suite.js';
+import { createContact } from '../support/factories.js';
 
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-let stack: Stack;
-
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
-
-const operator = () => stack.api.as('operator', 'otto');
-const agent = () => stack.api.as('agent', 'gil');
-const admin = () => stack.api.as('admin', 'ana');
+const stack = useLocalStack();
+const { operator, agent, admin } = usersOf(stack);
 
 let serial = 0;
 /** A phone no other test in this file uses. */
 const freshPhone = () => `(11) 9${String(7000_0000 + ++serial * 37).padStart(8, '0')}`;
-
-async function aContact(fields: Record<string, unknown>) {
-  const r = await operator().post('/v1/contacts', fields);
-  expect(r.status).toBe(201);
-  return r.body as { id: string; phone: string | null; email: string | null };
-}
 
 async function allSuggestions() {
   const out: { key: string; contacts: { id: string; name: string; phone: string | null; email: string | null }[] }[] = [];
@@ -42,8 +26,8 @@ const idsOf = (s: { contacts: { id: string }[] } | undefined) => s?.contacts.map
 describe('merge suggestions', () => {
   it('groups contacts sharing a phone typed in different formats', async () => {
     const phone = freshPhone();
-    const a = await aContact({ firstName: 'Ana', lastName: 'Souza', phone });
-    const b = await aContact({ firstName: 'Ana S.', phone: `+55 ${phone}` });
+    const a = await createContact(operator(), { firstName: 'Ana', lastName: 'Souza', phone });
+    const b = await createContact(operator(), { firstName: 'Ana S.', phone: `+55 ${phone}` });
     await stack.drain();
     const key = `phone:${a.phone}`;
     const found = (await allSuggestions()).find((s) => s.key === key);
@@ -57,8 +41,8 @@ describe('merge suggestions', () => {
   });
 
   it('groups by lower-cased email and disappears when the phone or email changes', async () => {
-    const a = await aContact({ firstName: 'Bia', email: 'Bia@Example.com' });
-    const b = await aContact({ firstName: 'Beatriz', email: 'bia@example.COM' });
+    const a = await createContact(operator(), { firstName: 'Bia', email: 'Bia@Example.com' });
+    const b = await createContact(operator(), { firstName: 'Beatriz', email: 'bia@example.COM' });
     await stack.drain();
     expect(idsOf((await allSuggestions()).find((s) => s.key === 'email:bia@example.com'))).toEqual([a.id, b.id].sort());
 
@@ -74,9 +58,9 @@ describe('merge suggestions', () => {
 
   it('never shows blocked contacts, and shows them again once unblocked', async () => {
     const phone = freshPhone();
-    const a = await aContact({ firstName: 'Caio', phone });
-    const b = await aContact({ firstName: 'Caio', phone });
-    const c = await aContact({ firstName: 'Caio', phone });
+    const a = await createContact(operator(), { firstName: 'Caio', phone });
+    const b = await createContact(operator(), { firstName: 'Caio', phone });
+    const c = await createContact(operator(), { firstName: 'Caio', phone });
     await stack.drain();
     const key = `phone:${a.phone}`;
     expect(idsOf((await allSuggestions()).find((s) => s.key === key))).toEqual([a.id, b.id, c.id].sort());
@@ -98,8 +82,8 @@ describe('merge suggestions', () => {
 
   it('drops a deleted contact', async () => {
     const phone = freshPhone();
-    const a = await aContact({ firstName: 'Dora', phone });
-    const b = await aContact({ firstName: 'Dora', phone });
+    const a = await createContact(operator(), { firstName: 'Dora', phone });
+    const b = await createContact(operator(), { firstName: 'Dora', phone });
     // Deleted before the stream has even seen it created.
     expect((await operator().delete(`/v1/contacts/${b.id}`)).status).toBe(204);
     await stack.drain();

@@ -1,20 +1,13 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack } from '../support/local-stack.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useLocalStack, usersOf } from '../support/api-suite.js';
+import { DAY, ago, createApiKey, createContact, uniqueId as uid } from '../support/factories.js';
 import { rawClient } from '../support/raw-client.js';
 
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-let stack: Stack;
+const stack = useLocalStack();
+const { admin, operator, agent } = usersOf(stack);
 let apiKey: string;
 
-const admin = () => stack.api.as('admin', 'ana');
-const operator = () => stack.api.as('operator', 'otto');
-const agent = () => stack.api.as('agent', 'gil');
-
-const DAY = 86_400_000;
-const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
-let seq = 0;
-const uid = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${seq++}`;
 let phones = 0;
 const freshPhone = () => `+55 21 9${String(6100_0000 + ++phones * 53).padStart(8, '0')}`;
 
@@ -40,12 +33,6 @@ async function send(events: unknown[]) {
   const r = await postEvents(events);
   expect(r.status).toBe(202);
   expect(r.body.rejected).toEqual([]);
-}
-
-async function aContact(fields: Record<string, unknown>) {
-  const r = await operator().post('/v1/contacts', fields);
-  expect(r.status).toBe(201);
-  return r.body as { id: string; phone: string | null; email: string | null };
 }
 
 /** The profile once every stream hop (events -> counters, forwarding -> counters) has run. */
@@ -74,13 +61,7 @@ const tagCount = async (id: string) => {
 };
 
 beforeAll(async () => {
-  stack = await startLocalStack();
-  const created = await admin().post('/v1/api-keys', { name: 'Messaging platform' });
-  expect(created.status).toBe(201);
-  apiKey = created.body.key;
-});
-afterAll(async () => {
-  await stack?.stop();
+  apiKey = await createApiKey(admin());
 });
 
 // Each case makes dozens of requests and waits for two stream hops; the shared test machine can be slow.
@@ -88,8 +69,8 @@ describe('POST /v1/merges', { timeout: 240_000 }, () => {
   it('keeps the primary values, fills the empty ones, unions lists, tags and channels with exact counts, and the duplicate answers 404', async () => {
     const phone = freshPhone();
     const [l1, l2, l3, t1, t2] = [await named('lists', uid('L1')), await named('lists', uid('L2')), await named('lists', uid('L3')), await named('tags', uid('T1')), await named('tags', uid('T2'))];
-    const primary = await aContact({ firstName: 'Maria', phone, channels: { sms: 'subscribed' }, customFields: { plan: 'silver' } });
-    const duplicate = await aContact({
+    const primary = await createContact(operator(), { firstName: 'Maria', phone, channels: { sms: 'subscribed' }, customFields: { plan: 'silver' } });
+    const duplicate = await createContact(operator(), {
       firstName: 'Maria S.',
       lastName: 'Silva',
       phone,
@@ -133,8 +114,8 @@ describe('POST /v1/merges', { timeout: 240_000 }, () => {
   });
 
   it('moves the history: the profile numbers include the duplicate, and later events naming the duplicate land on the primary', async () => {
-    const primary = await aContact({ firstName: 'Rui', phone: freshPhone(), email: 'rui@example.com' });
-    const duplicate = await aContact({ firstName: 'Rui', phone: freshPhone(), email: 'RUI@example.com' });
+    const primary = await createContact(operator(), { firstName: 'Rui', phone: freshPhone(), email: 'rui@example.com' });
+    const duplicate = await createContact(operator(), { firstName: 'Rui', phone: freshPhone(), email: 'RUI@example.com' });
     await send([
       ...message({ contactId: primary.id }, ['delivered', 'read']),
       ticket({ contactId: primary.id }, 'open'),
@@ -162,8 +143,8 @@ describe('POST /v1/merges', { timeout: 240_000 }, () => {
 describe('POST /v1/merges/{id}/undo', { timeout: 240_000 }, () => {
   it('puts every contact back as it was, and events that arrived meanwhile stay on the contact they named', async () => {
     const list = await named('lists', uid('Undo'));
-    const primary = await aContact({ firstName: 'Ana', phone: freshPhone(), channels: { sms: 'subscribed' } });
-    const duplicate = await aContact({ firstName: 'Ana', lastName: 'Lima', phone: freshPhone(), email: 'ana.lima@example.com', channels: { email: 'subscribed' } });
+    const primary = await createContact(operator(), { firstName: 'Ana', phone: freshPhone(), channels: { sms: 'subscribed' } });
+    const duplicate = await createContact(operator(), { firstName: 'Ana', lastName: 'Lima', phone: freshPhone(), email: 'ana.lima@example.com', channels: { email: 'subscribed' } });
     expect((await operator().put(`/v1/contacts/${duplicate.id}/lists/${list}`)).status).toBe(204);
     await send([...message({ contactId: primary.id }, ['delivered']), ...message({ contactId: duplicate.id }, ['read']), ticket({ contactId: duplicate.id }, 'open')]);
     const beforeP = (await profile(primary.id)).body;
@@ -201,9 +182,9 @@ describe('POST /v1/merges/{id}/undo', { timeout: 240_000 }, () => {
 
 describe('merge history and roles', { timeout: 240_000 }, () => {
   it('lists merges newest first for admins, with who, when and whether undo is possible', async () => {
-    const a = await aContact({ firstName: 'Hist', phone: freshPhone() });
-    const b = await aContact({ firstName: 'Hist B', phone: freshPhone() });
-    const c = await aContact({ firstName: 'Hist C', phone: freshPhone() });
+    const a = await createContact(operator(), { firstName: 'Hist', phone: freshPhone() });
+    const b = await createContact(operator(), { firstName: 'Hist B', phone: freshPhone() });
+    const c = await createContact(operator(), { firstName: 'Hist C', phone: freshPhone() });
     const first = (await operator().post('/v1/merges', { primaryId: a.id, duplicateIds: [b.id] })).body;
     const second = (await admin().post('/v1/merges', { primaryId: c.id, duplicateIds: [a.id] })).body;
     const r = await admin().get('/v1/merges?limit=100');
@@ -220,8 +201,8 @@ describe('merge history and roles', { timeout: 240_000 }, () => {
   });
 
   it('once the primary is deleted, the duplicate it absorbed stops resolving and the merge cannot be undone', async () => {
-    const primary = await aContact({ firstName: 'Gone', phone: freshPhone() });
-    const duplicate = await aContact({ firstName: 'Gone too', phone: freshPhone() });
+    const primary = await createContact(operator(), { firstName: 'Gone', phone: freshPhone() });
+    const duplicate = await createContact(operator(), { firstName: 'Gone too', phone: freshPhone() });
     const merge = (await operator().post('/v1/merges', { primaryId: primary.id, duplicateIds: [duplicate.id] })).body;
     expect((await operator().delete(`/v1/contacts/${primary.id}`)).status).toBe(204);
     expect((await admin().get('/v1/merges?limit=100')).body.items.find((m: { id: string }) => m.id === merge.id)).toMatchObject({ undoable: false });
@@ -248,8 +229,8 @@ describe('merge history and roles', { timeout: 240_000 }, () => {
   });
 
   it('applies the role matrix', async () => {
-    const a = await aContact({ firstName: 'Role', phone: freshPhone() });
-    const b = await aContact({ firstName: 'Role', phone: freshPhone() });
+    const a = await createContact(operator(), { firstName: 'Role', phone: freshPhone() });
+    const b = await createContact(operator(), { firstName: 'Role', phone: freshPhone() });
     expect((await agent().post('/v1/merges', { primaryId: a.id, duplicateIds: [b.id] })).status).toBe(403);
     expect((await operator().get('/v1/merges')).status).toBe(403);
     expect((await agent().get('/v1/merges')).status).toBe(403);
@@ -261,7 +242,7 @@ describe('merge history and roles', { timeout: 240_000 }, () => {
   });
 
   it('rejects bad input with field errors and writes nothing', async () => {
-    const a = await aContact({ firstName: 'Bad', phone: freshPhone() });
+    const a = await createContact(operator(), { firstName: 'Bad', phone: freshPhone() });
     const before = (await admin().get('/v1/merges?limit=100')).body.items.length;
     const cases: [unknown, string[]][] = [
       [{}, ['duplicateIds', 'primaryId']],

@@ -5,6 +5,7 @@ import { jobTiming, jobTuning } from '../../functions/jobs/job-runner.js';
 import { ddb } from '../../functions/lib/dynamo.js';
 import { engagementCheck } from '../support/engagement-check.js';
 import { createApiKey, planEvents, postEvents } from '../support/events.js';
+import { createContact, type CreatedContact } from '../support/factories.js';
 import { faultInjector, type FaultInjector } from '../support/faults.js';
 import { startLocalStack, type ApiResponse } from '../support/local-stack.js';
 import { rawClient } from '../support/raw-client.js';
@@ -53,11 +54,10 @@ async function arm(...rules: Parameters<FaultInjector['add']>[0][]) {
 const operator = () => stack.api.as('operator', 'faults-operator');
 const admin = () => stack.api.as('admin', 'faults-admin');
 
-async function aContact(): Promise<{ id: string; email: string }> {
-  const n = ++serial;
-  const r = await operator().post('/v1/contacts', { firstName: `Fault${n}`, email: `fault${n}@faults.example`, phone: `+55 41 9${String(80000000 + n)}` });
-  expect(r.status).toBe(201);
-  return r.body;
+/** A new contact (with a phone and an email); also moves `serial` on, which names the test's lists, tags and series. */
+async function freshContact() {
+  serial++;
+  return (await createContact(operator())) as CreatedContact & { email: string };
 }
 const listCount = async (id: string) => (await admin().get(`/v1/lists/${id}`)).body.memberCount;
 const tagCount = async (id: string) => (await admin().get(`/v1/tags/${id}`)).body.contactCount;
@@ -72,7 +72,7 @@ function expectErrorJson(r: ApiResponse, statuses: number[]) {
 
 describe('throttling and timeouts the SDK retries', () => {
   it('answers a profile read whose Query was throttled twice, after backing off', async () => {
-    const contact = await aContact();
+    const contact = await freshContact();
     await arm({ fault: 'throttle', operation: 'Query', times: 2 });
     const r = await stack.api.as('agent').get(`/v1/contacts/${contact.id}`);
     expect(r.status).toBe(200);
@@ -93,7 +93,7 @@ describe('throttling and timeouts the SDK retries', () => {
 
 describe('transactions cancelled by a concurrent one', () => {
   it('adds a list member through transient conflicts, counting it once', async () => {
-    const contact = await aContact();
+    const contact = await freshContact();
     const list = (await operator().post('/v1/lists', { name: `Conflicts ${serial}` })).body;
     await arm({ fault: 'conflict', operation: 'TransactWrite', key: /^LIST#/, times: 2 });
     expect((await operator().put(`/v1/contacts/${contact.id}/lists/${list.id}`)).status).toBe(204);
@@ -104,7 +104,7 @@ describe('transactions cancelled by a concurrent one', () => {
 
 describe('answers lost after the write was applied (the SDK sends it again)', () => {
   it('keeps list counts exact when adding and removing a member', async () => {
-    const contact = await aContact();
+    const contact = await freshContact();
     const list = (await operator().post('/v1/lists', { name: `Lost answers ${serial}` })).body;
     await arm({ fault: 'lost-answer', operation: 'TransactWrite', key: /^LIST#/ });
     expect((await operator().put(`/v1/contacts/${contact.id}/lists/${list.id}`)).status).toBe(204);
@@ -116,7 +116,7 @@ describe('answers lost after the write was applied (the SDK sends it again)', ()
   });
 
   it('creates a tag once and counts its contact once when both transactions lost their answers', async () => {
-    const contact = await aContact();
+    const contact = await freshContact();
     const name = `Lost tag ${serial}`;
     await arm({ fault: 'lost-answer', operation: 'TransactWrite', key: /^TAGNAME#/ });
     await arm({ fault: 'lost-answer', operation: 'TransactWrite', key: /^TAG#/ });
@@ -139,7 +139,7 @@ describe('answers lost after the write was applied (the SDK sends it again)', ()
 
 describe('the engagement pipeline under faults', () => {
   it('ingests through transaction conflicts and lost answers and counts through throttled and lost counter writes, exactly once', async () => {
-    const contacts = [await aContact(), await aContact(), await aContact()];
+    const contacts = [await freshContact(), await freshContact(), await freshContact()];
     const key = (await createApiKey(stack.api))!;
     const plan = planEvents(
       contacts.map((c) => c.id),
@@ -175,7 +175,7 @@ describe('the engagement pipeline under faults', () => {
 
 describe('a request that still fails after retries', () => {
   it('answers 429 throttled when DynamoDB keeps throttling, with the error JSON only', async () => {
-    const contact = await aContact();
+    const contact = await freshContact();
     await arm({ fault: 'throttle', operation: 'Query', where: 'final' });
     expectErrorJson(await stack.api.as('agent').get(`/v1/contacts/${contact.id}`), [429]);
     await arm({ fault: 'throttle', operation: 'Put', where: 'final' });
@@ -186,7 +186,7 @@ describe('a request that still fails after retries', () => {
   });
 
   it('answers a generic 5xx for a timeout and a conflict, writes nothing half-way, and keeps counts exact', async () => {
-    const contact = await aContact();
+    const contact = await freshContact();
     await arm({ fault: 'timeout', operation: 'Update', where: 'final' });
     expectErrorJson(await operator().patch(`/v1/contacts/${contact.id}`, { lastName: 'Never' }), [500, 503, 504]);
     expect((await stack.api.as('agent').get(`/v1/contacts/${contact.id}`)).body.lastName).toBeNull();
@@ -200,7 +200,7 @@ describe('a request that still fails after retries', () => {
   });
 
   it('answers 429 to an integration whose events call is throttled, and the retry of that call lands once', async () => {
-    const contact = await aContact();
+    const contact = await freshContact();
     const key = (await createApiKey(stack.api))!;
     const plan = planEvents([contact.id], 5, { series: `throttled-call-${serial}` });
     await arm({ fault: 'throttle', operation: 'TransactWrite', key: /^EVT#/, where: 'final', times: 50 });
