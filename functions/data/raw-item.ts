@@ -1,7 +1,11 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, GetItemCommand, QueryCommand as RawQueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { QueryCommand, QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { contactIdFromPk, contactPk } from '../data/keys.js';
+import { RETRY, withBackoff } from '../lib/backoff.js';
+import { ddb, tableName } from '../lib/dynamo.js';
+import { contactIdFromPk, contactPk } from './keys.js';
+import { PAGE_LIMIT, queryFrom, type Item } from './query.js';
 
 /**
  * Items as DynamoDB stores them (AttributeValue maps). Merges move and
@@ -109,4 +113,62 @@ export function unpack<T>(bytes: Uint8Array): T {
   return JSON.parse(gunzipSync(bytes).toString('utf8'), (_key, v) =>
     v && typeof v === 'object' && typeof v.$b64 === 'string' && Object.keys(v).length === 1 ? new Uint8Array(Buffer.from(v.$b64, 'base64')) : v,
   ) as T;
+}
+
+// ---------- reads (strongly consistent, raw) ----------
+
+export async function getRaw(key: ItemKey): Promise<RawItem | undefined> {
+  const out = (await ddb().send(new GetItemCommand({ TableName: tableName(), Key: rawKey(key), ConsistentRead: true }) as never)) as { Item?: RawItem };
+  return out.Item;
+}
+
+/** Items at `keys` that exist, by `keyId`: BatchGetItem 100 keys a call, unprocessed keys sent again (9 attempts in all). */
+export async function getManyRaw(keys: ItemKey[]): Promise<Map<string, RawItem>> {
+  const found = new Map<string, RawItem>();
+  const unique = [...new Map(keys.map((k) => [keyId(k), k])).values()];
+  for (let i = 0; i < unique.length; i += 100) {
+    let pending: RawItem[] | undefined = unique.slice(i, i + 100).map(rawKey);
+    await withBackoff(
+      async () => {
+        const out = (await ddb().send(new BatchGetItemCommand({ RequestItems: { [tableName()]: { Keys: pending!, ConsistentRead: true } } }) as never)) as {
+          Responses?: Record<string, RawItem[]>;
+          UnprocessedKeys?: Record<string, { Keys?: RawItem[] }>;
+        };
+        for (const item of out.Responses?.[tableName()] ?? []) found.set(keyId(keyOf(item)), item);
+        pending = out.UnprocessedKeys?.[tableName()]?.Keys;
+        return pending && pending.length > 0 ? RETRY : undefined;
+      },
+      { attempts: 9, baseMs: 40, maxMs: 5_000, exhausted: () => new Error('BatchGetItem kept returning unprocessed keys') },
+    );
+  }
+  return found;
+}
+
+/**
+ * Sends the table's page query as a low-level Query: key values go out
+ * marshalled and items come back as stored, so they are never unmarshalled
+ * on the way (start keys are the raw ones an earlier page handed back).
+ */
+const sendRaw = (command: QueryCommand): Promise<QueryCommandOutput> => {
+  const input = command.input;
+  return ddb().send(new RawQueryCommand({ ...input, ExpressionAttributeValues: marshall(input.ExpressionAttributeValues ?? {}) } as never) as never) as Promise<QueryCommandOutput>;
+};
+
+/**
+ * Up to `limit` items (all when left out) of partition `pk` whose sort key
+ * starts with `prefix` (the whole collection when empty), oldest sort key
+ * first, strongly consistent, as stored.
+ */
+export async function queryRaw(pk: string, prefix: string, limit?: number): Promise<RawItem[]> {
+  const items: RawItem[] = [];
+  let start: Item | undefined;
+  do {
+    const page = await queryFrom(
+      { partition: pk, sortPrefix: prefix || undefined, newestFirst: false, consistent: true, limit: limit ? limit - items.length : PAGE_LIMIT, send: sendRaw },
+      start,
+    );
+    items.push(...(page.items as unknown as RawItem[]));
+    start = page.next;
+  } while (start && (!limit || items.length < limit));
+  return items;
 }

@@ -1,4 +1,5 @@
 import { BatchWriteCommand, TransactWriteCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { withBackoff } from './backoff.js';
 import { ddb, tableName } from './dynamo.js';
 import { cancellationCodes, isConditionFailure } from './errors.js';
 
@@ -74,15 +75,12 @@ export async function batchWriteAll(requests: readonly Record<string, unknown>[]
  * membership changes of the same list); the SDK does not retry those.
  */
 export async function transact(items: NonNullable<TransactWriteCommand['input']['TransactItems']>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
+  await withBackoff(
+    async () => {
       await ddb().send(new TransactWriteCommand({ TransactItems: items }));
-      return;
-    } catch (error) {
-      if (attempt >= 6 || !cancellationCodes(error).includes('TransactionConflict')) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** attempt));
-    }
-  }
+    },
+    { attempts: 7, baseMs: 20, retryable: (error) => cancellationCodes(error).includes('TransactionConflict') },
+  );
 }
 
 /** A conditional update on the table; false when its condition did not hold (nothing changed). */

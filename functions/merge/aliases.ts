@@ -1,10 +1,8 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { contactKey, mergedAliasKey } from '../data/keys.js';
-import { INDEXES } from '../data/table-schema.js';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { allMergedAliases, isMergedAlias, mergedAliasKey } from '../data/alias.js';
+import { contactKey } from '../data/keys.js';
+import { getManyRaw, keyId } from '../data/raw-item.js';
 import { ddb, tableName } from '../lib/dynamo.js';
-import { getManyRaw } from './moves.js';
-import { MERGED_ALIAS_TYPE } from './primary-profile.js';
-import { keyId } from './raw.js';
 
 /**
  * Phones and emails of merged duplicates, for de-duplication (the CSV
@@ -14,7 +12,6 @@ import { keyId } from './raw.js';
  * merged on leads further; one that was deleted holds nothing.
  */
 type Item = Record<string, unknown>;
-const MERGED_CONTACT = 'mergedContact';
 /** A merge chain longer than this is not followed (each link is a merge of a primary into another contact). */
 const MAX_HOPS = 16;
 
@@ -31,7 +28,7 @@ async function followAlias(primaryId: string): Promise<string | undefined> {
     const { Item: profile } = await ddb().send(new GetCommand({ TableName: tableName(), Key: contactKey(id), ProjectionExpression: '#t', ExpressionAttributeNames: { '#t': 'type' } }));
     if (profile?.type === 'contact') return id;
     const { Item: alias } = await ddb().send(new GetCommand({ TableName: tableName(), Key: mergedAliasKey(id), ProjectionExpression: '#t, mergedInto', ExpressionAttributeNames: { '#t': 'type' } }));
-    if (alias?.type !== MERGED_CONTACT) return undefined;
+    if (!isMergedAlias(alias)) return undefined;
     id = String(alias.mergedInto);
   }
   return undefined;
@@ -45,7 +42,7 @@ async function followAlias(primaryId: string): Promise<string | undefined> {
 export async function holderOf(items: Item[]): Promise<Holder | undefined> {
   for (const item of items) {
     if (item.type === 'contact') return { id: String(item.id), viaAlias: false };
-    if (item.type !== MERGED_CONTACT) continue;
+    if (!isMergedAlias(item)) continue;
     const id = await followAlias(String(item.mergedInto));
     if (id) return { id, viaAlias: true };
   }
@@ -66,22 +63,7 @@ export interface ValueHolders {
  * lead to.
  */
 export async function addMergedAliases(holders: ValueHolders): Promise<void> {
-  const aliases: Item[] = [];
-  let start: Item | undefined;
-  do {
-    const page = await ddb().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: INDEXES.byType.name,
-        KeyConditionExpression: `${INDEXES.byType.partitionKey} = :t`,
-        ExpressionAttributeValues: { ':t': MERGED_ALIAS_TYPE },
-        ProjectionExpression: 'id, phone, email, mergedInto',
-        ExclusiveStartKey: start,
-      }),
-    );
-    aliases.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const aliases = await allMergedAliases();
   const next = new Map(aliases.map((a) => [String(a.id), String(a.mergedInto)]));
   const leadsTo = (id: string) => {
     let at = next.get(id)!;

@@ -1,10 +1,12 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { contactIdFromPk, contactKey, contactPk, HISTORY_PREFIX, mergedAliasKey, mergePk } from '../data/keys.js';
+import { aliasFromRaw, mergedAliasKey, type MergedAlias } from '../data/alias.js';
+import { contactIdFromPk, contactKey, contactPk, historyItems, isContactPk, isHistorySk } from '../data/merge-collection.js';
+import { forwardRecordItem } from '../data/merge-snapshot.js';
+import { getManyRaw, getRaw, keyId, keyOf } from '../data/raw-item.js';
 import { logger } from '../lib/logger.js';
 import { failuresOf, type RecordFailure, type StreamProcessor } from '../streams/processors.js';
-import { entryToRaw, getManyRaw, getRaw, planMove, queryRaw } from './moves.js';
-import { keyId, keyOf, rawKey, type RawItem } from './raw.js';
-import { transact, type Op } from './transact.js';
+import { planMove } from './moves.js';
+import { commitWithRetry, transact, type Op } from './transact.js';
 
 /**
  * Events that name a merged duplicate (its id, phone or email) resolve to
@@ -19,7 +21,6 @@ import { transact, type Op } from './transact.js';
  * same merge: once an undo has switched the duplicate back, its new items
  * stay where they landed.
  */
-const forwardKey = (mergeId: string, duplicateId: string, sk: string) => ({ pk: mergePk(mergeId), sk: `F#${duplicateId}#${sk}` });
 
 /** Where a duplicate's alias points: a live contact, a contact merged on into another, or nothing left. */
 type PrimaryState = 'contact' | 'merged' | 'gone';
@@ -47,23 +48,23 @@ function primaryStillIs(primaryId: string, state: Exclude<PrimaryState, 'gone'>)
  * own duplicate. Safe to repeat; the stream folds the removed items out of
  * the counters.
  */
-async function retire(alias: RawItem): Promise<void> {
-  const duplicateId = alias.id.S!;
+async function retire(alias: MergedAlias): Promise<void> {
+  const duplicateId = alias.id;
   const aliasGone: Op = {
     kind: 'delete',
     key: mergedAliasKey(duplicateId),
-    condition: { expression: 'attribute_not_exists(pk) OR mergeId = :m', values: { ':m': alias.mergeId } },
+    condition: { expression: 'attribute_not_exists(pk) OR mergeId = :m', values: { ':m': { S: alias.mergeId } } },
   };
-  for (let attempt = 1; ; attempt++) {
-    const outcome = await transact([aliasGone, { kind: 'check', key: contactKey(duplicateId), condition: { expression: 'attribute_not_exists(pk)' } }]);
+  const retired = await commitWithRetry(async () => [aliasGone, { kind: 'check', key: contactKey(duplicateId), condition: { expression: 'attribute_not_exists(pk)' } }], {
+    committed: true,
+    attempts: 6,
+    baseMs: 20,
     // A failed condition: the duplicate is back (an undo) or merged anew; nothing of it is left over.
-    if (outcome.ok) break;
-    if (outcome.codes.includes('ConditionalCheckFailed')) return;
-    if (attempt >= 6) throw new Error(`could not retire merged contact ${duplicateId}`);
-    await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
-  }
-  const leftovers = await queryRaw(contactPk(duplicateId), HISTORY_PREFIX);
-  for (const item of leftovers) {
+    cancelled: (codes) => (codes.includes('ConditionalCheckFailed') ? { done: false } : undefined),
+    exhausted: () => new Error(`could not retire merged contact ${duplicateId}`),
+  });
+  if (!retired) return;
+  for (const item of await historyItems(duplicateId)) {
     await transact([
       { kind: 'delete', key: keyOf(item) },
       { kind: 'check', key: contactKey(duplicateId), condition: { expression: 'attribute_not_exists(pk)' } },
@@ -72,43 +73,44 @@ async function retire(alias: RawItem): Promise<void> {
   }
 }
 
-export async function forwardItem(alias: RawItem, sk: string): Promise<'forwarded' | 'gone'> {
-  const duplicateId = alias.id.S!;
-  const primaryId = alias.mergedInto.S!;
-  const mergeId = alias.mergeId.S!;
-  for (let attempt = 1; ; attempt++) {
-    const primary = await primaryState(primaryId);
-    if (primary === 'gone') {
-      await retire(alias);
-      return 'gone';
-    }
-    const source = await getRaw({ pk: contactPk(duplicateId), sk });
-    if (!source) return 'gone';
-    const destination = await getRaw({ pk: contactPk(primaryId), sk });
-    const planned = planMove(source, destination, duplicateId, primaryId);
-    const ops: Op[] = [
-      { kind: 'check', key: mergedAliasKey(duplicateId), condition: { expression: 'mergeId = :m', values: { ':m': { S: mergeId } } } },
-      primaryStillIs(primaryId, primary),
-      ...planned.ops,
-    ];
-    if (!destination) {
-      const entry = entryToRaw({ op: 'forward', key: { pk: contactPk(duplicateId), sk }, to: { pk: contactPk(primaryId), sk }, before: source });
-      ops.push({ kind: 'put', item: { ...rawKey(forwardKey(mergeId, duplicateId, sk)), type: { S: 'mergeForward' }, mergeId: { S: mergeId }, entry: { M: entry } } });
-    }
-    const outcome = await transact(ops);
-    if (outcome.ok) return 'forwarded';
-    // The merge was undone meanwhile: the item stays with the contact it named.
-    if (outcome.codes[0] === 'ConditionalCheckFailed') return 'gone';
-    // Otherwise the primary changed (retired, say) or the item moved under us: look again.
-    if (attempt >= 6) throw new Error(`could not forward ${sk} of merged contact ${duplicateId}`);
-    await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
-  }
+export async function forwardItem(alias: MergedAlias, sk: string): Promise<'forwarded' | 'gone'> {
+  const { id: duplicateId, mergedInto: primaryId, mergeId } = alias;
+  return commitWithRetry<'forwarded' | 'gone'>(
+    async () => {
+      const primary = await primaryState(primaryId);
+      if (primary === 'gone') {
+        await retire(alias);
+        return { done: 'gone' };
+      }
+      const source = await getRaw({ pk: contactPk(duplicateId), sk });
+      if (!source) return { done: 'gone' };
+      const destination = await getRaw({ pk: contactPk(primaryId), sk });
+      const planned = planMove(source, destination, duplicateId, primaryId);
+      const ops: Op[] = [
+        { kind: 'check', key: mergedAliasKey(duplicateId), condition: { expression: 'mergeId = :m', values: { ':m': { S: mergeId } } } },
+        primaryStillIs(primaryId, primary),
+        ...planned.ops,
+      ];
+      if (!destination) {
+        const entry = { op: 'forward' as const, key: { pk: contactPk(duplicateId), sk }, to: { pk: contactPk(primaryId), sk }, before: source };
+        ops.push({ kind: 'put', item: forwardRecordItem(mergeId, duplicateId, sk, entry) });
+      }
+      return ops;
+    },
+    {
+      committed: 'forwarded',
+      attempts: 6,
+      baseMs: 20,
+      // The merge was undone meanwhile: the item stays with the contact it named.
+      // Otherwise the primary changed (retired, say) or the item moved under us: look again.
+      cancelled: (codes) => (codes[0] === 'ConditionalCheckFailed' ? { done: 'gone' } : undefined),
+      exhausted: () => new Error(`could not forward ${sk} of merged contact ${duplicateId}`),
+    },
+  );
 }
 
 const isHistoryWrite = (record: DynamoDBRecord) =>
-  (record.eventName === 'INSERT' || record.eventName === 'MODIFY') &&
-  String(record.dynamodb?.Keys?.pk?.S ?? '').startsWith('CONTACT#') &&
-  String(record.dynamodb?.Keys?.sk?.S ?? '').startsWith('H#');
+  (record.eventName === 'INSERT' || record.eventName === 'MODIFY') && isContactPk(String(record.dynamodb?.Keys?.pk?.S ?? '')) && isHistorySk(String(record.dynamodb?.Keys?.sk?.S ?? ''));
 
 export const mergeForwarder: StreamProcessor = {
   name: 'merge-forwarder',
@@ -127,9 +129,10 @@ export const mergeForwarder: StreamProcessor = {
     const failed: RecordFailure[] = [];
     await Promise.all(
       [...byContact.entries()].map(async ([contactId, entry]) => {
-        const alias = aliases.get(keyId(mergedAliasKey(contactId)));
-        if (!alias) return;
+        const found = aliases.get(keyId(mergedAliasKey(contactId)));
+        if (!found) return;
         try {
+          const alias = aliasFromRaw(found);
           for (const sk of entry.sks) await forwardItem(alias, sk);
         } catch (error) {
           logger.warn('merge forwarder: could not forward', { contactId, error: error as Error });

@@ -1,7 +1,7 @@
-import { dispatchMergeMarkerKey, mergeLockKey, mergeMarkerKey } from '../data/keys.js';
-import { activeKey, lockOps, type MergeRecord } from './merge-record.js';
-import { getManyRaw } from './moves.js';
-import { approxSize, keyId, keyOf, toRaw, type ItemKey, type RawItem } from './raw.js';
+import { dispatchMergeMarkerKey, markerItem, mergeMarkerKey } from '../data/merge-marker.js';
+import { activeKey, MERGE_LOCK_TYPE, mergeLockKey, type MergeRecord } from '../data/merge-record.js';
+import { approxSize, getManyRaw, keyId, keyOf, toRaw, type RawItem } from '../data/raw-item.js';
+import { lockOps } from './merge-record.js';
 import { MAX_ACTIONS, type Op } from './transact.js';
 
 /**
@@ -38,19 +38,9 @@ export const switchTuning = {
 export const switchCount = (profiles: Record<string, unknown>[]): number =>
   fitting(profiles.slice(0, switchTuning.duplicates), (profile) => Buffer.byteLength(JSON.stringify(profile)), switchTuning.profileBytes).length;
 
-export type MarkerRole = 'primary' | 'duplicate';
-export const MERGE_MARKER_TYPE = 'mergeMarker';
-
 type Split = Pick<MergeRecord, 'duplicateIds' | 'early'>;
 export const earlyDuplicates = (record: Split) => record.duplicateIds.slice(0, record.early ?? switchTuning.duplicates);
 export const lateDuplicates = (record: Split) => record.duplicateIds.slice(record.early ?? switchTuning.duplicates);
-
-function markerItem(key: ItemKey, mergeId: string, primaryId: string, role: MarkerRole, restore?: RawItem): RawItem {
-  return {
-    ...toRaw({ ...key, type: MERGE_MARKER_TYPE, mergeId, primaryId, role }),
-    ...(restore ? { restore: { M: restore } } : {}),
-  };
-}
 
 /** The primary's two markers, written by the switch and removed when the history has moved. */
 export const primaryMarkerOps = (record: MergeRecord): Op[] =>
@@ -100,7 +90,7 @@ export function fitting<T>(items: T[], size: (item: T) => number, budget: number
 
 /** Throws the message when one of the locks the ops take belongs to another merge. */
 export async function assertLocksFree(mergeId: string, ops: Op[]): Promise<void> {
-  const keys = ops.flatMap((op) => (op.kind === 'put' && op.item.type?.S === 'mergeLock' ? [keyOf(op.item)] : []));
+  const keys = ops.flatMap((op) => (op.kind === 'put' && op.item.type?.S === MERGE_LOCK_TYPE ? [keyOf(op.item)] : []));
   const found = await getManyRaw(keys);
   const taken = [...found.values()].find((lock) => lock.mergeId?.S !== mergeId);
   if (taken) throw new LocksTaken(`Contact ${taken.contactId?.S} is part of another merge or undo that is still running; try again in a moment.`);

@@ -1,12 +1,9 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { contactPk, dispatchMergeMarkerKey, mergeMarkerKey, PROFILE_PREFIX } from '../data/keys.js';
+import { contactPk, dispatchesBelow as dispatchPage, isEngagementDaySk, isEngagementSummarySk, isProfileSideSk, isProfileSk, profileItemsRaw } from '../data/merge-collection.js';
+import { DISPATCH_MERGE_MARKER_SK, isDispatchMergeMarker, isMergeMarker, MERGE_MARKER_SK, MERGE_MARKER_TYPE } from '../data/merge-marker.js';
+import { getMergeRecord, type MergeRecord } from '../data/merge-record.js';
+import { plain } from '../data/raw-item.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
-import { ddb, tableName } from '../lib/dynamo.js';
 import { ValidationError } from '../lib/errors.js';
-import { MERGE_MARKER_TYPE } from './markers.js';
-import { getMergeRecord, type MergeRecord } from './merge-record.js';
-import { queryRaw } from './moves.js';
-import { plain } from './raw.js';
 
 /**
  * What readers of a contact do while a merge or undo involving it runs
@@ -23,20 +20,16 @@ import { plain } from './raw.js';
  */
 type Item = Record<string, unknown>;
 
-export const MERGE_MARKER_SK = mergeMarkerKey('').sk;
-export const DISPATCH_MERGE_MARKER_SK = dispatchMergeMarkerKey('').sk;
-export const isMergeMarker = (item: Item) => item.sk === MERGE_MARKER_SK;
-export { MERGE_MARKER_TYPE };
+export { DISPATCH_MERGE_MARKER_SK, isMergeMarker, MERGE_MARKER_SK, MERGE_MARKER_TYPE };
 
 /** Duplicates that may still hold items of a moving merge (those before `dupCursor` are empty). */
 const unmoved = (record: MergeRecord) => record.duplicateIds.slice(record.dupCursor ?? 0);
 const isMoving = (record: MergeRecord | undefined, primaryId: string): record is MergeRecord => record?.phase === 'moving' && record.primaryId === primaryId;
 
-/** A contact's items under `prefix`, strongly consistent. */
-const queryAll = async (contactId: string, prefix: string): Promise<Item[]> => (await queryRaw(contactPk(contactId), prefix)).map(plain);
+/** A contact's profile items, strongly consistent. */
+const profileItems = async (contactId: string): Promise<Item[]> => (await profileItemsRaw(contactId)).map(plain);
 
 const num = (value: unknown) => (typeof value === 'number' ? value : 0);
-const PROFILE_SIDE = /^P#(LIST|TAG|CH)#/;
 
 /**
  * The primary's profile items with what its duplicates still hold: lists,
@@ -48,14 +41,14 @@ const PROFILE_SIDE = /^P#(LIST|TAG|CH)#/;
  * every counter.
  */
 export function unionProfileItems(own: Item[], theirs: Item[][]): Item[] {
-  const out = own.filter((item) => !isMergeMarker(item) && item.sk !== 'P#ENG#SUMMARY');
+  const out = own.filter((item) => !isMergeMarker(item) && !isEngagementSummarySk(item.sk));
   const seen = new Set(out.map((item) => String(item.sk)));
-  let summary = own.find((item) => item.sk === 'P#ENG#SUMMARY');
+  let summary = own.find((item) => isEngagementSummarySk(item.sk));
   for (const item of theirs.flat()) {
     const sk = String(item.sk);
-    if (sk.startsWith('P#ENGD#')) out.push(item);
-    else if (sk === 'P#ENG#SUMMARY') summary = { ...(summary ?? item), tk_open: num(summary?.tk_open) + num(item.tk_open), tk_resolved: num(summary?.tk_resolved) + num(item.tk_resolved) };
-    else if (PROFILE_SIDE.test(sk) && !seen.has(sk)) {
+    if (isEngagementDaySk(sk)) out.push(item);
+    else if (isEngagementSummarySk(sk)) summary = { ...(summary ?? item), tk_open: num(summary?.tk_open) + num(item.tk_open), tk_resolved: num(summary?.tk_resolved) + num(item.tk_resolved) };
+    else if (isProfileSideSk(sk) && !seen.has(sk)) {
       out.push(item);
       seen.add(sk);
     }
@@ -75,13 +68,13 @@ export async function profileItemsDuringMerge(contactId: string, items: Item[]):
   const record = await getMergeRecord(String(marker.mergeId));
   const phase = record?.phase;
   if (marker.role === 'duplicate') {
-    if (phase === 'moving' || phase === 'completed' || phase === 'undoPreparing') return rest.filter((item) => item.sk !== 'P#PROFILE');
-    if (phase === 'undoing' && marker.restore && !rest.some((item) => item.sk === 'P#PROFILE')) return [...rest, marker.restore as Item];
+    if (phase === 'moving' || phase === 'completed' || phase === 'undoPreparing') return rest.filter((item) => !isProfileSk(item.sk));
+    if (phase === 'undoing' && marker.restore && !rest.some((item) => isProfileSk(item.sk))) return [...rest, marker.restore as Item];
     return rest;
   }
   if (!isMoving(record, contactId)) return rest;
-  const theirs = await Promise.all(unmoved(record).map((id) => queryAll(id, PROFILE_PREFIX)));
-  return unionProfileItems(await queryAll(contactId, PROFILE_PREFIX), theirs);
+  const theirs = await Promise.all(unmoved(record).map(profileItems));
+  return unionProfileItems(await profileItems(contactId), theirs);
 }
 
 /** A page of the dispatch report continues as it began: merged (`merge` in the cursor) or not. */
@@ -101,26 +94,18 @@ export function mergeOfDispatchCursor(cursor: string | undefined, contactId: str
 /** Up to `want` dispatches of one contact below `below`, newest first, with the shown status `status` when given. */
 async function dispatchesBelow(contactId: string, below: string | undefined, want: number, status: string | undefined): Promise<Item[]> {
   const out: Item[] = [];
-  let start: Item | undefined = below ? { pk: contactPk(contactId), sk: below } : undefined;
+  let from = below;
+  let more: boolean;
   do {
-    const page = await ddb().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :dsp)',
-        ExpressionAttributeValues: { ':pk': contactPk(contactId), ':dsp': 'H#DSP#' },
-        ConsistentRead: true,
-        ScanIndexForward: false,
-        ExclusiveStartKey: start,
-        Limit: want + 1,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      if (item.sk === DISPATCH_MERGE_MARKER_SK) continue;
+    const page = await dispatchPage(contactId, from, want + 1);
+    for (const item of page.items) {
+      if (isDispatchMergeMarker(item)) continue;
       if (status && (item.deliveryStatus ?? item.status) !== status) continue;
       out.push(item);
     }
-    start = page.LastEvaluatedKey;
-  } while (start && out.length < want);
+    more = page.next !== undefined;
+    from = page.next ? String(page.next.sk) : undefined;
+  } while (more && out.length < want);
   return out.slice(0, want);
 }
 

@@ -5,21 +5,12 @@ import { contactKey } from '../data/keys.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';
 import { userNames } from '../lib/user-directory.js';
-import { drive, MergeInvalid, newOwner } from './merge-engine.js';
-import {
-  acquireLease,
-  activeKey,
-  getMergeRecord,
-  listMergeRecords,
-  lockOps,
-  mergeTiming,
-  recordItem,
-  type MergePhase,
-  type MergeRecord,
-} from './merge-record.js';
+import { drive, newOwner } from './merge-engine.js';
+import { MergeInvalid } from './merge-plan.js';
+import { activeItem, getMergeRecord, mergeRecordsPage, newMergeRecord, toItem, type MergePhase, type MergeRecord } from '../data/merge-record.js';
+import { getManyRaw, keyId, toRaw } from '../data/raw-item.js';
 import { earlyDuplicates, switchCount } from './markers.js';
-import { getManyRaw } from './moves.js';
-import { keyId, toRaw } from './raw.js';
+import { acquireLease, lockOps, mergeTiming } from './merge-record.js';
 import { notExists, transact } from './transact.js';
 import { displayName } from './suggestions.js';
 
@@ -115,27 +106,21 @@ export async function createMerge(body: unknown, principal: Principal, answerBy?
   if (Object.keys(errors).length) throw new ValidationError(errors);
 
   const owner = newOwner();
-  const record: MergeRecord = {
+  const record = newMergeRecord({
     id: ulid(),
     primaryId,
     duplicateIds,
     names: Object.fromEntries(contacts.map((c) => [c.id, displayName(c as unknown as Record<string, unknown>) || c.phone || c.email || ''])),
     at: new Date().toISOString(),
     by: principal.sub,
-    phase: 'preparing',
-    chunks: 0,
-    movedItems: 0,
-    undoChunk: 0,
-    undoEntry: 0,
-    filled: [],
     early: switchCount(duplicateIds.map((id) => found.get(id)! as unknown as Record<string, unknown>)),
     marked: 0,
     leaseOwner: owner,
     leaseUntil: Date.now() + mergeTiming.leaseMs,
-  };
+  });
   const outcome = await transact([
-    { kind: 'put', item: toRaw(recordItem(record)), condition: notExists },
-    { kind: 'put', item: toRaw({ ...activeKey(record.id), type: 'mergeActive', mergeId: record.id }) },
+    { kind: 'put', item: toRaw(toItem(record)), condition: notExists },
+    { kind: 'put', item: toRaw(activeItem(record.id)) },
     // Late duplicates (beyond what one switch holds) are locked by the merge's first steps.
     ...lockOps(record.id, [primaryId, ...earlyDuplicates(record)]),
   ]);
@@ -182,7 +167,7 @@ async function mergeViews(records: MergeRecord[], undoable?: ReadonlyMap<string,
 }
 
 export async function listMerges(query: { limit: number; cursor?: string }) {
-  const page = await listMergeRecords(query);
+  const page = await mergeRecordsPage(query);
   const undoable = await undoability(page.items);
   return { items: await mergeViews(page.items, new Map(page.items.map((r) => [r.id, undoable.get(r.id) ?? false]))), cursor: page.cursor };
 }

@@ -1,5 +1,5 @@
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
-import { contactIdFromPk } from '../data/keys.js';
+import { contactIdFromPk, isContactProfileKey } from '../data/merge-collection.js';
 import { logger } from '../lib/logger.js';
 import { failuresOf, type RecordFailure, type StreamProcessor } from '../streams/processors.js';
 import { suggestionKeysOf, syncContactSuggestions } from './suggestions.js';
@@ -30,7 +30,7 @@ function touchesSuggestions(record: DynamoDBRecord): boolean {
  */
 export const mergeSuggestionsProcessor: StreamProcessor = {
   name: 'merge-suggestions',
-  claims: (record) => record.dynamodb?.Keys?.sk?.S === 'P#PROFILE' && String(record.dynamodb?.Keys?.pk?.S ?? '').startsWith('CONTACT#'),
+  claims: (record) => isContactProfileKey(String(record.dynamodb?.Keys?.pk?.S ?? ''), record.dynamodb?.Keys?.sk?.S),
   async process(records) {
     const seen = new Map<string, { keys: Set<string>; sequences: string[] }>();
     for (const record of records) {

@@ -1,13 +1,14 @@
 import { TransactWriteItemsCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { keyId, rawKey, type ItemKey, type RawItem } from '../data/raw-item.js';
+import { RETRY, withBackoff } from '../lib/backoff.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { cancellationCodes } from '../lib/errors.js';
-import { keyId, rawKey, type ItemKey, type RawItem } from './raw.js';
 
 /**
  * The writes of one merge step, executed as one transaction. Counter
  * changes on the same item (two duplicates in one list) are summed first:
  * a transaction may touch each item once. DynamoDB allows 100 actions and
- * 4 MB per transaction; planners stay under both (see ./moves.ts).
+ * 4 MB per transaction; planners stay under both (./merge-plan.ts, ./undo-plan.ts).
  */
 export interface Condition {
   expression: string;
@@ -112,3 +113,31 @@ export async function transact(ops: Op[]): Promise<TransactOutcome> {
 
 /** Actions an op list takes once compacted (planners measure before adding). */
 export const actionCount = (ops: Op[]) => compact(ops).length;
+
+type Codes = (string | undefined)[];
+
+/**
+ * Plans and commits until a plan commits, through the shared backoff:
+ * `plan` reads afresh on every attempt and returns the ops, or `{ done }`
+ * to stop without writing. A cancelled transaction is planned again,
+ * unless `cancelled` settles it; after `attempts` cancellations the run
+ * gives up with `exhausted`'s error.
+ */
+export async function commitWithRetry<T>(
+  plan: (attempt: number) => Promise<Op[] | { done: T }>,
+  options: { committed: T; attempts: number; baseMs: number; cancelled?: (codes: Codes) => { done: T } | undefined; exhausted: (codes: Codes) => Error },
+): Promise<T> {
+  let codes: Codes = [];
+  return withBackoff(
+    async (attempt) => {
+      const ops = await plan(attempt);
+      if (!Array.isArray(ops)) return ops.done;
+      const outcome = await transact(ops);
+      if (outcome.ok) return options.committed;
+      codes = outcome.codes;
+      const settled = options.cancelled?.(codes);
+      return settled ? settled.done : RETRY;
+    },
+    { attempts: options.attempts, baseMs: options.baseMs, exhausted: () => options.exhausted(codes) },
+  );
+}

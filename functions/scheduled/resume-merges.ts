@@ -1,7 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { logger } from '../lib/logger.js';
 import { drive, newOwner } from '../merge/merge-engine.js';
-import { acquireLease, activeMergeIds } from '../merge/merge-record.js';
+import { activeMergeIds } from '../data/merge-record.js';
+import { acquireLease } from '../merge/merge-record.js';
 
 /** Time kept back from the function's limit, so a step (well under a second) never runs into the timeout. */
 const reserveMs = (remaining: number) => Math.min(60_000, remaining / 4);

@@ -1,11 +1,11 @@
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ddb, tableName } from '../../functions/lib/dynamo.js';
-import { mergeFaults, mergeTuning } from '../../functions/merge/merge-engine.js';
+import { mergeFaults } from '../../functions/merge/merge-engine.js';
+import { mergeTuning } from '../../functions/merge/merge-plan.js';
 import { createMerge, undoMerge } from '../../functions/merge/merge-service.js';
 import { mergeTiming } from '../../functions/merge/merge-record.js';
-import { queryRaw } from '../../functions/merge/moves.js';
-import { canonical } from '../../functions/merge/raw.js';
+import { canonical, queryRaw } from '../../functions/data/raw-item.js';
 import { startLocalStack } from '../support/local-stack.js';
 
 type Stack = Awaited<ReturnType<typeof startLocalStack>>;

@@ -3,11 +3,12 @@ import { ulid } from 'ulid';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ddb, tableName } from '../../functions/lib/dynamo.js';
 import { switchTuning } from '../../functions/merge/markers.js';
-import { mergeFaults, mergeTuning } from '../../functions/merge/merge-engine.js';
-import { getMergeRecord, mergeTiming, type MergePhase } from '../../functions/merge/merge-record.js';
+import { mergeFaults } from '../../functions/merge/merge-engine.js';
+import { mergeTuning } from '../../functions/merge/merge-plan.js';
+import { getMergeRecord, type MergePhase } from '../../functions/data/merge-record.js';
+import { mergeTiming } from '../../functions/merge/merge-record.js';
 import { ANSWER_MARGIN_MS, createMerge, undoMerge } from '../../functions/merge/merge-service.js';
-import { queryRaw } from '../../functions/merge/moves.js';
-import { canonical } from '../../functions/merge/raw.js';
+import { canonical, queryRaw } from '../../functions/data/raw-item.js';
 import { startLocalStack } from '../support/local-stack.js';
 
 /**

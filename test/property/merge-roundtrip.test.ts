@@ -12,8 +12,7 @@ import { listKey, tagKey } from '../../functions/data/keys.js';
 import { ddb, tableName } from '../../functions/lib/dynamo.js';
 import { createMerge, undoMerge } from '../../functions/merge/merge-service.js';
 import { mergeTiming } from '../../functions/merge/merge-record.js';
-import { queryRaw } from '../../functions/merge/moves.js';
-import { canonical } from '../../functions/merge/raw.js';
+import { canonical, queryRaw } from '../../functions/data/raw-item.js';
 import { startLocalStack } from '../support/local-stack.js';
 
 /**

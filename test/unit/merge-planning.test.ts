@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { combineConversations, combineMessages } from '../../functions/merge/combine-state.js';
-import { restoredPrimary } from '../../functions/merge/merge-engine.js';
-import { expectedAfterMove, planMove, planRestore, type SnapshotEntry } from '../../functions/merge/moves.js';
-import { mergedAliasItem, mergedPrimary } from '../../functions/merge/primary-profile.js';
-import { canonical, pack, plain, rekey, sameItem, toRaw, unpack, type RawItem } from '../../functions/merge/raw.js';
+import { mergedAliasItem } from '../../functions/data/alias.js';
+import type { SnapshotEntry } from '../../functions/data/merge-snapshot.js';
+import { canonical, pack, plain, rekey, sameItem, toRaw, unpack, type RawItem } from '../../functions/data/raw-item.js';
+import { expectedAfterMove, planMove, planRestore } from '../../functions/merge/moves.js';
+import { mergedPrimary } from '../../functions/merge/primary-profile.js';
+import { restoredPrimary } from '../../functions/merge/undo-plan.js';
 import type { ConversationItem, MessageItem } from '../../functions/engagement/items.js';
 
 const P = 'PRIMARY';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { withoutAliasedValues } from '../../functions/merge/aliases.js';
 import { mergePrepOps, prepSlice, switchTuning, undoPrepOps } from '../../functions/merge/markers.js';
-import type { MergeRecord } from '../../functions/merge/merge-record.js';
+import { newMergeRecord } from '../../functions/data/merge-record.js';
 import { unionProfileItems } from '../../functions/merge/merge-reads.js';
-import { toRaw } from '../../functions/merge/raw.js';
+import { toRaw } from '../../functions/data/raw-item.js';
 import { MAX_ACTIONS } from '../../functions/merge/transact.js';
 
 const item = (contactId: string, sk: string, fields: Record<string, unknown> = {}) => ({ pk: `CONTACT#${contactId}`, sk, ...fields });
@@ -43,21 +43,8 @@ describe('the primary profile while its merge moves history', () => {
 });
 
 describe('merges beyond one switch transaction', () => {
-  const record = (duplicates: number): MergeRecord => ({
-    id: 'M',
-    primaryId: 'P',
-    duplicateIds: Array.from({ length: duplicates }, (_, i) => `D${i}`),
-    names: {},
-    at: '2026-01-01T00:00:00.000Z',
-    by: 'otto',
-    byName: 'Otto',
-    phase: 'preparing',
-    chunks: 0,
-    movedItems: 0,
-    undoChunk: 0,
-    undoEntry: 0,
-    filled: [],
-  });
+  const record = (duplicates: number) =>
+    newMergeRecord({ id: 'M', primaryId: 'P', duplicateIds: Array.from({ length: duplicates }, (_, i) => `D${i}`), names: {}, at: '2026-01-01T00:00:00.000Z', by: 'otto' });
 
   it('locks and marks only the late duplicates before a merge, in slices that fit a transaction with the progress', () => {
     const ops = mergePrepOps(record(1000));
