@@ -1,6 +1,8 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../lib/dynamo.js';
+import { CONTACT_TYPE } from './contact.js';
 import { isEngagementCounterItem } from './engagement-day.js';
+import { CONVERSATION_TYPE, MESSAGE_TYPE } from './engagement-state.js';
 import { contactActivityKey, contactCollectionRange, contactIdFromPk, contactKey, contactPk, ENGAGEMENT_COUNTER_PREFIX, mergedAliasKey } from './keys.js';
 import { queryAll, type Item } from './query.js';
 
@@ -30,7 +32,7 @@ export interface ContactCollection {
 }
 
 /** A message or conversation state item (the history the stream derives numbers from). */
-export const isHistoryStateItem = (item: Item): boolean => item.type === 'message' || item.type === 'conversation';
+export const isHistoryStateItem = (item: Item): boolean => item.type === MESSAGE_TYPE || item.type === CONVERSATION_TYPE;
 
 export async function readContactCollection(contactId: string): Promise<ContactCollection> {
   const range = contactCollectionRange(contactId);
@@ -41,7 +43,7 @@ export async function readContactCollection(contactId: string): Promise<ContactC
   for (const item of items) {
     const sk = String(item.sk);
     if (sk === profileSk) {
-      if (item.type === 'contact') out.profile = item;
+      if (item.type === CONTACT_TYPE) out.profile = item;
     } else if (sk === aliasSk) out.alias = item;
     else if (sk === stateSk) out.state = item;
     else if (isEngagementCounterItem(item)) out.counters.push(item);

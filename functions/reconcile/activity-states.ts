@@ -1,10 +1,11 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isDeepStrictEqual } from 'node:util';
 import { activityFromItem, applyHistoryChange, applyProfileChange, emptyActivity, hasFacts, type ContactActivity } from '../analytics/contact-activity.js';
-import { contactActivityKey, TOMBSTONE_SECONDS } from '../data/keys.js';
-import { ddb, tableName } from '../lib/dynamo.js';
-import { isConditionFailure } from '../lib/errors.js';
+import { activityStatePut } from '../data/activity-state.js';
 import type { ContactCollection } from '../data/contact-collection.js';
+import { TOMBSTONE_SECONDS } from '../data/keys.js';
+import { ddb } from '../lib/dynamo.js';
+import { isConditionFailure } from '../lib/errors.js';
 
 /**
  * A contact's analytics activity state (`S#ANALYTICS`,
@@ -29,8 +30,8 @@ export interface StateRepair {
   expiresAt?: number;
   /** Only the tombstone mark differs. */
   markOnly: boolean;
-  /** The item to write. */
-  item: Record<string, unknown>;
+  /** The state's attributes to write (data/activity-state.ts adds its key and type). */
+  attributes: Record<string, unknown>;
 }
 
 export interface StatePlan {
@@ -57,10 +58,7 @@ export function planStateRepair(collection: ContactCollection, timezone: string,
   }
   const expiresAt = tombstone ? (typeof state?.expiresAt === 'number' ? state.expiresAt : Math.floor(now.getTime() / 1000) + TOMBSTONE_SECONDS) : undefined;
   const version = state ? Number(state.version ?? 0) : undefined;
-  const item = {
-    ...contactActivityKey(contactId),
-    type: 'contactActivity',
-    contactId,
+  const attributes = {
     ...(typeof state?.seq === 'string' ? { seq: state.seq } : {}),
     version: (version ?? 0) + 1,
     ...next,
@@ -68,7 +66,7 @@ export function planStateRepair(collection: ContactCollection, timezone: string,
     ...(expiresAt ? { expiresAt } : {}),
   };
   const markOnly = stored !== undefined && isDeepStrictEqual(stored, next) && (state!.away === true) === away;
-  return { final: next, repair: { contactId, stored, version, next, away, expiresAt, markOnly, item } };
+  return { final: next, repair: { contactId, stored, version, next, away, expiresAt, markOnly, attributes } };
 }
 
 /**
@@ -80,15 +78,7 @@ export function planStateRepair(collection: ContactCollection, timezone: string,
  */
 export async function applyStateRepair(repair: StateRepair): Promise<boolean> {
   try {
-    await ddb().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: repair.item,
-        ...(repair.version === undefined
-          ? { ConditionExpression: 'attribute_not_exists(pk)' }
-          : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': repair.version } }),
-      }),
-    );
+    await ddb().send(new PutCommand(activityStatePut(repair.contactId, repair.attributes, repair.version).Put));
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
