@@ -23,6 +23,7 @@ import type {
   Profile,
   TagSummary,
 } from './types';
+import { saveFile } from './save-file';
 
 export type ErrorCode =
   | 'validation_error'
@@ -205,15 +206,7 @@ export async function downloadFile(url: string, fileName: string): Promise<void>
     }
     throw toApiError(res.status, body, res.statusText);
   }
-  const blob = await res.blob();
-  const href = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = href;
-  a.download = fileName;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+  saveFile(await res.blob(), fileName);
 }
 
 const enc = encodeURIComponent;

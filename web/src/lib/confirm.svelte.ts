@@ -1,4 +1,7 @@
 /** One confirmation dialog for the whole app: `await confirmDialog.ask({...})` resolves true on confirm. */
+import { t } from './i18n.svelte';
+import { toasts } from './toasts.svelte';
+
 export interface ConfirmRequest {
   title: string;
   message: string;
@@ -24,3 +27,22 @@ class ConfirmDialog {
 }
 
 export const confirmDialog = new ConfirmDialog();
+
+/**
+ * Asks first (a danger dialog), then runs `action` and toasts `success`; a
+ * failure becomes an error toast. Resolves true once the action succeeded.
+ */
+export async function confirmThen(request: ConfirmRequest, action: () => Promise<unknown>, success: string): Promise<boolean> {
+  if (!(await confirmDialog.ask({ danger: true, ...request }))) return false;
+  try {
+    await action();
+    toasts.success(success);
+    return true;
+  } catch (err) {
+    toasts.error(err);
+    return false;
+  }
+}
+
+/** The dialog that asks before deleting the entry called `name`. */
+export const deleteRequest = (name: string, message: string): ConfirmRequest => ({ title: t('catalog.deleteTitle', { name }), message, confirmLabel: t('common.delete') });

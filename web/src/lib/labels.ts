@@ -50,3 +50,21 @@ export function reasonLabel(reason: string | undefined): string {
   const key = `message.reason.${reason}`;
   return isKey(key) ? t(key) : reason;
 }
+
+const FIELD_KEYS: Record<string, MessageKey> = {
+  firstName: 'contact.firstName',
+  lastName: 'contact.lastName',
+  phone: 'contact.phone',
+  email: 'contact.email',
+  country: 'contact.country',
+  language: 'contact.language',
+  company: 'contact.company',
+  department: 'contact.department',
+  assignee: 'contact.assignee',
+};
+
+/** A contact field's name; a custom field (`customFields.<key>`) by its key, as the profile shows it. */
+export function fieldLabel(field: string): string {
+  const key = FIELD_KEYS[field];
+  return key ? t(key) : field.replace(/^customFields\./, '');
+}

@@ -1,5 +1,6 @@
 import { safeCell } from '../../../../shared/csv-cell.js';
 import { toCsv } from '../../lib/csv';
+import { saveFile } from '../../lib/save-file';
 
 export type CsvRow = readonly (string | number | null)[];
 
@@ -15,13 +16,5 @@ export function chartCsv(rows: readonly CsvRow[]): string {
 /** Saves rows (header first) as a CSV file, with a BOM so spreadsheets read accents right. */
 export function downloadCsv(fileName: string, rows: readonly CsvRow[]): void {
   const text = chartCsv(rows);
-  const blob = new Blob(['\ufeff', text], { type: 'text/csv;charset=utf-8' });
-  const href = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = href;
-  a.download = fileName;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+  saveFile(new Blob(['\ufeff', text], { type: 'text/csv;charset=utf-8' }), fileName);
 }
