@@ -1,6 +1,6 @@
 import { BatchWriteCommand, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ddb, tableName } from '../../functions/lib/dynamo.js';
 import { switchTuning } from '../../functions/merge/markers.js';
 import { mergeFaults } from '../../functions/merge/merge-engine.js';
@@ -9,7 +9,8 @@ import { getMergeRecord, type MergePhase } from '../../functions/data/merge-reco
 import { mergeTiming } from '../../functions/merge/merge-record.js';
 import { ANSWER_MARGIN_MS, createMerge, undoMerge } from '../../functions/merge/merge-service.js';
 import { canonical, queryRaw } from '../../functions/data/raw-item.js';
-import { startLocalStack } from '../support/local-stack.js';
+import { useLocalStack, usersOf } from '../support/api-suite.js';
+import { contactBody, createContact } from '../support/factories.js';
 
 /**
  * A merge is never half-visible: between its steps (driven one at a time
@@ -17,20 +18,14 @@ import { startLocalStack } from '../support/local-stack.js';
  * they were or the merged contact whole, never history arriving piece by
  * piece, a duplicate still answering after the switch, or an item twice.
  */
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-let stack: Stack;
-
-const operator = () => stack.api.as('operator', 'otto');
-const agent = () => stack.api.as('agent', 'gil');
+const stack = useLocalStack();
+const { operator, agent } = usersOf(stack);
 const otto = { sub: 'otto', name: 'Otto', role: 'operator' as const };
 
 const savedTuning = { ...mergeTuning };
 const savedSwitch = { ...switchTuning };
 const savedTiming = { ...mergeTiming };
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
 beforeEach(() => {
   // These merges read between their steps (or are large): on a loaded machine they outlast the request's inline budget.
   mergeTiming.inlineBudgetMs = 600_000;
@@ -41,18 +36,9 @@ afterEach(() => {
   Object.assign(mergeTiming, savedTiming);
   mergeFaults.afterStep = undefined;
 });
-afterAll(async () => {
-  await stack?.stop();
-});
 
-let phones = 0;
-const freshPhone = () => `+55 41 9${String(5200_0000 + ++phones * 71).padStart(8, '0')}`;
-
-async function aContact(fields: Record<string, unknown> = {}) {
-  const r = await operator().post('/v1/contacts', { firstName: `C${phones}`, phone: freshPhone(), ...fields });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body.id as string;
-}
+/** A contact with a phone and no email (fewer items for the large merges to move). */
+const newContactId = async (fields: Record<string, unknown> = {}) => (await createContact(operator(), contactBody({ email: undefined, ...fields }))).id;
 
 /**
  * The merge's status once it settles: a request that ran short of time answered `running` (or
@@ -134,8 +120,8 @@ describe('a merge read between its steps', { timeout: 300_000 }, () => {
   it('shows the dispatch report, tickets, counters and lists of the primary whole after every chunk, each item once', async () => {
     mergeTuning.itemsPerStep = 30;
     const [shared, own, theirs] = [await aList(), await aList(), await aList()];
-    const primary = await aContact();
-    const duplicate = await aContact();
+    const primary = await newContactId();
+    const duplicate = await newContactId();
     for (const [contact, lists] of [[primary, [shared, own]], [duplicate, [shared, theirs]]] as const) {
       for (const list of lists) expect((await operator().put(`/v1/contacts/${contact}/lists/${list}`)).status).toBe(204);
     }
@@ -182,8 +168,8 @@ describe('a merge read between its steps', { timeout: 300_000 }, () => {
 
   it('a reader running beside an unpaused merge sees the contacts as they were or the merged contact whole, never in between', async () => {
     mergeTuning.itemsPerStep = 8;
-    const primary = await aContact();
-    const duplicate = await aContact();
+    const primary = await newContactId();
+    const duplicate = await newContactId();
     const own = sorted(await writeHistory(primary, { dispatches: 10 }));
     const union = sorted([...own, ...(await writeHistory(duplicate, { dispatches: 80 }))]);
     let done = false;
@@ -222,9 +208,9 @@ describe('a merge of more duplicates than one transaction holds', { timeout: 300
     switchTuning.duplicates = 2;
     switchTuning.latePerStep = 2;
     const list = await aList();
-    const primary = await aContact();
+    const primary = await newContactId();
     const duplicates: string[] = [];
-    for (let i = 0; i < 5; i++) duplicates.push(await aContact({ lastName: `Dup ${i}`, email: `late${i}.${phones}@example.com` }));
+    for (let i = 0; i < 5; i++) duplicates.push(await newContactId({ lastName: `Dup ${i}` }));
     const everyone = [primary, ...duplicates];
     for (const id of everyone) expect((await operator().put(`/v1/contacts/${id}/lists/${list}`)).status).toBe(204);
     const union = [...(await writeHistory(primary, { dispatches: 3 }))];
@@ -283,9 +269,9 @@ describe('a merge of more duplicates than one transaction holds', { timeout: 300
 
   it('merges and undoes 60 duplicates through the API with exact list counts', async () => {
     const list = await aList();
-    const primary = await aContact();
+    const primary = await newContactId();
     const duplicates: string[] = [];
-    for (let i = 0; i < 60; i += 10) duplicates.push(...(await Promise.all(Array.from({ length: 10 }, (_, j) => aContact({ lastName: `Many ${i + j}` })))));
+    for (let i = 0; i < 60; i += 10) duplicates.push(...(await Promise.all(Array.from({ length: 10 }, (_, j) => newContactId({ lastName: `Many ${i + j}` })))));
     for (const id of [primary, ...duplicates]) expect((await operator().put(`/v1/contacts/${id}/lists/${list}`)).status).toBe(204);
     expect((await agent().get(`/v1/lists/${list}`)).body.memberCount).toBe(61);
 
@@ -307,8 +293,8 @@ describe('a merge of more duplicates than one transaction holds', { timeout: 300
 
   it('a request short of time answers running instead of failing, and resume-merges finishes the merge and the undo', async () => {
     const list = await aList();
-    const primary = await aContact();
-    const duplicates = [await aContact({ lastName: 'Short 1' }), await aContact({ lastName: 'Short 2' })];
+    const primary = await newContactId();
+    const duplicates = [await newContactId({ lastName: 'Short 1' }), await newContactId({ lastName: 'Short 2' })];
     for (const id of [primary, ...duplicates]) expect((await operator().put(`/v1/contacts/${id}/lists/${list}`)).status).toBe(204);
     await writeHistory(duplicates[0], { dispatches: 3 });
     // The function has no more time than the margin kept for answering: the switch happens, the history waits.
@@ -330,8 +316,8 @@ describe('a merge of more duplicates than one transaction holds', { timeout: 300
     switchTuning.latePerStep = 1;
     mergeTiming.leaseMs = 300;
     const list = await aList();
-    const primary = await aContact();
-    const duplicates = [await aContact({ lastName: 'Early' }), await aContact({ lastName: 'Late 1' }), await aContact({ lastName: 'Late 2' })];
+    const primary = await newContactId();
+    const duplicates = [await newContactId({ lastName: 'Early' }), await newContactId({ lastName: 'Late 1' }), await newContactId({ lastName: 'Late 2' })];
     const everyone = [primary, ...duplicates];
     for (const id of everyone) expect((await operator().put(`/v1/contacts/${id}/lists/${list}`)).status).toBe(204);
     await writeHistory(duplicates[2], { dispatches: 3 });
@@ -391,7 +377,7 @@ describe('a merge of more duplicates than one transaction holds', { timeout: 300
   });
 
   it('answers 400 past the limit the merge record can hold, writing nothing', async () => {
-    const primary = await aContact();
+    const primary = await newContactId();
     const r = await operator().post('/v1/merges', { primaryId: primary, duplicateIds: Array.from({ length: 1001 }, () => ulid()) });
     expect(r.status).toBe(400);
     expect(Object.keys(r.body.error.fields)).toEqual(['duplicateIds']);
