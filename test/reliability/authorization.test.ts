@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, routeKey, type RouteDefinition } from '../../functions/http/routes.js';
 import { ROLES, type Role } from '../../shared/roles.js';
+import { contactBody } from '../support/factories.js';
 import { startLocalStack, type ApiResponse } from '../support/local-stack.js';
 import { refusedTokens, roleLessToken } from '../support/tokens.js';
 
@@ -103,8 +104,8 @@ const created = async (response: Promise<ApiResponse>, what: string) => {
 const admin = () => stack.api.as('admin', 'fixture-admin');
 
 /** A contact with a channel, a list and a tag, so every contact sub-route has something real to act on. */
-async function aContact(n: number, list: { id: string }, tagName: string) {
-  const contact = await created(admin().post('/v1/contacts', { firstName: `Secretname${n}`, phone: `+55 11 9${String(60000000 + n)}`, email: `secret${n}@fixture.example`, channels: { sms: 'subscribed' } }), 'contact');
+async function contactWithRelations(n: number, list: { id: string }, tagName: string) {
+  const contact = await created(admin().post('/v1/contacts', contactBody({ firstName: `Secretname${n}`, channels: { sms: 'subscribed' } })), 'contact');
   await created(admin().put(`/v1/contacts/${contact.id}/lists/${list.id}`), 'list membership');
   const tag = await created(admin().post(`/v1/contacts/${contact.id}/tags`, { name: tagName }), 'tag');
   return { contact, tag };
@@ -131,7 +132,7 @@ async function fixtures() {
     created(admin().post('/v1/jobs', { type: 'export-contacts' }), 'job'),
     aMerge(n),
   ]);
-  const { contact, tag } = await aContact(n, list, `Secret tag ${n}`);
+  const { contact, tag } = await contactWithRelations(n, list, `Secret tag ${n}`);
   return { n, contact, list, tag, company, department, customField, agent, apiKey, job, merge };
 }
 type Fixtures = Awaited<ReturnType<typeof fixtures>>;
@@ -146,7 +147,7 @@ async function fixturesFor(route: RouteDefinition): Promise<Fixtures> {
   const n = ++serial;
   const collection = route.path.split('/')[2];
   const fresh: Record<string, () => Promise<Partial<Fixtures>>> = {
-    contacts: () => aContact(n, shared.list, shared.tag.name),
+    contacts: () => contactWithRelations(n, shared.list, shared.tag.name),
     lists: async () => ({ list: await created(admin().post('/v1/lists', { name: `Secret list ${n}` }), 'list') }),
     tags: async () => ({ tag: await created(admin().post('/v1/tags', { name: `Secret tag ${n}` }), 'tag') }),
     companies: async () => ({ company: await created(admin().post('/v1/companies', { name: `Secret company ${n}` }), 'company') }),
@@ -250,7 +251,7 @@ describe('every route behind the JWT authorizer', () => {
 
 describe('bulk deletes', () => {
   it('lets operators delete selected contacts but keeps "delete all" and filtered deletes for admins', async () => {
-    const f = { ...shared, ...(await aContact(++serial, shared.list, shared.tag.name)) };
+    const f = { ...shared, ...(await contactWithRelations(++serial, shared.list, shared.tag.name)) };
     const operator = stack.api.as('operator', 'matrix-operator');
     expectBareRefusal(await operator.post('/v1/jobs', { type: 'delete-contacts', all: true }), 403, secretsOf(f));
     expectBareRefusal(await operator.post('/v1/jobs', { type: 'delete-contacts', filter: { list: f.list.id } }), 403, secretsOf(f));
