@@ -60,6 +60,9 @@ export interface ContactFields {
  */
 let contactObject: ReturnType<typeof buildContactObject> | undefined;
 
+/** The zod object of the contact fields (built on first use): the shape the API documents for contact bodies. */
+export const contactFieldsSchema = () => (contactObject ??= buildContactObject());
+
 function buildContactObject() {
   // zod/mini starts without a locale; the same English messages classic zod
   // registers by default, unless the app has chosen a locale of its own.

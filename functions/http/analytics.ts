@@ -2,11 +2,11 @@ import { localDay, resolvePeriod } from '../../shared/analytics.js';
 import { readContactBehaviorPanel } from '../analytics/panel.js';
 import { config } from '../lib/config.js';
 import { ValidationError } from '../lib/errors.js';
-import { authorize, httpRouter, reply } from '../lib/http.js';
+import { httpRouter, reply } from '../lib/http.js';
+import { analyticsRoutes } from './tables/analytics.js';
 
-export const handler = httpRouter({
+export const handler = httpRouter(analyticsRoutes, {
   'GET /v1/analytics/contacts': async (req) => {
-    authorize(req, 'viewAnalytics');
     const { timezone } = config();
     const resolved = resolvePeriod({ from: req.query.from, to: req.query.to }, localDay(Date.now(), timezone));
     if ('fields' in resolved) throw new ValidationError(resolved.fields, 'The period is not valid.');

@@ -5,85 +5,53 @@ import { removeChannel, setSubscription } from '../contacts/channels.js';
 import { deleteContact } from '../contacts/purge.js';
 import { listDispatches, sendMessage } from '../dispatches/dispatch-service.js';
 import { parseLimit } from '../lib/cursor.js';
-import { authorize, httpRouter, reply } from '../lib/http.js';
+import { httpRouter, reply } from '../lib/http.js';
+import { contactRoutes } from './tables/contacts.js';
 
-export const handler = httpRouter({
-  'GET /v1/me': async (req) => {
-    const principal = authorize(req, 'read');
-    return { sub: principal.sub, name: principal.name, role: principal.role };
-  },
+export const handler = httpRouter(contactRoutes, {
+  'GET /v1/me': async ({ principal }) => ({ sub: principal.sub, name: principal.name, role: principal.role }),
   'POST /v1/contacts': async (req) => {
-    const principal = authorize(req, 'work');
-    const contact = await createContact(req.body, 'bearer', principal);
+    const contact = await createContact(req.body, 'bearer', req.principal);
     return reply(201, await getProfile(contact.id));
   },
   'GET /v1/contacts': async (req) => {
-    authorize(req, 'read');
     const { q, tag, list, blocked, band, assignee, cursor } = req.query;
     return listContacts({ q, tag, list, blocked, band, assignee, cursor, limit: parseLimit(req.query.limit) });
   },
-  'GET /v1/contacts/{id}': async (req) => {
-    authorize(req, 'read');
-    return getProfile(req.params.id);
-  },
+  'GET /v1/contacts/{id}': async (req) => getProfile(req.params.id),
   'PATCH /v1/contacts/{id}': async (req) => {
-    authorize(req, 'work');
     await updateContact(req.params.id, req.body);
     return getProfile(req.params.id);
   },
   'DELETE /v1/contacts/{id}': async (req) => {
-    authorize(req, 'work');
     await deleteContact(req.params.id);
     return reply(204);
   },
   'PUT /v1/contacts/{id}/lists/{listId}': async (req) => {
-    authorize(req, 'work');
     await addToList(req.params.id, req.params.listId);
     return reply(204);
   },
   'DELETE /v1/contacts/{id}/lists/{listId}': async (req) => {
-    authorize(req, 'work');
     await getContact(req.params.id);
     await removeMembership(req.params.id, { kind: 'list', id: req.params.listId });
     return reply(204);
   },
-  'POST /v1/contacts/{id}/tags': async (req) => {
-    authorize(req, 'work');
-    return addTagByName(req.params.id, req.body);
-  },
+  'POST /v1/contacts/{id}/tags': async (req) => addTagByName(req.params.id, req.body),
   'DELETE /v1/contacts/{id}/tags/{tagId}': async (req) => {
-    authorize(req, 'administer');
     await getContact(req.params.id);
     await removeMembership(req.params.id, { kind: 'tag', id: req.params.tagId });
     return reply(204);
   },
-  'POST /v1/contacts/{id}/channels/{channel}/unsubscribe': async (req) => {
-    authorize(req, 'work');
-    return setSubscription(req.params.id, req.params.channel, 'unsubscribed');
-  },
-  'POST /v1/contacts/{id}/channels/{channel}/subscribe': async (req) => {
-    authorize(req, 'work');
-    return setSubscription(req.params.id, req.params.channel, 'subscribed');
-  },
+  'POST /v1/contacts/{id}/channels/{channel}/unsubscribe': async (req) => setSubscription(req.params.id, req.params.channel, 'unsubscribed'),
+  'POST /v1/contacts/{id}/channels/{channel}/subscribe': async (req) => setSubscription(req.params.id, req.params.channel, 'subscribed'),
   'DELETE /v1/contacts/{id}/channels/{channel}': async (req) => {
-    authorize(req, 'administer');
     await removeChannel(req.params.id, req.params.channel);
     return reply(204);
   },
-  'POST /v1/contacts/{id}/block': async (req) => {
-    authorize(req, 'work');
-    return setBlocked(req.params.id, true);
-  },
-  'POST /v1/contacts/{id}/unblock': async (req) => {
-    authorize(req, 'administer');
-    return setBlocked(req.params.id, false);
-  },
-  'POST /v1/contacts/{id}/messages': async (req) => {
-    const principal = authorize(req, 'work');
-    return reply(202, await sendMessage(req.params.id, req.body, principal));
-  },
+  'POST /v1/contacts/{id}/block': async (req) => setBlocked(req.params.id, true),
+  'POST /v1/contacts/{id}/unblock': async (req) => setBlocked(req.params.id, false),
+  'POST /v1/contacts/{id}/messages': async (req) => reply(202, await sendMessage(req.params.id, req.body, req.principal)),
   'GET /v1/dispatches': async (req) => {
-    authorize(req, 'viewDispatches');
     const { contactId, status, cursor } = req.query;
     return listDispatches({ contactId, status, cursor, limit: parseLimit(req.query.limit) });
   },

@@ -1,102 +1,86 @@
 /**
- * The HTTP API's route table: the CDK Api construct creates one API Gateway
- * route per entry, and the local host dispatches with the same table. Each
- * area is one Lambda (a small router), so related routes share a warm
- * container; `functions/http/<area>.ts` exports `handler`.
+ * The HTTP API's route table: the contract, route by route. Who may call a
+ * route is in shared/api-routes.ts (plain data the SPA reads too); each
+ * area's table in ./tables/ gives its routes their request body schema,
+ * answer and summary. From these the router (functions/lib/http.ts)
+ * authorizes and parses every request before a handler runs, the CDK Api
+ * construct creates one API Gateway route per entry, the local host
+ * dispatches, and `GET /v1/openapi.json` documents the API (./openapi.ts).
+ *
+ * Each area is one Lambda (a small router over its table), so related
+ * routes share a warm container and a function bundles only its own
+ * schemas; `functions/http/<area>.ts` exports `handler`.
  */
-export const HTTP_AREAS = ['contacts', 'catalog', 'jobs', 'events', 'integrations', 'analytics', 'merge'] as const;
-export type HttpArea = (typeof HTTP_AREAS)[number];
+import type * as z from 'zod/mini';
+import { API_ROUTES, splitRouteKey, type HttpMethod, type RouteAccess, type RouteKey } from '../../shared/api-routes.js';
+import type { BodySchema } from '../../shared/schemas/fields.js';
+import { analyticsRoutes } from './tables/analytics.js';
+import { catalogRoutes } from './tables/catalog.js';
+import { contactRoutes } from './tables/contacts.js';
+import { eventRoutes } from './tables/events.js';
+import { integrationRoutes } from './tables/integrations.js';
+import { jobRoutes } from './tables/jobs.js';
+import { mergeRoutes } from './tables/merge.js';
+import { openapiRoutes } from './tables/openapi.js';
 
-export interface RouteDefinition {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** API Gateway path with `{param}` placeholders. */
-  readonly path: string;
-  readonly area: HttpArea;
-  /** `jwt` routes sit behind the Cognito JWT authorizer; `apiKey` routes check `x-api-key` in the function. */
-  readonly auth: 'jwt' | 'apiKey';
+/** A zod schema, or (where a function's budget has no room for zod) a plain JSON Schema. */
+export type DocumentedSchema = z.ZodMiniType | { readonly jsonSchema: Record<string, unknown> };
+
+export interface RouteSpec {
+  readonly summary: string;
+  /** The JSON body the route takes; the router parses every request with it (400 `validation_error` with `fields`). */
+  readonly body?: BodySchema & DocumentedSchema;
+  /** The success answer's JSON; none for a 204 or a file. */
+  readonly answer?: DocumentedSchema;
+  /** The success status. @default 200 (204 when there is no answer) */
+  readonly status?: number;
+  /** Query parameters the route reads. */
+  readonly query?: readonly string[];
 }
 
-const r = (method: RouteDefinition['method'], path: string, area: HttpArea, auth: RouteDefinition['auth'] = 'jwt'): RouteDefinition => ({
-  method,
-  path,
-  area,
-  auth,
-});
+/** One area's routes (a file of ./tables/); each area bundles only its own schemas. */
+export type AreaTable = { readonly [K in RouteKey]?: RouteSpec };
 
-export const ROUTES: readonly RouteDefinition[] = [
-  r('GET', '/v1/me', 'contacts'),
-  r('POST', '/v1/contacts', 'contacts'),
-  r('GET', '/v1/contacts', 'contacts'),
-  r('GET', '/v1/contacts/{id}', 'contacts'),
-  r('PATCH', '/v1/contacts/{id}', 'contacts'),
-  r('DELETE', '/v1/contacts/{id}', 'contacts'),
-  r('PUT', '/v1/contacts/{id}/lists/{listId}', 'contacts'),
-  r('DELETE', '/v1/contacts/{id}/lists/{listId}', 'contacts'),
-  r('POST', '/v1/contacts/{id}/tags', 'contacts'),
-  r('DELETE', '/v1/contacts/{id}/tags/{tagId}', 'contacts'),
-  r('POST', '/v1/contacts/{id}/channels/{channel}/unsubscribe', 'contacts'),
-  r('POST', '/v1/contacts/{id}/channels/{channel}/subscribe', 'contacts'),
-  r('DELETE', '/v1/contacts/{id}/channels/{channel}', 'contacts'),
-  r('POST', '/v1/contacts/{id}/block', 'contacts'),
-  r('POST', '/v1/contacts/{id}/unblock', 'contacts'),
-  r('POST', '/v1/contacts/{id}/messages', 'contacts'),
-  r('GET', '/v1/dispatches', 'contacts'),
+const TABLES = {
+  contacts: contactRoutes,
+  catalog: catalogRoutes,
+  jobs: jobRoutes,
+  events: eventRoutes,
+  integrations: integrationRoutes,
+  analytics: analyticsRoutes,
+  merge: mergeRoutes,
+  openapi: openapiRoutes,
+} as const satisfies Record<string, AreaTable>;
 
-  r('GET', '/v1/lists', 'catalog'),
-  r('POST', '/v1/lists', 'catalog'),
-  r('GET', '/v1/lists/{id}', 'catalog'),
-  r('PATCH', '/v1/lists/{id}', 'catalog'),
-  r('DELETE', '/v1/lists/{id}', 'catalog'),
-  r('GET', '/v1/lists/{id}/contacts', 'catalog'),
-  r('GET', '/v1/tags', 'catalog'),
-  r('POST', '/v1/tags', 'catalog'),
-  r('DELETE', '/v1/tags/{id}', 'catalog'),
-  r('GET', '/v1/tags/{id}', 'catalog'),
-  r('PATCH', '/v1/tags/{id}', 'catalog'),
-  r('GET', '/v1/companies', 'catalog'),
-  r('POST', '/v1/companies', 'catalog'),
-  r('PATCH', '/v1/companies/{id}', 'catalog'),
-  r('DELETE', '/v1/companies/{id}', 'catalog'),
-  r('GET', '/v1/companies/{id}', 'catalog'),
-  r('GET', '/v1/departments', 'catalog'),
-  r('POST', '/v1/departments', 'catalog'),
-  r('PATCH', '/v1/departments/{id}', 'catalog'),
-  r('DELETE', '/v1/departments/{id}', 'catalog'),
-  r('GET', '/v1/departments/{id}', 'catalog'),
-  r('GET', '/v1/custom-fields', 'catalog'),
-  r('POST', '/v1/custom-fields', 'catalog'),
-  r('DELETE', '/v1/custom-fields/{id}', 'catalog'),
-  r('GET', '/v1/custom-fields/{id}', 'catalog'),
-  r('PATCH', '/v1/custom-fields/{id}', 'catalog'),
-  r('GET', '/v1/agents', 'catalog'),
-  r('POST', '/v1/agents', 'catalog'),
-  r('DELETE', '/v1/agents/{id}', 'catalog'),
-  r('GET', '/v1/agents/{id}', 'catalog'),
-  r('PATCH', '/v1/agents/{id}', 'catalog'),
+export type HttpArea = keyof typeof TABLES;
+export const HTTP_AREAS = Object.keys(TABLES) as HttpArea[];
 
-  r('POST', '/v1/jobs', 'jobs'),
-  r('GET', '/v1/jobs', 'jobs'),
-  r('GET', '/v1/jobs/{id}', 'jobs'),
-  r('GET', '/v1/jobs/{id}/download', 'jobs'),
+/** Every route of shared/api-routes.ts is in exactly one area's table (a route missing here fails to compile). */
+type Tabled = { [A in HttpArea]: keyof (typeof TABLES)[A] }[HttpArea];
+const everyRouteTabled: [Exclude<RouteKey, Tabled>] extends [never] ? true : never = true;
+void everyRouteTabled;
 
-  r('POST', '/v1/events', 'events', 'apiKey'),
+export interface RouteDefinition extends RouteSpec {
+  readonly key: RouteKey;
+  readonly area: HttpArea;
+  readonly method: HttpMethod;
+  /** API Gateway path with `{param}` placeholders. */
+  readonly path: string;
+  /** What the caller needs (shared/api-routes.ts). */
+  readonly access: RouteAccess;
+  /** `jwt` routes sit behind the Cognito JWT authorizer; `apiKey` routes check `x-api-key` in the function; `none` take no credentials. */
+  readonly auth: 'jwt' | 'apiKey' | 'none';
+}
 
-  r('POST', '/v1/api-keys', 'integrations'),
-  r('GET', '/v1/api-keys', 'integrations'),
-  r('DELETE', '/v1/api-keys/{id}', 'integrations'),
+const authOf = (access: RouteAccess): RouteDefinition['auth'] => (access === 'apiKey' ? 'apiKey' : access === 'public' ? 'none' : 'jwt');
 
-  r('GET', '/v1/analytics/contacts', 'analytics'),
-
-  r('GET', '/v1/merge-suggestions', 'merge'),
-  r('GET', '/v1/contacts/{id}/merge-suggestions', 'merge'),
-  r('POST', '/v1/merges', 'merge'),
-  r('GET', '/v1/merges', 'merge'),
-  r('GET', '/v1/merges/{id}', 'merge'),
-  r('POST', '/v1/merges/{id}/undo', 'merge'),
-];
-
-/** Query parameters that name an id, on whichever route takes them (the router checks their form). */
-export const ID_QUERY_PARAMETERS = ['contactId', 'tag', 'list'] as const;
+/** Every route: its key, method, path, area, access and spec. */
+export const ROUTES: readonly RouteDefinition[] = HTTP_AREAS.flatMap((area) =>
+  Object.entries(TABLES[area] as AreaTable).map(([key, spec]) => {
+    const access = API_ROUTES[key as RouteKey];
+    return { key: key as RouteKey, ...splitRouteKey(key as RouteKey), area, access, auth: authOf(access), ...spec };
+  }),
+);
 
 /** `routeKey` as API Gateway HTTP APIs put it in the event: `"GET /v1/contacts/{id}"`. */
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;

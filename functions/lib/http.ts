@@ -1,7 +1,9 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { API_ROUTES, type RouteKey } from '../../shared/api-routes.js';
 import { can, highestRole, type Permission, type Role } from '../../shared/roles.js';
-import { ID_QUERY_PARAMETERS } from '../http/routes.js';
+import { fieldsOf, type BodyOutput } from '../../shared/schemas/fields.js';
+import type { AreaTable, RouteDefinition } from '../http/routes.js';
 import { cancellationCodes, ForbiddenError, HttpError, NotFoundError, UnauthorizedError, ValidationError } from './errors.js';
 import { logger } from './logger.js';
 
@@ -14,14 +16,22 @@ export interface Principal {
   readonly role: Role;
 }
 
-/** What a route handler receives: plain, parsed inputs, never the raw event. */
-export interface Request {
-  readonly principal?: Principal;
+/** The principal a route's handler gets: always one behind a permission, none on `apiKey` and `public` routes. */
+export type PrincipalOf<K extends RouteKey> = (typeof API_ROUTES)[K] extends Permission ? Principal : undefined;
+/** The body a route's handler gets: what the body schema of its spec accepted. */
+export type BodyOf<Spec> = Spec extends { body: infer S } ? BodyOutput<S> : undefined;
+
+/**
+ * What a route handler receives: plain inputs the router has already
+ * checked (the caller may call the route, the ids are ids, the body is what
+ * the route's schema takes), never the raw event.
+ */
+export interface Request<K extends RouteKey = RouteKey, Spec = unknown> {
+  readonly principal: PrincipalOf<K>;
   readonly params: Readonly<Record<string, string>>;
   readonly query: Readonly<Record<string, string>>;
   readonly headers: Readonly<Record<string, string>>;
-  /** Parsed JSON body (undefined when none was sent). */
-  readonly body: unknown;
+  readonly body: BodyOf<Spec>;
   /** Raw body text, for routes that take non-JSON payloads. */
   readonly rawBody: string;
   /**
@@ -38,7 +48,13 @@ export interface Reply {
   readonly headers?: Record<string, string>;
 }
 
-export type RouteHandler = (request: Request) => Promise<Reply | unknown>;
+export type RouteHandler<K extends RouteKey = RouteKey, Spec = unknown> = (request: Request<K, Spec>) => Promise<Reply | unknown>;
+
+/** A handler for every route of an area's table. */
+export type TableHandlers<T extends AreaTable> = { [K in keyof T & RouteKey]: RouteHandler<K, T[K]> };
+
+/** What the router reads of a route. */
+export type RouterRoute = Pick<RouteDefinition, 'key' | 'access' | 'body'>;
 
 export const reply = (status: number, body?: unknown, headers?: Record<string, string>): Reply => ({ status, body, headers });
 const isReply = (value: unknown): value is Reply =>
@@ -89,6 +105,9 @@ function checkedParams(params: Record<string, string>): Record<string, string> {
   return params;
 }
 
+/** Query parameters that name an id, on whichever route takes them: the router checks their form. */
+export const ID_QUERY_PARAMETERS = ['contactId', 'tag', 'list'] as const;
+
 /** Field errors for the id-valued query parameters (ID_QUERY_PARAMETERS) of a query or filter. */
 export function idFieldErrors(values: Readonly<Record<string, unknown>>): Record<string, string> {
   const errors: Record<string, string> = {};
@@ -106,11 +125,21 @@ function checkedQuery(query: Record<string, string>): Record<string, string> {
   return query;
 }
 
-/** Throws 401 without a principal and 403 when the role lacks the permission. */
-export function authorize(request: Request, permission: Permission): Principal {
-  const principal = request.principal;
+/**
+ * Who is calling, checked against the route's access: 401 without valid
+ * credentials, 403 when the role lacks the route's permission.
+ */
+async function authenticate(route: RouterRoute, event: HttpEvent, headers: Record<string, string>, options: RouterOptions): Promise<Principal | undefined> {
+  if (route.access === 'public') return undefined;
+  if (route.access === 'apiKey') {
+    const keyId = options.apiKey ? await options.apiKey(headers['x-api-key']) : undefined;
+    if (!keyId) throw new UnauthorizedError('A valid x-api-key header is required.');
+    logger.appendKeys({ apiKeyId: keyId });
+    return undefined;
+  }
+  const principal = principalFrom(event);
   if (!principal) throw new UnauthorizedError();
-  if (!can(principal.role, permission)) throw new ForbiddenError();
+  if (!can(principal.role, route.access)) throw new ForbiddenError();
   return principal;
 }
 
@@ -121,25 +150,22 @@ function rawBodyOf(event: HttpEvent): string {
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
 }
 
-/**
- * Parses the JSON body on first use, so a handler authorizes the caller
- * before a malformed body can answer for it (401/403 come before 400).
- */
-function lazyJsonBody(event: HttpEvent, rawBody: string): () => unknown {
-  let parsed: { value: unknown } | undefined;
-  return () => {
-    if (parsed) return parsed.value;
-    const contentType = (event.headers?.['content-type'] ?? event.headers?.['Content-Type'] ?? '').toLowerCase();
-    if (rawBody === '' || (contentType && !contentType.includes('json'))) parsed = { value: undefined };
-    else {
-      try {
-        parsed = { value: JSON.parse(rawBody) };
-      } catch {
-        throw new ValidationError({ body: 'must be valid JSON' }, 'The request body is not valid JSON.');
-      }
-    }
-    return parsed.value;
-  };
+function jsonBody(event: HttpEvent, rawBody: string): unknown {
+  const contentType = (event.headers?.['content-type'] ?? event.headers?.['Content-Type'] ?? '').toLowerCase();
+  if (rawBody === '' || (contentType && !contentType.includes('json'))) return undefined;
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    throw new ValidationError({ body: 'must be valid JSON' }, 'The request body is not valid JSON.');
+  }
+}
+
+/** The body as the route's schema takes it: 400 `validation_error` with the field messages otherwise. */
+function parsedBody(route: RouterRoute, event: HttpEvent, rawBody: string): unknown {
+  if (!route.body) return undefined;
+  const parsed = route.body.safeParse(jsonBody(event, rawBody));
+  if (!parsed.success) throw new ValidationError(fieldsOf(parsed.error.issues));
+  return parsed.data;
 }
 
 function lowerHeaders(headers: HttpEvent['headers']): Record<string, string> {
@@ -186,39 +212,41 @@ function toResult(value: unknown): HttpResult {
   return { statusCode: r.status, headers: { ...JSON_HEADERS, ...r.headers }, body: JSON.stringify(r.body) };
 }
 
+export interface RouterOptions {
+  /** Checks an integration's `x-api-key` (routes with `apiKey` access): the key's id, or undefined for none. */
+  readonly apiKey?: (key: string | undefined) => Promise<string | undefined>;
+}
+
 /**
- * One Lambda per API area: a router over the area's route keys. Middleware
- * first, handler last; the error middleware at the edge hides 5xx details.
+ * One Lambda per API area: a router over the area's table (./tables/ of
+ * functions/http). Before a handler runs it checks, in this order, the
+ * caller (401/403), the path's ids (404), the id-valued query parameters
+ * and the body (400). Middleware first, handler last; the error middleware
+ * at the edge hides 5xx details.
  */
-export function httpRouter(routes: Record<string, RouteHandler>) {
+export function httpRouter<T extends AreaTable>(table: T, handlers: TableHandlers<T>, options: RouterOptions = {}) {
+  const routes = Object.entries(table as AreaTable).map(([key, spec]) => ({ key: key as RouteKey, access: API_ROUTES[key as RouteKey], body: spec?.body }));
+  return routerOf(routes, handlers as unknown as Record<string, RouteHandler>, options);
+}
+
+/** The router over any routes (the unit tests give it their own). */
+export function routerOf(routes: readonly RouterRoute[], handlers: Readonly<Record<string, RouteHandler>>, options: RouterOptions = {}) {
+  const byKey = new Map(routes.map((route) => [route.key as string, route]));
   const base = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const deadline = Date.now() + (context?.getRemainingTimeInMillis?.() ?? 29_000);
-    const route = routes[event.routeKey];
-    if (!route) return errorResult(new HttpError(404, 'not_found', 'No such route.'));
+    const route = byKey.get(event.routeKey);
+    const handler = handlers[event.routeKey];
+    if (!route || !handler) return errorResult(new HttpError(404, 'not_found', 'No such route.'));
     const rawBody = rawBodyOf(event);
     if (Buffer.byteLength(rawBody) > MAX_BODY_BYTES) {
       return errorResult(new HttpError(413, 'too_large', 'The request body is too large.'));
     }
-    const body = lazyJsonBody(event, rawBody);
-    const params = (event.pathParameters ?? {}) as Record<string, string>;
-    const query = (event.queryStringParameters ?? {}) as Record<string, string>;
-    // Checked on first use, like the body, so that 401/403 come before 404/400.
-    const request: Request = {
-      principal: principalFrom(event),
-      get params() {
-        return checkedParams(params);
-      },
-      get query() {
-        return checkedQuery(query);
-      },
-      headers: lowerHeaders(event.headers),
-      get body() {
-        return body();
-      },
-      rawBody,
-      deadline,
-    };
-    return toResult(await route(request));
+    const headers = lowerHeaders(event.headers);
+    const principal = await authenticate(route, event, headers, options);
+    const params = checkedParams((event.pathParameters ?? {}) as Record<string, string>);
+    const query = checkedQuery((event.queryStringParameters ?? {}) as Record<string, string>);
+    const body = parsedBody(route, event, rawBody);
+    return toResult(await handler({ principal, params, query, headers, body, rawBody, deadline } as Request));
   };
   return middy(base).use({
     before: (request) => {

@@ -43,15 +43,16 @@ export interface ApiProps {
    */
   readonly apiKeyThrottle?: ThrottleSettings;
   /**
-   * Table access per area. Everything writes except the analytics panel.
-   * @default readWrite for every area but analytics (read)
+   * Table access per area. Everything writes except the analytics panel;
+   * the OpenAPI document needs no table.
+   * @default readWrite for every area but analytics (read) and openapi (none)
    */
-  readonly tableAccess?: Partial<Record<HttpArea, TableAccess>>;
+  readonly tableAccess?: Partial<Record<HttpArea, TableAccess | 'none'>>;
   /** @default RetentionDays.THREE_MONTHS */
   readonly accessLogRetention?: RetentionDays;
 }
 
-const DEFAULT_TABLE_ACCESS: Record<HttpArea, TableAccess> = {
+const DEFAULT_TABLE_ACCESS: Record<HttpArea, TableAccess | 'none'> = {
   contacts: 'readWrite',
   catalog: 'readWrite',
   jobs: 'readWrite',
@@ -59,6 +60,7 @@ const DEFAULT_TABLE_ACCESS: Record<HttpArea, TableAccess> = {
   integrations: 'readWrite',
   analytics: 'read',
   merge: 'readWrite',
+  openapi: 'none',
 };
 
 /**
@@ -148,13 +150,16 @@ export class Api extends Construct {
           defaults: props.defaults,
           description: `HTTP API, ${area} routes (${props.defaults.tenant})`,
         });
-        fn.bindTable({ table: props.table, access: tableAccess[area] });
+        const access = tableAccess[area];
+        // Every function shares the tenant environment (TABLE_NAME included); one that reads no table gets no grant.
+        if (access === 'none') fn.addEnvironment('TABLE_NAME', props.table.tableName);
+        else fn.bindTable({ table: props.table, access });
         return [area, fn];
       }),
     ) as Record<HttpArea, LambdaFunction>;
 
     // One API-scoped invoke permission per function instead of one per route
-    // (57 routes): the API only carries the routes declared below.
+    // (every route): the API only carries the routes declared below.
     const integrations = Object.fromEntries(
       HTTP_AREAS.map((area) => [
         area,
@@ -173,6 +178,12 @@ export class Api extends Construct {
         integration: integrations[route.area],
         authorizer: route.auth === 'jwt' ? this.authorizer : noAuthorizer,
       });
+      if (route.auth === 'none') {
+        Validations.of(httpRoute).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${route.method} ${route.path} is public by contract (API.md "Machine-readable contract"): it answers the API's OpenAPI document, the same for every caller, reads no table and takes no input.`,
+        });
+      }
       if (route.auth === 'apiKey') {
         Validations.of(httpRoute).acknowledge({
           id: 'AwsSolutions-APIG4',

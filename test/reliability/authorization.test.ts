@@ -3,80 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, routeKey, type RouteDefinition } from '../../functions/http/routes.js';
-import { ROLES, type Role } from '../../shared/roles.js';
+import { PERMISSIONS, ROLES, type Permission, type Role } from '../../shared/roles.js';
 import { contactBody } from '../support/factories.js';
 import { startLocalStack, type ApiResponse } from '../support/local-stack.js';
 import { refusedTokens, roleLessToken } from '../support/tokens.js';
 
 /**
- * The role matrix of API.md, route by route: the least role that may call
- * it. Every route of ROUTES must be here, so a new route cannot ship
- * without a decision on who may call it.
+ * The least role that may call a route: the one its permission names
+ * (shared/roles.ts) for the access the route table gives it
+ * (shared/api-routes.ts). Every route behind the JWT authorizer is tried
+ * with every role, bad tokens and no token.
  */
-const LEAST_ROLE: Record<string, Role> = {
-  'GET /v1/me': 'agent',
-  'POST /v1/contacts': 'operator',
-  'GET /v1/contacts': 'agent',
-  'GET /v1/contacts/{id}': 'agent',
-  'PATCH /v1/contacts/{id}': 'operator',
-  'DELETE /v1/contacts/{id}': 'operator',
-  'PUT /v1/contacts/{id}/lists/{listId}': 'operator',
-  'DELETE /v1/contacts/{id}/lists/{listId}': 'operator',
-  'POST /v1/contacts/{id}/tags': 'operator',
-  'DELETE /v1/contacts/{id}/tags/{tagId}': 'admin',
-  'POST /v1/contacts/{id}/channels/{channel}/unsubscribe': 'operator',
-  'POST /v1/contacts/{id}/channels/{channel}/subscribe': 'operator',
-  'DELETE /v1/contacts/{id}/channels/{channel}': 'admin',
-  'POST /v1/contacts/{id}/block': 'operator',
-  'POST /v1/contacts/{id}/unblock': 'admin',
-  'POST /v1/contacts/{id}/messages': 'operator',
-  'GET /v1/dispatches': 'operator',
-  'GET /v1/lists': 'agent',
-  'POST /v1/lists': 'operator',
-  'GET /v1/lists/{id}': 'agent',
-  'PATCH /v1/lists/{id}': 'operator',
-  'DELETE /v1/lists/{id}': 'admin',
-  'GET /v1/lists/{id}/contacts': 'agent',
-  'GET /v1/tags': 'agent',
-  'POST /v1/tags': 'operator',
-  'GET /v1/tags/{id}': 'agent',
-  'PATCH /v1/tags/{id}': 'operator',
-  'DELETE /v1/tags/{id}': 'admin',
-  'GET /v1/companies': 'agent',
-  'POST /v1/companies': 'operator',
-  'GET /v1/companies/{id}': 'agent',
-  'PATCH /v1/companies/{id}': 'operator',
-  'DELETE /v1/companies/{id}': 'admin',
-  'GET /v1/departments': 'agent',
-  'POST /v1/departments': 'operator',
-  'GET /v1/departments/{id}': 'agent',
-  'PATCH /v1/departments/{id}': 'operator',
-  'DELETE /v1/departments/{id}': 'admin',
-  'GET /v1/custom-fields': 'agent',
-  'POST /v1/custom-fields': 'admin',
-  'GET /v1/custom-fields/{id}': 'agent',
-  'PATCH /v1/custom-fields/{id}': 'admin',
-  'DELETE /v1/custom-fields/{id}': 'admin',
-  'GET /v1/agents': 'agent',
-  'POST /v1/agents': 'admin',
-  'GET /v1/agents/{id}': 'agent',
-  'PATCH /v1/agents/{id}': 'admin',
-  'DELETE /v1/agents/{id}': 'admin',
-  'POST /v1/jobs': 'operator',
-  'GET /v1/jobs': 'agent',
-  'GET /v1/jobs/{id}': 'agent',
-  'GET /v1/jobs/{id}/download': 'operator',
-  'POST /v1/api-keys': 'admin',
-  'GET /v1/api-keys': 'admin',
-  'DELETE /v1/api-keys/{id}': 'admin',
-  'GET /v1/analytics/contacts': 'operator',
-  'GET /v1/merge-suggestions': 'agent',
-  'GET /v1/contacts/{id}/merge-suggestions': 'agent',
-  'POST /v1/merges': 'operator',
-  'GET /v1/merges': 'admin',
-  'GET /v1/merges/{id}': 'operator',
-  'POST /v1/merges/{id}/undo': 'operator',
-};
+const leastRole = (route: RouteDefinition): Role => PERMISSIONS[route.access as Permission];
 
 type Stack = Awaited<ReturnType<typeof startLocalStack>>;
 let stack: Stack;
@@ -217,9 +155,9 @@ function expectBareRefusal(r: ApiResponse, status: 401 | 403, secrets: string[])
 const jwtRoutes = ROUTES.filter((route) => route.auth === 'jwt');
 
 describe('every route behind the JWT authorizer', () => {
-  it('has a least role in the matrix', () => {
-    const unclassified = jwtRoutes.map(routeKey).filter((key) => !(key in LEAST_ROLE));
-    expect(unclassified, 'add these routes to LEAST_ROLE (API.md role matrix)').toEqual([]);
+  it('each has a permission of the role matrix', () => {
+    const unclassified = jwtRoutes.filter((route) => !(route.access in PERMISSIONS)).map(routeKey);
+    expect(unclassified, 'give these routes a Permission in shared/api-routes.ts').toEqual([]);
   });
 
   it.each(jwtRoutes.map((route) => [routeKey(route), route] as const))('%s: refuses bad tokens and roles below its own, admits the rest', async (key, route) => {
@@ -237,7 +175,7 @@ describe('every route behind the JWT authorizer', () => {
       expectBareRefusal(r, r.status as 401 | 403, secrets);
     }
 
-    const least = ROLES.indexOf(LEAST_ROLE[key]);
+    const least = ROLES.indexOf(leastRole(route));
     for (const role of ROLES) {
       const r = await stack.api.call(route.method, path, { token: await stack.token(role, `matrix-${role}`), body });
       if (ROLES.indexOf(role) < least) {
@@ -246,6 +184,30 @@ describe('every route behind the JWT authorizer', () => {
         expect([role, r.status], `${key} as ${role}: ${JSON.stringify(r.body)?.slice(0, 300)}`).toEqual([role, expect.toSatisfy((s: number) => s !== 401 && s !== 403 && s < 500)]);
       }
     }
+  });
+});
+
+describe('the role check comes before the body', () => {
+  const withBody = jwtRoutes.filter((route) => route.body && leastRole(route) !== 'agent');
+
+  it.each(withBody.map((route) => [routeKey(route), route] as const))('%s: a role without the action gets 403 for any body, never 400', async (_key, route) => {
+    const f = await fixturesFor(route);
+    const path = pathFor(route, f);
+    const below = ROLES[ROLES.indexOf(leastRole(route)) - 1];
+    const token = await stack.token(below, `matrix-${below}`);
+    for (const body of [{ unknownField: 1 }, { name: '' }, [], 'not json {', undefined]) {
+      const r = await stack.api.call(route.method, path, { token, body, ...(typeof body === 'string' ? { headers: { 'content-type': 'application/json' } } : {}) });
+      expect([JSON.stringify(body), r.status]).toEqual([JSON.stringify(body), 403]);
+      expectBareRefusal(r, 403, secretsOf(f));
+    }
+  });
+});
+
+describe('routes anyone may call', () => {
+  it('answer without a token', async () => {
+    const open = ROUTES.filter((route) => route.auth === 'none');
+    expect(open.map(routeKey)).toEqual(['GET /v1/openapi.json']);
+    for (const route of open) expect((await stack.api.call(route.method, route.path)).status, routeKey(route)).toBe(200);
   });
 });
 

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resetConfig } from '../../functions/lib/config.js';
-import { authorize, errorResult, groupsFromClaim, httpRouter, principalFrom, type HttpEvent } from '../../functions/lib/http.js';
+import type { RouteDefinition } from '../../functions/http/routes.js';
+import { errorResult, groupsFromClaim, principalFrom, routerOf, type HttpEvent, type RouteHandler } from '../../functions/lib/http.js';
+import { closedBody, name } from '../../shared/schemas/core.js';
 import { ValidationError } from '../../functions/lib/errors.js';
 import { decodeCursor, encodeCursor, parseLimit } from '../../functions/lib/cursor.js';
 
@@ -18,6 +20,15 @@ const event = (overrides: Partial<HttpEvent> = {}): HttpEvent =>
   }) as unknown as HttpEvent;
 
 const context = { getRemainingTimeInMillis: () => 1000 } as never;
+
+/** A route of the tests' own: `read` unless said, a body schema when given. */
+const route = (key: string, extra: Partial<RouteDefinition> = {}): RouteDefinition => {
+  const [method, path] = key.split(' ');
+  return { key, method, path, area: 'contacts', summary: key, access: 'read', auth: 'jwt', ...extra } as RouteDefinition;
+};
+/** A router over one route. */
+const httpRouter = (handlers: Record<string, RouteHandler>, extra: Partial<RouteDefinition> = {}) =>
+  routerOf(Object.keys(handlers).map((key) => route(key, extra)), handlers);
 
 describe('groupsFromClaim', () => {
   it('reads API Gateway\'s "[a b]" form, JSON arrays and real arrays', () => {
@@ -62,22 +73,60 @@ describe('httpRouter', () => {
   });
 
   it('answers 400 for a malformed JSON body', async () => {
-    const handler = httpRouter({ 'POST /v1/x': async (req) => req.body });
+    const handler = httpRouter({ 'POST /v1/x': async (req) => req.body }, { body: closedBody({ name: name(10) }) });
     const result = await handler(event({ routeKey: 'POST /v1/x', body: '{"a":', headers: { 'content-type': 'application/json' } }), context);
     expect(result.statusCode).toBe(400);
     expect(JSON.parse(String(result.body)).error.fields.body).toBe('must be valid JSON');
   });
 
   it('authorizes before a malformed body can answer: 401 comes before 400', async () => {
-    const { authorize } = await import('../../functions/lib/http.js');
-    const handler = httpRouter({
-      'POST /v1/x': async (req) => {
-        authorize(req, 'work');
-        return req.body;
-      },
-    });
+    const handler = httpRouter({ 'POST /v1/x': async (req) => req.body }, { access: 'work', body: closedBody({ name: name(10) }) });
     const anonymous = event({ routeKey: 'POST /v1/x', body: '{"a":', headers: { 'content-type': 'application/json' }, requestContext: {} as never });
     expect((await handler(anonymous, context)).statusCode).toBe(401);
+  });
+
+  it('checks the route\'s action before it reads the body: 403 for a role without it, whatever the body', async () => {
+    let reached = false;
+    const handler = httpRouter(
+      {
+        'POST /v1/x': async () => {
+          reached = true;
+          return {};
+        },
+      },
+      { access: 'administer', body: closedBody({ name: name(10) }) },
+    );
+    for (const body of ['{"a":', '{"name":""}', '{"name":"ok"}']) {
+      const result = await handler(event({ routeKey: 'POST /v1/x', body, headers: { 'content-type': 'application/json' } }), context);
+      expect([body, result.statusCode, JSON.parse(String(result.body)).error.code]).toEqual([body, 403, 'forbidden']);
+    }
+    expect(reached).toBe(false);
+  });
+
+  it('parses the body with the route\'s schema: the handler gets what it accepted, a refusal names its fields', async () => {
+    const handler = httpRouter({ 'POST /v1/x': async (req) => req.body }, { access: 'work', body: closedBody({ name: name(10) }) });
+    const post = (body: string) => handler(event({ routeKey: 'POST /v1/x', body, headers: { 'content-type': 'application/json' } }), context);
+    expect(JSON.parse(String((await post('{"name":"  Ana  "}')).body))).toEqual({ name: 'Ana' });
+    const refusals = await Promise.all(['{"name":""}', '{"name":"x".repeat(11)}', '{"name":"01234567890"}', '{"name":"a","extra":1}', '[]', ''].map(post));
+    expect(refusals.map((r) => [r.statusCode, JSON.parse(String(r.body)).error.fields])).toEqual([
+      [400, { name: 'is required' }],
+      [400, { body: 'must be valid JSON' }],
+      [400, { name: 'must be at most 10 characters' }],
+      [400, { extra: 'unknown field' }],
+      [400, { body: 'must be a JSON object' }],
+      [400, { body: 'must be a JSON object' }],
+    ]);
+  });
+
+  it('asks for an API key on apiKey routes before the body, and for nothing on public ones', async () => {
+    const keyed = routerOf([route('POST /v1/x', { access: 'apiKey', auth: 'apiKey', body: closedBody({ name: name(10) }) })], { 'POST /v1/x': async () => ({ ok: true }) }, { apiKey: async (key) => (key === 'good' ? 'k1' : undefined) });
+    const post = (headers: Record<string, string>) => keyed(event({ routeKey: 'POST /v1/x', body: '{"a":', headers: { 'content-type': 'application/json', ...headers }, requestContext: {} as never }), context);
+    expect((await post({})).statusCode).toBe(401);
+    expect((await post({ 'x-api-key': 'bad' })).statusCode).toBe(401);
+    expect((await post({ 'x-api-key': 'good' })).statusCode).toBe(400);
+    const open = routerOf([route('GET /v1/x', { access: 'public', auth: 'none' })], { 'GET /v1/x': async (req) => ({ principal: req.principal ?? null }) });
+    const result = await open(event({ requestContext: {} as never }), context);
+    expect([result.statusCode, JSON.parse(String(result.body))]).toEqual([200, { principal: null }]);
   });
 
   it('maps DynamoDB throttling that outlived the SDK retries to 429', () => {
@@ -100,7 +149,6 @@ describe('httpRouter', () => {
     let reached = false;
     const handler = httpRouter({
       'GET /v1/x/{id}': async (req) => {
-        authorize(req, 'read');
         reached = true;
         return { id: req.params.id };
       },

@@ -1,0 +1,7 @@
+/** The route table's analytics area: The analytics panel. */
+import { contactBehaviorPanel } from '../../../shared/schemas/analytics.js';
+import type { AreaTable } from '../routes.js';
+
+export const analyticsRoutes = {
+  'GET /v1/analytics/contacts': { answer: contactBehaviorPanel, query: ['from', 'to'], summary: 'The Contact Behavior panel for a period.' },
+} as const satisfies AreaTable;

@@ -1,0 +1,27 @@
+/** The route table's contacts area: Contacts, their memberships and channels, messages and the dispatch report. */
+import * as contacts from '../../../shared/schemas/contacts.js';
+import { config } from '../../lib/config.js';
+import { PAGE_QUERY as PAGE } from '../../../shared/api-routes.js';
+import type { AreaTable } from '../routes.js';
+
+const region = () => config().defaultPhoneRegion;
+
+export const contactRoutes = {
+  'GET /v1/me': { answer: contacts.me, summary: 'The caller: sub, name and role.' },
+  'POST /v1/contacts': { body: contacts.contactBody('create', region), answer: contacts.profile, status: 201, summary: 'Creates a contact.' },
+  'GET /v1/contacts': { answer: contacts.contactPage, query: ['q', 'tag', 'list', 'blocked', 'band', 'assignee', ...PAGE], summary: 'Contacts, newest first, searched and filtered.' },
+  'GET /v1/contacts/{id}': { answer: contacts.profile, summary: 'A contact\'s profile.' },
+  'PATCH /v1/contacts/{id}': { body: contacts.contactBody('patch', region), answer: contacts.profile, summary: 'Edits a contact; null clears a field.' },
+  'DELETE /v1/contacts/{id}': { summary: 'Deletes a contact.' },
+  'PUT /v1/contacts/{id}/lists/{listId}': { summary: 'Adds a contact to a list (idempotent).' },
+  'DELETE /v1/contacts/{id}/lists/{listId}': { summary: 'Removes a contact from a list.' },
+  'POST /v1/contacts/{id}/tags': { body: contacts.tagAssignBody, answer: contacts.tagRef, summary: 'Tags a contact by name, creating the tag when none has it.' },
+  'DELETE /v1/contacts/{id}/tags/{tagId}': { summary: 'Removes a tag from a contact; the tag stays.' },
+  'POST /v1/contacts/{id}/channels/{channel}/unsubscribe': { answer: contacts.profile, summary: 'Unsubscribes a contact\'s channel.' },
+  'POST /v1/contacts/{id}/channels/{channel}/subscribe': { answer: contacts.profile, summary: 'Subscribes a contact\'s channel.' },
+  'DELETE /v1/contacts/{id}/channels/{channel}': { summary: 'Removes a channel from a contact; its history stays.' },
+  'POST /v1/contacts/{id}/block': { answer: contacts.profile, summary: 'Blocks a contact.' },
+  'POST /v1/contacts/{id}/unblock': { answer: contacts.profile, summary: 'Unblocks a contact.' },
+  'POST /v1/contacts/{id}/messages': { body: contacts.messageBody, answer: contacts.dispatchAnswer, status: 202, summary: 'Sends a message (or records why it cannot be sent).' },
+  'GET /v1/dispatches': { answer: contacts.dispatchPage, query: ['contactId', 'status', ...PAGE], summary: 'The dispatch report.' },
+} as const satisfies AreaTable;
