@@ -69,6 +69,20 @@ export function transactionWriteUnits(input: { TransactItems?: Record<string, { 
  */
 export class CapacityMeter {
   units: Units = { read: 0, write: 0, failedConditions: 0 };
+  /** Units by operation and item kind (`UpdateItem engagement day`...), when `kindOf` is given. */
+  readonly byKind: Record<string, Units> = {};
+
+  constructor(private readonly kindOf?: (command: string, input: Record<string, unknown>) => string) {}
+
+  private add(command: string, input: Record<string, unknown>, kind: 'read' | 'write', units: number, failed = false): void {
+    this.units[kind] += units;
+    if (failed) this.units.failedConditions++;
+    if (!this.kindOf) return;
+    const entry = (this.byKind[this.kindOf(command, input)] ??= { read: 0, write: 0, failedConditions: 0 });
+    entry[kind] += units;
+    if (failed) entry.failedConditions++;
+  }
+
   /** Refused conditions by command, to see where they come from. */
   readonly failedByCommand: Record<string, number> = {};
 
@@ -83,12 +97,11 @@ export class CapacityMeter {
           const result = await next(args);
           const reported = unitsOf((result.output as { ConsumedCapacity?: Consumed }).ConsumedCapacity);
           const transaction = /^TransactWrite(Items)?Command$/.test(command);
-          this.units[kind] += transaction ? Math.max(reported, transactionWriteUnits(args.input as never)) : reported;
+          this.add(command, args.input as Record<string, unknown>, kind, transaction ? Math.max(reported, transactionWriteUnits(args.input as never)) : reported);
           return result;
         } catch (error) {
           if ((error as Error).name === 'ConditionalCheckFailedException') {
-            this.units.failedConditions++;
-            this.units.write += 1;
+            this.add(command, args.input as Record<string, unknown>, 'write', 1, true);
             this.failedByCommand[command] = (this.failedByCommand[command] ?? 0) + 1;
           }
           throw error;

@@ -3,7 +3,8 @@ import { planEvents, postEvents } from '../../test/support/events.js';
 import { inParallel as pool } from '../../functions/lib/concurrency.js';
 import { waitFor } from '../lib/load.js';
 import { perSecond, round, summarize } from '../lib/stats.js';
-import { mixOf, type Mix } from '../lib/ceiling.js';
+import { itemKindOf, mixOf, type Mix } from '../lib/ceiling.js';
+import { operationOf } from '../../test/support/ddb-calls.js';
 import { measureCeiling } from './ddb-ceiling.js';
 import { ddb } from '../../functions/lib/dynamo.js';
 import { CapacityMeter, type Units } from '../lib/capacity-meter.js';
@@ -18,7 +19,7 @@ import type { DdbCall } from '../../test/support/ddb-calls.js';
 let capacity: CapacityMeter | undefined;
 function capacityMeter(): CapacityMeter {
   if (!capacity) {
-    capacity = new CapacityMeter();
+    capacity = new CapacityMeter((command, input) => `${operationOf(command)} ${itemKindOf({ command, input })}`);
     capacity.attach(ddb());
   }
   return capacity;
@@ -33,6 +34,8 @@ const addUnits = (into: Units, more: Units) => {
   into.failedConditions += more.failedConditions;
 };
 const noUnits = (): Units => ({ read: 0, write: 0, failedConditions: 0 });
+/** `Update engagement day` -> `UpdateEngagementDay` (a results key). */
+const camel = (text: string) => text.replace(/(^|[^a-zA-Z]+)([a-zA-Z])/g, (_, _sep: string, c: string) => c.toUpperCase());
 /** Events per POST /v1/events call (a trial on an overloaded machine may cut it with BENCH_EVENTS_PER_CALL to stay inside the 29 s API timeout). */
 const PER_CALL = Number(process.env.BENCH_EVENTS_PER_CALL ?? 500);
 
@@ -82,15 +85,24 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
   const mix: Mix = {};
   // The split rounds' requests by hop: ingestion (stream held) and the stream processors on its backlog.
   const hops: Record<string, { mix: Mix; events: number }> = { ingestion: { mix: {}, events: 0 }, stream: { mix: {}, events: 0 } };
+  const meter = capacityMeter();
+  // Write units per event of the end-to-end rounds by operation and item kind (`UpdateContact`: the band snapshot).
+  const writeUnitsByKind: Record<string, number> = {};
+  // Units by operation and item kind of the end-to-end rounds.
+  const byKind: Record<string, Units> = {};
   const units = noUnits();
   const hopUnits = { ingestion: noUnits(), stream: noUnits() };
   let events = 0;
   let splitEvents = 0;
   let counterItems = 0;
-  capacityMeter();
   try {
     for (let r = 1; r <= rounds; r++) {
+      const before = structuredClone(meter.byKind);
       const { figures: once, requests, counterItems: roundCounterItems, units: roundUnits } = await measureEndToEnd(b, apiKey, contactIds, messages, `${r}`);
+      for (const [kind, u] of Object.entries(meter.byKind)) {
+        const was = before[kind] ?? noUnits();
+        addUnits((byKind[kind] ??= noUnits()), { read: u.read - was.read, write: u.write - was.write, failedConditions: u.failedConditions - was.failedConditions });
+      }
       first ??= once;
       mixOf(requests, mix);
       addUnits(units, roundUnits);
@@ -109,6 +121,12 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
       }
       log(`  round ${r} apart: ingestion alone (stream held) ${split.ingestAloneEventsPerSecond} events/s, then the stream processor alone drained them at ${split.processorAloneEventsPerSecond} events/s`);
     }
+    // Where the end-to-end rounds' units went, largest first.
+    const kinds = Object.entries(byKind)
+      .filter(([, u]) => u.write + u.read > 0)
+      .sort(([, x], [, y]) => y.write - x.write || y.read - x.read);
+    log(`  end to end, request units per event by operation and item kind: ${kinds.map(([kind, u]) => `${kind} ${round(u.write / events, 3)} w / ${round(u.read / events, 3)} r`).join('; ')}`);
+    for (const [kind, u] of kinds) if (u.write > 0) writeUnitsByKind[camel(kind)] = round(u.write / events, 3);
   } finally {
     detachCapacityMeter();
   }
@@ -128,6 +146,7 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
       ceiling,
       ratioToMinimal: round(median(endToEnd) / ceiling.minimal.eventsPerSecond, 3),
       writeUnitsPerEvent: perEvent(units.write, events),
+      writeUnitsPerEventBy: writeUnitsByKind,
       readUnitsPerEvent: perEvent(units.read, events),
       ingestWriteUnitsPerEvent: perEvent(hopUnits.ingestion.write, splitEvents),
       ingestReadUnitsPerEvent: perEvent(hopUnits.ingestion.read, splitEvents),
