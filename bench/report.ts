@@ -68,6 +68,25 @@ const n = (value: number | undefined, digits = 0) =>
 const ms = (value: number | undefined) => `${n(value, 1)} ms`;
 const kb = (value: number | undefined) => `${n(value === undefined ? undefined : value / 1024, 1)} KB`;
 
+/** Where the end-to-end write units go (stream.writeUnitsPerEventBy, bench/measures/stream.ts), the largest first. */
+const WRITE_UNIT_KINDS: [string, string][] = [
+  ['UpdateContact', 'band snapshot on the profile'],
+  ['TransactWriteLane', 'analytics states and lane'],
+  ['PutMessage', 'message states'],
+  ['TransactWriteConversation', 'conversation messages with their markers'],
+  ['PutConversation', 'conversation states'],
+  ['UpdateEngagementDay', 'day counters'],
+  ['BatchWriteActiveDay', 'active-day index'],
+  ['UpdateAggregate', 'analytics aggregates'],
+  ['UpdateEngagementSummary', 'ticket counters'],
+];
+function writeUnitsByKind(v: Getter): string {
+  const parts = WRITE_UNIT_KINDS.map(([key, label]) => ({ label, units: v(`stream.writeUnitsPerEventBy.${key}`) }))
+    .filter((p): p is { label: string; units: number } => p.units !== undefined && p.units > 0)
+    .sort((a, b) => b.units - a.units);
+  return parts.length > 0 ? `; writes by item: ${parts.map((p) => `${p.label} ${n(p.units, 2)}`).join(', ')}` : '';
+}
+
 /** The benchmark table: one row per goal of issue 7 (and the figures issues 3 and 4 ask for). */
 export const ROWS: Row[] = [
   {
@@ -129,8 +148,9 @@ export const ROWS: Row[] = [
         `${n(write, 2)} write, ${n(read, 2)} read = $${n(price, 2)} per million events ` +
         `(${US_EAST_1_PRICES.region} on demand, $${US_EAST_1_PRICES.dynamoWritePerMillion} per million write and $${US_EAST_1_PRICES.dynamoReadPerMillion} per million read units, ${US_EAST_1_PRICES.asOf})` +
         (v('stream.ingestWriteUnitsPerEvent') !== undefined
-          ? `; ingestion ${n(v('stream.ingestWriteUnitsPerEvent'), 2)} / ${n(v('stream.ingestReadUnitsPerEvent'), 2)}, stream ${n(v('stream.processorWriteUnitsPerEvent'), 2)} / ${n(v('stream.processorReadUnitsPerEvent'), 2)}`
-          : '')
+          ? `; apart, ingestion ${n(v('stream.ingestWriteUnitsPerEvent'), 2)} / ${n(v('stream.ingestReadUnitsPerEvent'), 2)}, processors on a backlog ${n(v('stream.processorWriteUnitsPerEvent'), 2)} / ${n(v('stream.processorReadUnitsPerEvent'), 2)}`
+          : '') +
+        writeUnitsByKind(v)
       );
     },
     pass: (v) => v('stream.writeUnitsPerEvent')! <= 2,
