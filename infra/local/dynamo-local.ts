@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { delimiter } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { withBackoff } from '../../functions/lib/backoff.js';
 import { LOOPBACK_LAUNCHER_CLASS, writeLoopbackLauncher } from './loopback-launcher.js';
 
 const require = createRequire(import.meta.url);
@@ -99,18 +100,19 @@ export async function startDynamoLocal(options: { port?: number; dataDir?: strin
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
   const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new LocalStartError(`DynamoDB Local exited at start (code ${child.exitCode}).\n${stderr}`);
-    try {
-      await client.send(new ListTablesCommand({}));
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        killChild();
-        throw new LocalStartError(`DynamoDB Local did not answer on ${endpoint} within 60 s.\n${stderr}`);
-      }
-      await new Promise((r) => setTimeout(r, 150));
-    }
+  try {
+    // Asked every ~150 ms until it answers, for up to a minute, unless it exits first.
+    await withBackoff(
+      async () => {
+        if (child.exitCode !== null) throw new LocalStartError(`DynamoDB Local exited at start (code ${child.exitCode}).\n${stderr}`);
+        await client.send(new ListTablesCommand({}));
+      },
+      { attempts: Number.POSITIVE_INFINITY, baseMs: 150, maxMs: 150, retryable: (error) => !(error instanceof LocalStartError) && Date.now() <= deadline },
+    );
+  } catch (error) {
+    if (error instanceof LocalStartError) throw error;
+    killChild();
+    throw new LocalStartError(`DynamoDB Local did not answer on ${endpoint} within 60 s.\n${stderr}`);
   }
   client.destroy();
   return {
