@@ -2,6 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactKey } from '../../functions/data/keys.js';
+import { expectFieldErrors } from '../support/factories.js';
 import { startLocalStack } from '../support/local-stack.js';
 import { rawClient } from '../support/raw-client.js';
 
@@ -55,16 +56,15 @@ describe('CSV export', () => {
 });
 
 describe('custom field keys', () => {
+  const KEY_RULE = 'keys must start with a letter, hold only letters, digits and _ (at most 64) and not be a built-in object name (constructor, toString...)';
   it('are refused by the API unless they start with a letter and hold letters, digits and _', async () => {
     const before = (await operator().get('/v1/contacts?q=Keyless')).body.items;
     const r = await operator().post('/v1/contacts', { firstName: 'Keyless', customFields: { '=WEBSERVICE("x")': 'y' } });
-    expect(r.status).toBe(400);
-    expect(Object.keys(r.body.error.fields)).toEqual(['customFields.=WEBSERVICE("x")']);
+    expectFieldErrors(r, { 'customFields.=WEBSERVICE("x")': KEY_RULE });
     expect((await operator().get('/v1/contacts?q=Keyless')).body.items).toEqual(before);
     // `constructor` could not even be stored: the SDK's marshaller takes a map with its own `constructor` for a class instance (a 500).
     const builtIn = await operator().post('/v1/contacts', { firstName: 'Keyless', customFields: { constructor: 'x', toString: 'y' } });
-    expect(builtIn.status).toBe(400);
-    expect(Object.keys(builtIn.body.error.fields).sort()).toEqual(['customFields.constructor', 'customFields.toString']);
+    expectFieldErrors(builtIn, { 'customFields.constructor': KEY_RULE, 'customFields.toString': KEY_RULE });
     expect((await operator().post('/v1/contacts', { firstName: 'Keyed', customFields: { birth_date2: 'y' } })).status).toBe(201);
   });
 

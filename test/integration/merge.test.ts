@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLocalStack, usersOf } from '../support/api-suite.js';
-import { DAY, ago, createApiKey, createContact, uniqueId as uid } from '../support/factories.js';
+import { DAY, ago, createApiKey, createContact, expectFieldErrors, uniqueId as uid } from '../support/factories.js';
 import { rawClient } from '../support/raw-client.js';
 
 const stack = useLocalStack();
@@ -244,20 +244,16 @@ describe('merge history and roles', { timeout: 240_000 }, () => {
   it('rejects bad input with field errors and writes nothing', async () => {
     const a = await createContact(operator(), { firstName: 'Bad', phone: freshPhone() });
     const before = (await admin().get('/v1/merges?limit=100')).body.items.length;
-    const cases: [unknown, string[]][] = [
-      [{}, ['duplicateIds', 'primaryId']],
-      [{ primaryId: a.id, duplicateIds: [] }, ['duplicateIds']],
-      [{ primaryId: a.id, duplicateIds: [a.id] }, ['duplicateIds.0']],
-      [{ primaryId: a.id, duplicateIds: ['nope', 'nope'] }, ['duplicateIds.1']],
-      [{ primaryId: a.id, duplicateIds: ['nope'] }, ['duplicateIds.0']],
-      [{ primaryId: 'nope', duplicateIds: [a.id] }, ['primaryId']],
-      [[1], ['body']],
+    const cases: [unknown, Record<string, string>][] = [
+      [{}, { primaryId: 'is required', duplicateIds: 'must list at least one contact id' }],
+      [{ primaryId: a.id, duplicateIds: [] }, { duplicateIds: 'must list at least one contact id' }],
+      [{ primaryId: a.id, duplicateIds: [a.id] }, { 'duplicateIds.0': 'is the primary itself' }],
+      [{ primaryId: a.id, duplicateIds: ['nope', 'nope'] }, { 'duplicateIds.1': 'is listed twice' }],
+      [{ primaryId: a.id, duplicateIds: ['nope'] }, { 'duplicateIds.0': 'no contact has this id' }],
+      [{ primaryId: 'nope', duplicateIds: [a.id] }, { primaryId: 'no contact has this id' }],
+      [[1], { body: 'must be a JSON object' }],
     ];
-    for (const [body, fields] of cases) {
-      const r = await operator().post('/v1/merges', body);
-      expect(r.status, JSON.stringify(body)).toBe(400);
-      expect(Object.keys(r.body.error.fields).sort()).toEqual(fields);
-    }
+    for (const [body, fields] of cases) expectFieldErrors(await operator().post('/v1/merges', body), fields);
     expect((await admin().get('/v1/merges?limit=100')).body.items.length).toBe(before);
     expect((await agent().get(`/v1/contacts/${a.id}`)).status).toBe(200);
     expect((await operator().post('/v1/merges/nope/undo')).status).toBe(404);
