@@ -1,11 +1,11 @@
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoIfEmpty } from '../../infra/local/seed.js';
 import type { Role } from '../../shared/roles.js';
 import { can, type Action } from '../../web/src/lib/permissions.js';
 import { ROUTES } from '../../web/src/routes.js';
-import { axeViolations, focusOf, launchChromium, signInAs, tabTo, type AxeFinding, type DemoUser } from '../support/browser.js';
-import { startLocalStack } from '../support/local-stack.js';
+import { useLocalStack } from '../support/api-suite.js';
+import { axeViolations, focusOf, signInAs, tabTo, useChromium, type AxeFinding, type DemoUser } from '../support/browser.js';
 
 /**
  * axe-core over every screen of the SPA, in each language and for each
@@ -14,9 +14,8 @@ import { startLocalStack } from '../support/local-stack.js';
  * one page per role, so each pays for one sign-in and one axe injection.
  * Set A11Y_REPORT=1 to print every finding (rule, screen, element).
  */
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-let stack: Stack;
-let browser: Browser;
+const stack = useLocalStack();
+const browser = useChromium();
 
 const LANGUAGES = ['en', 'es', 'pt-BR'] as const;
 const USERS: Record<Role, DemoUser> = { admin: 'ana', operator: 'otto', agent: 'gil' };
@@ -184,15 +183,8 @@ async function seed(): Promise<Fixtures> {
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack();
-  browser = await launchChromium();
   fx = await seed();
 }, 300_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
 
 async function withPage<T>(work: (page: Page) => Promise<T>): Promise<T> {
   const context: BrowserContext = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });

@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { insertContact } from '../../functions/contacts/contact-service.js';
-import { launchChromium } from '../support/browser.js';
-import { startLocalStack } from '../support/local-stack.js';
+import { useLocalStack } from '../support/api-suite.js';
+import { useChromium } from '../support/browser.js';
 
 /**
  * The analytics page in Debian's Chromium against a local stack fed through
@@ -13,9 +13,8 @@ import { startLocalStack } from '../support/local-stack.js';
  */
 const SCREENSHOTS = process.env.ANALYTICS_SCREENSHOTS;
 
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-let stack: Stack;
-let browser: Browser;
+const stack = useLocalStack();
+const browser = useChromium();
 let context: BrowserContext;
 let page: Page;
 
@@ -69,19 +68,10 @@ async function signInAs(user: 'otto' | 'gil', locale = 'en-US') {
   await page.locator('.shell').waitFor();
 }
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-  browser = await launchChromium();
-  await seed();
-});
+beforeAll(seed);
 
 afterEach(async () => {
   await context?.close();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
 });
 
 describe('Analytics page in Chromium', () => {

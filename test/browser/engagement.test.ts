@@ -1,21 +1,13 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/browser.js';
-import { startLocalStack } from '../support/local-stack.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useLocalStack } from '../support/api-suite.js';
+import { useChromium } from '../support/browser.js';
 
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-let stack: Stack;
-let browser: Browser;
+const stack = useLocalStack();
+const browser = useChromium();
 let apiKey: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack();
-  browser = await launchChromium();
   apiKey = (await stack.api.as('admin').post('/v1/api-keys', { name: 'platform' })).body.key;
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
 });
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();

@@ -1,7 +1,7 @@
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { focusOf, launchChromium, tabTo as tabToOf, type Focus } from '../support/browser.js';
-import { startLocalStack } from '../support/local-stack.js';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useLocalStack } from '../support/api-suite.js';
+import { focusOf, tabTo as tabToOf, useChromium, type Focus } from '../support/browser.js';
 
 /**
  * One whole task with the keyboard alone, in Debian's Chromium against a
@@ -10,24 +10,16 @@ import { startLocalStack } from '../support/local-stack.js';
  * Space, arrows, Escape, typing); the test reads the page and the API to
  * check what happened, and that the focus is always visible.
  */
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-let stack: Stack;
-let browser: Browser;
+const stack = useLocalStack();
+const browser = useChromium();
 let context: BrowserContext;
 let page: Page;
 
 const focus = () => focusOf(page);
 const tabTo = (wanted: (f: Focus) => boolean, what: string, options?: { back?: boolean; max?: number }) => tabToOf(page, wanted, what, options);
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-  browser = await launchChromium();
-});
-
 afterAll(async () => {
   await context?.close();
-  await browser?.close();
-  await stack?.stop();
 });
 
 describe('Keyboard only, in Chromium', { timeout: 180_000 }, () => {

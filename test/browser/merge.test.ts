@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/browser.js';
-import { startLocalStack } from '../support/local-stack.js';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useLocalStack } from '../support/api-suite.js';
+import { useChromium } from '../support/browser.js';
 
 /**
  * Merging from a suggestion and undoing it, in Debian's Chromium against a
@@ -11,9 +11,8 @@ import { startLocalStack } from '../support/local-stack.js';
  */
 const SCREENSHOTS = process.env.MERGE_SCREENSHOTS;
 
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-let stack: Stack;
-let browser: Browser;
+const stack = useLocalStack();
+const browser = useChromium();
 let context: BrowserContext;
 let page: Page;
 
@@ -33,16 +32,8 @@ async function shot(name: string) {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-  browser = await launchChromium();
-});
 afterEach(async () => {
   await context?.close();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
 });
 
 describe('Merge duplicates in Chromium', { timeout: 240_000 }, () => {

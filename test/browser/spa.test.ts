@@ -1,29 +1,18 @@
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/browser.js';
-import { startLocalStack } from '../support/local-stack.js';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useLocalStack } from '../support/api-suite.js';
+import { useChromium } from '../support/browser.js';
+import { contactBody, createContact } from '../support/factories.js';
 
 /**
  * The SPA in Debian's Chromium against a local stack (real handlers, DynamoDB
  * Local) serving the built web/dist. `npm test` builds the SPA first.
  */
 
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
-
-let stack: Stack;
-let browser: Browser;
+const stack = useLocalStack();
+const browser = useChromium();
 let context: BrowserContext;
 let page: Page;
-
-beforeAll(async () => {
-  stack = await startLocalStack();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
 
 beforeEach(async () => {
   context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
@@ -41,11 +30,7 @@ async function signInAs(user: 'ana' | 'otto' | 'gil') {
   await page.locator('.shell').waitFor();
 }
 
-async function aContact(fields: Record<string, unknown> = {}): Promise<{ id: string }> {
-  const res = await stack.api.as('operator').post('/v1/contacts', { firstName: 'Rita', lastName: 'Lopes', phone: '+5511912345678', ...fields });
-  expect(res.status).toBe(201);
-  return res.body as { id: string };
-}
+const newContact = (fields: Record<string, unknown> = {}) => createContact(stack.api.as('operator'), contactBody({ firstName: 'Rita', lastName: 'Lopes', ...fields }));
 
 describe('SPA in Chromium', () => {
   it('an operator creates a contact with a badly formatted phone and the profile shows it grouped, E.164 in its title', async () => {
@@ -80,7 +65,7 @@ describe('SPA in Chromium', () => {
   });
 
   it('an agent sees no New, Edit, Delete or bulk controls', async () => {
-    const contact = await aContact();
+    const contact = await newContact();
     await signInAs('gil');
     await page.getByTestId('role-badge').waitFor();
     expect(await page.getByTestId('role-badge').textContent()).toBe('Agent');
@@ -133,7 +118,7 @@ describe('SPA in Chromium', () => {
   });
 
   it('deletes the selected contacts with one job, shows its progress, and the rows leave the table', async () => {
-    const ids = await Promise.all(['Ana', 'Bia', 'Caio'].map((lastName, i) => aContact({ firstName: 'Bulkdel', lastName, phone: `+55119000000${i + 1}` }).then((c) => c.id)));
+    const ids = await Promise.all(['Ana', 'Bia', 'Caio'].map((lastName, i) => newContact({ firstName: 'Bulkdel', lastName, phone: `+55119000000${i + 1}` }).then((c) => c.id)));
     await signInAs('otto');
     await page.getByRole('searchbox', { name: 'Search contacts' }).fill('Bulkdel');
     const rows = page.locator('table.contacts tbody tr');
@@ -160,7 +145,7 @@ describe('SPA in Chromium', () => {
   });
 
   it('tags the selected contacts with one tag-contacts job, then exports the search it shows', async () => {
-    const ids = await Promise.all(['Duda', 'Enzo'].map((lastName, i) => aContact({ firstName: 'Bulktag', lastName, phone: `+55119000001${i + 1}` }).then((c) => c.id)));
+    const ids = await Promise.all(['Duda', 'Enzo'].map((lastName, i) => newContact({ firstName: 'Bulktag', lastName, phone: `+55119000001${i + 1}` }).then((c) => c.id)));
     await signInAs('otto');
     await page.getByRole('searchbox', { name: 'Search contacts' }).fill('Bulktag');
     await expect.poll(() => page.locator('table.contacts tbody tr').count(), { timeout: 15_000 }).toBe(2);

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { AxeResults, ImpactValue } from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { startedForFile } from './api-suite.js';
 
 /** Debian's Chromium, as the browser tests drive it (no browser download). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -18,6 +19,9 @@ export async function launchChromium(): Promise<Browser> {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
 }
+
+/** Chromium for one test file: launched before its tests, closed after them. */
+export const useChromium = (): Browser => startedForFile('Chromium', launchChromium, (browser) => browser.close());
 
 /** The local sign-in page's demo users: Ana is an admin, Otto an operator, Gil an agent. */
 export type DemoUser = 'ana' | 'otto' | 'gil';
