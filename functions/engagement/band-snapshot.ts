@@ -1,4 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { withBackoff } from '../lib/backoff.js';
 import { config } from '../lib/config.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { engagementCountersAndProfile } from '../data/engagement-state.js';
@@ -20,20 +21,20 @@ const MAX_ATTEMPTS = 4;
  * band moves, one UpdateItem; a contact that no longer exists is left alone.
  */
 export async function refreshBandSnapshot(contactId: string, now = new Date()): Promise<'unchanged' | 'updated' | 'gone'> {
-  for (let attempt = 1; ; attempt++) {
-    const items = await engagementCountersAndProfile(contactId);
-    const profile = items.find((item) => item.sk === contactKey(contactId).sk);
-    if (!profile || profile.type !== 'contact') return 'gone';
-    const { engagement } = buildProfileEngagement(items, now, config().timezone);
-    const previous = typeof profile.band === 'string' ? profile.band : null;
-    if (previous === engagement.band) return 'unchanged';
-    try {
+  return withBackoff(
+    async () => {
+      const items = await engagementCountersAndProfile(contactId);
+      const profile = items.find((item) => item.sk === contactKey(contactId).sk);
+      if (!profile || profile.type !== 'contact') return 'gone';
+      const { engagement } = buildProfileEngagement(items, now, config().timezone);
+      const previous = typeof profile.band === 'string' ? profile.band : null;
+      if (previous === engagement.band) return 'unchanged';
       await ddb().send(new UpdateCommand(bandUpdate(contactId, previous, engagement.band)));
       return 'updated';
-    } catch (error) {
-      if ((error as Error).name !== 'ConditionalCheckFailedException' || attempt >= MAX_ATTEMPTS) throw error;
-    }
-  }
+    },
+    // The band moved under us: read again.
+    { attempts: MAX_ATTEMPTS, baseMs: 5, maxMs: 50, retryable: (error) => (error as Error).name === 'ConditionalCheckFailedException' },
+  );
 }
 
 function bandUpdate(contactId: string, previous: string | null, band: string | null) {
