@@ -1,18 +1,13 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { contactKey } from '../../functions/data/keys.js';
+import { useLocalStack } from '../support/api-suite.js';
 import { expectFieldErrors } from '../support/factories.js';
-import { startLocalStack } from '../support/local-stack.js';
 import { rawClient } from '../support/raw-client.js';
 
-let stack: Awaited<ReturnType<typeof startLocalStack>>;
+const stack = useLocalStack();
 const operator = () => stack.api.as('operator', 'otto');
-
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(() => stack?.stop());
 
 async function finishedJob(body: Record<string, unknown>) {
   const created = await operator().post('/v1/jobs', body);

@@ -1,18 +1,13 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CSV_LIMITS } from '../../functions/jobs/csv-import.js';
+import { useLocalStack } from '../support/api-suite.js';
 import { expectFieldErrors } from '../support/factories.js';
-import { startLocalStack } from '../support/local-stack.js';
 
-let stack: Awaited<ReturnType<typeof startLocalStack>>;
+const stack = useLocalStack();
 const operator = () => stack.api.as('operator', 'otto');
-
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(() => stack?.stop());
 
 const jobCount = async () => (await operator().get('/v1/jobs?limit=100')).body.items.length;
 const uploads = () => readdirSync(join(process.env.BLOB_DIR!, 'imports'), { withFileTypes: true }).length;

@@ -1,13 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack } from '../support/local-stack.js';
+import { describe, expect, it } from 'vitest';
+import { useLocalStack } from '../support/api-suite.js';
 
-let stack: Awaited<ReturnType<typeof startLocalStack>>;
+const stack = useLocalStack();
 let phones = 0;
-
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(() => stack?.stop());
 
 /** Signs in through the local user pool: the name given is what the directory holds for the sub from then on. */
 async function signIn(sub: string, role: 'admin' | 'operator', name: string) {

@@ -1,15 +1,10 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROUTES, routeKey } from '../../functions/http/routes.js';
-import { startLocalStack } from '../support/local-stack.js';
+import { useLocalStack } from '../support/api-suite.js';
 
-let stack: Awaited<ReturnType<typeof startLocalStack>>;
+const stack = useLocalStack();
 const admin = () => stack.api.as('admin', 'hardening-admin');
-
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(() => stack?.stop());
 
 /** A cursor as anyone could make one before cursors were signed: the payload and an unkeyed hash of it. */
 function unkeyedCursor(state: Record<string, string>): string {
