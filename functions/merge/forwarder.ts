@@ -6,7 +6,7 @@ import { getManyRaw, getRaw, keyId, keyOf } from '../data/raw-item.js';
 import { logger } from '../lib/logger.js';
 import { failuresOf, type RecordFailure, type StreamProcessor } from '../streams/processors.js';
 import { planMove } from './moves.js';
-import { commitWithRetry, transact, type Op } from './transact.js';
+import { commitWithRetry, isContact, transact, type Op } from './transact.js';
 
 /**
  * Events that name a merged duplicate (its id, phone or email) resolve to
@@ -34,7 +34,7 @@ async function primaryState(primaryId: string): Promise<PrimaryState> {
 /** The forward holds only while the primary is still what it was seen to be (a retirement may race it). */
 function primaryStillIs(primaryId: string, state: Exclude<PrimaryState, 'gone'>): Op {
   return state === 'contact'
-    ? { kind: 'check', key: contactKey(primaryId), condition: { expression: '#t = :c', names: { '#t': 'type' }, values: { ':c': { S: 'contact' } } } }
+    ? { kind: 'check', key: contactKey(primaryId), condition: isContact }
     : { kind: 'check', key: mergedAliasKey(primaryId), condition: { expression: 'attribute_exists(pk)' } };
 }
 

@@ -7,7 +7,7 @@ import { assertLocksFree, earlyDuplicates, fitting, lateDuplicates, prepSlice, p
 import { progressOp } from './merge-record.js';
 import { planMove } from './moves.js';
 import { mergedPrimary } from './primary-profile.js';
-import { actionCount, MAX_ACTIONS, notExists, type Op } from './transact.js';
+import { actionCount, isContact, MAX_ACTIONS, notExists, type Op } from './transact.js';
 
 /**
  * What each step of a merge writes (driven by ./merge-engine.ts): the
@@ -29,8 +29,6 @@ export const mergeTuning = {
 
 /** The merge cannot go on: the contacts changed under it (nothing visible was written). */
 export class MergeInvalid extends Error {}
-
-const isContact = { expression: '#t = :contact', names: { '#t': 'type' }, values: { ':contact': { S: 'contact' } } };
 
 /** The next slice of what must be written before a switch (locks, markers); undefined when all is. */
 export async function planPrep(record: MergeRecord, owner: string, phase: 'preparing' | 'undoPreparing', all: Op[]): Promise<Op[] | undefined> {

@@ -1,18 +1,19 @@
 import { ulid } from 'ulid';
 import { can } from '../../shared/roles.js';
+import { MAX_DUPLICATES } from '../../shared/schemas/merge.js';
 import { getContacts } from '../data/contact.js';
 import { contactKey } from '../data/keys.js';
+import { activeItem, getMergeRecord, mergeRecordsPage, newMergeRecord, toItem, type MergePhase, type MergeRecord } from '../data/merge-record.js';
+import { getManyRaw, keyId, toRaw } from '../data/raw-item.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';
 import { userNames } from '../lib/user-directory.js';
+import { earlyDuplicates, switchCount } from './markers.js';
 import { drive, newOwner } from './merge-engine.js';
 import { MergeInvalid } from './merge-plan.js';
-import { activeItem, getMergeRecord, mergeRecordsPage, newMergeRecord, toItem, type MergePhase, type MergeRecord } from '../data/merge-record.js';
-import { getManyRaw, keyId, toRaw } from '../data/raw-item.js';
-import { earlyDuplicates, switchCount } from './markers.js';
 import { acquireLease, lockOps, mergeTiming } from './merge-record.js';
-import { notExists, transact } from './transact.js';
 import { displayName } from './suggestions.js';
+import { notExists, transact } from './transact.js';
 
 /**
  * Duplicates one merge takes at most. API.md sets no limit; this one is
@@ -20,7 +21,13 @@ import { displayName } from './suggestions.js';
  * merge time within one item (400 KB). Any number up to it switches at
  * once for readers (./markers.ts).
  */
-export const MAX_DUPLICATES = 1000;
+export { MAX_DUPLICATES };
+
+/** A merge request as the route's schema lets it through: a primary and distinct duplicates, none of them the primary. */
+export interface MergeRequest {
+  primaryId: string;
+  duplicateIds: string[];
+}
 
 export type MergeStatus = 'running' | 'completed' | 'undoing' | 'undone' | 'failed';
 
@@ -63,24 +70,6 @@ export function mergeView(record: MergeRecord, staff: ReadonlyMap<string, string
   };
 }
 
-function parseMergeBody(body: unknown): { primaryId: string; duplicateIds: string[] } {
-  const errors: Record<string, string> = {};
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError({ body: 'must be a JSON object' });
-  const { primaryId, duplicateIds } = body as { primaryId?: unknown; duplicateIds?: unknown };
-  if (typeof primaryId !== 'string' || primaryId.trim() === '') errors.primaryId = 'is required';
-  if (!Array.isArray(duplicateIds) || duplicateIds.length === 0) errors.duplicateIds = 'must list at least one contact id';
-  else if (duplicateIds.length > MAX_DUPLICATES) errors.duplicateIds = `must list at most ${MAX_DUPLICATES} contacts`;
-  else {
-    duplicateIds.forEach((id, i) => {
-      if (typeof id !== 'string' || id.trim() === '') errors[`duplicateIds.${i}`] = 'must be a contact id';
-      else if (id === primaryId) errors[`duplicateIds.${i}`] = 'is the primary itself';
-      else if (duplicateIds.indexOf(id) !== i) errors[`duplicateIds.${i}`] = 'is listed twice';
-    });
-  }
-  if (Object.keys(errors).length) throw new ValidationError(errors);
-  return { primaryId: primaryId as string, duplicateIds: duplicateIds as string[] };
-}
-
 /** Time kept back from the function's own deadline: the step under way, then reading and answering. */
 export const ANSWER_MARGIN_MS = 8_000;
 
@@ -88,14 +77,14 @@ export const ANSWER_MARGIN_MS = 8_000;
 const inlineDeadline = (answerBy = Number.POSITIVE_INFINITY) => Math.min(Date.now() + mergeTiming.inlineBudgetMs, answerBy - ANSWER_MARGIN_MS);
 
 /**
- * `POST /v1/merges`. Validates, takes the contacts' locks and runs the
+ * `POST /v1/merges`, its body checked by the route's schema
+ * (shared/schemas/merge.ts). Checks that the ids name contacts, takes their locks and runs the
  * merge inline for up to `mergeTiming.inlineBudgetMs` (and never past the
  * request's own deadline, `answerBy`): every ordinary merge finishes within
  * the request; a very large history, or a machine too busy to finish in
  * time, answers `running` and resume-merges finishes it within a minute or two.
  */
-export async function createMerge(body: unknown, principal: Principal, answerBy?: number) {
-  const { primaryId, duplicateIds } = parseMergeBody(body);
+export async function createMerge({ primaryId, duplicateIds }: MergeRequest, principal: Principal, answerBy?: number) {
   const contacts = await getContacts([primaryId, ...duplicateIds]);
   const found = new Map(contacts.map((c) => [c.id, c]));
   const errors: Record<string, string> = {};

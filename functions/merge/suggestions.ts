@@ -1,9 +1,6 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { getContacts } from '../data/contact.js';
-import { contactKey } from '../data/keys.js';
+import { getContactItem, getContacts } from '../data/contact.js';
 import { isProfileSk } from '../data/merge-collection.js';
 import { itemsWithValue, setSuggestionMember, suggestionsPage } from '../data/suggestion.js';
-import { ddb, tableName } from '../lib/dynamo.js';
 import { NotFoundError } from '../lib/errors.js';
 
 /**
@@ -63,8 +60,7 @@ function toSuggestionContact(item: Record<string, unknown>): SuggestionContact {
  * any replay, in any order, converge on the truth.
  */
 export async function syncContactSuggestions(contactId: string, seen: Iterable<string>): Promise<void> {
-  const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: contactKey(contactId), ConsistentRead: true }));
-  const current = new Set(suggestionKeysOf(Item));
+  const current = new Set(suggestionKeysOf(await getContactItem(contactId, { consistent: true })));
   const leave = [...new Set(seen)].filter((key) => !current.has(key));
   await Promise.all([...leave.map((key) => setSuggestionMember(key, contactId, false)), ...[...current].map((key) => setSuggestionMember(key, contactId, true))]);
 }
@@ -112,16 +108,16 @@ export async function listSuggestions(query: { limit: number; cursor?: string })
 
 /** Suggestions of one contact: its own phone and email looked up in their indexes (one or two Queries). */
 export async function contactSuggestions(contactId: string): Promise<Suggestion[]> {
-  const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: contactKey(contactId) }));
-  if (!Item || Item.type !== 'contact') throw new NotFoundError('contact');
-  const keys = suggestionKeysOf(Item);
+  const profile = await getContactItem(contactId);
+  if (!profile) throw new NotFoundError('contact');
+  const keys = suggestionKeysOf(profile);
   const found = await Promise.all(
     keys.map((key) => {
       const { field, value } = splitKey(key);
       return itemsWithValue(field, value);
     }),
   );
-  const profiles = new Map<string, Record<string, unknown>>([[contactId, Item]]);
+  const profiles = new Map<string, Record<string, unknown>>([[contactId, profile]]);
   for (const item of found.flat()) if (item.type === 'contact' && isProfileSk(item.sk)) profiles.set(String(item.id), item);
   return buildSuggestions(
     keys.map((key, i) => ({ key, ids: [contactId, ...found[i].filter((item) => item.type === 'contact').map((item) => String(item.id)).filter((id) => id !== contactId)] })),

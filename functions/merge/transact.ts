@@ -27,6 +27,8 @@ export const MAX_ACTIONS = 100;
 
 export const notExists: Condition = { expression: 'attribute_not_exists(pk)' };
 export const exists: Condition = { expression: 'attribute_exists(pk)' };
+/** The item is a contact's profile (not deleted, not merged away). */
+export const isContact: Condition = { expression: '#t = :contact', names: { '#t': 'type' }, values: { ':contact': { S: 'contact' } } };
 
 /** Sums `add` ops per item and drops the ones that net to zero. */
 export function compact(ops: Op[]): Op[] {
