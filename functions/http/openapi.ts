@@ -6,7 +6,8 @@
  */
 import * as z from 'zod/mini';
 import { ROLES, can, PERMISSIONS } from '../../shared/roles.js';
-import { documentedSchema, errorAnswer } from '../../shared/schemas/core.js';
+import { ANSWERS } from '../../shared/schemas/answers.js';
+import { documentedSchema, notesOf } from '../../shared/schemas/core.js';
 import { httpRouter, reply } from '../lib/http.js';
 import { openapiRoutes } from './tables/openapi.js';
 import { ROUTES, type DocumentedSchema, type RouteDefinition } from './routes.js';
@@ -15,12 +16,18 @@ type JsonObject = Record<string, unknown>;
 
 function jsonSchema(schema: DocumentedSchema, io: 'input' | 'output'): JsonObject {
   if ('jsonSchema' in schema) return schema.jsonSchema;
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(documentedSchema(schema), { io, target: 'draft-2020-12', unrepresentable: 'any' }) as JsonObject;
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(documentedSchema(schema), {
+    io,
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema }) => Object.assign(jsonSchema, notesOf(zodSchema)),
+  }) as JsonObject;
   return rest;
 }
 
 const json = (schema: JsonObject) => ({ 'application/json': { schema } });
-const errorRef = { $ref: '#/components/schemas/Error' };
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const errorRef = ref('Error');
 
 /** The refusals a route can answer, by what it takes and who may call it. */
 function errorAnswers(route: RouteDefinition): JsonObject {
@@ -60,7 +67,7 @@ function operation(route: RouteDefinition): JsonObject {
     ...(pathParameters.length + queryParameters.length ? { parameters: [...pathParameters, ...queryParameters] } : {}),
     ...(route.body ? { requestBody: { required: true, content: json(jsonSchema(route.body, 'input')) } } : {}),
     responses: {
-      [status]: { description: route.summary, ...(route.answer ? { content: json(jsonSchema(route.answer, 'output')) } : {}) },
+      [status]: { description: route.summary, ...(route.answer ? { content: json(ref(route.answer)) } : {}) },
       ...errorAnswers(route),
     },
   };
@@ -79,7 +86,7 @@ export function openApiDocument(): JsonObject {
     },
     paths,
     components: {
-      schemas: { Error: jsonSchema(errorAnswer, 'output') },
+      schemas: Object.fromEntries(Object.entries(ANSWERS).map(([name, schema]) => [name, jsonSchema(schema, 'output')])),
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A Cognito ID token; its groups give the role.' },
         apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'An integration\'s API key (`POST /v1/api-keys`).' },

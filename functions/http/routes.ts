@@ -13,6 +13,7 @@
  */
 import type * as z from 'zod/mini';
 import { API_ROUTES, splitRouteKey, type HttpMethod, type RouteAccess, type RouteKey } from '../../shared/api-routes.js';
+import type { AnswerName } from '../../shared/schemas/answers.js';
 import type { BodySchema } from '../../shared/schemas/fields.js';
 import { analyticsRoutes } from './tables/analytics.js';
 import { catalogRoutes } from './tables/catalog.js';
@@ -23,15 +24,15 @@ import { jobRoutes } from './tables/jobs.js';
 import { mergeRoutes } from './tables/merge.js';
 import { openapiRoutes } from './tables/openapi.js';
 
-/** A zod schema, or (where a function's budget has no room for zod) a plain JSON Schema. */
+/** A body's documentation: its zod schema, or (where a function's budget has no room for zod) a plain JSON Schema. */
 export type DocumentedSchema = z.ZodMiniType | { readonly jsonSchema: Record<string, unknown> };
 
 export interface RouteSpec {
   readonly summary: string;
   /** The JSON body the route takes; the router parses every request with it (400 `validation_error` with `fields`). */
   readonly body?: BodySchema & DocumentedSchema;
-  /** The success answer's JSON; none for a 204 or a file. */
-  readonly answer?: DocumentedSchema;
+  /** The success answer's JSON, by its name in shared/schemas/answers.ts (documentation, which no function bundles); none for a 204 or a file. */
+  readonly answer?: AnswerName;
   /** The success status. @default 200 (204 when there is no answer) */
   readonly status?: number;
   /** Query parameters the route reads. */

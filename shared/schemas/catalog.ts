@@ -2,7 +2,7 @@
 import { CUSTOM_FIELD_KEY_RULE, customFieldKeyFor, isCustomFieldKey, keyFromName } from '../custom-field-key.js';
 import { fold } from '../text.js';
 import * as z from 'zod/mini';
-import { closedBody, id, isoTime, name, page, validatedBy, type FieldErrors } from './core.js';
+import { closedBody, name, note, validatedBy, type FieldErrors } from './core.js';
 
 /** The longest name of each kind. */
 export const NAME_MAX = { list: 100, tag: 60, company: 100, department: 100, customField: 100, agent: 100 } as const;
@@ -11,7 +11,7 @@ export const NAME_MAX = { list: 100, tag: 60, company: 100, department: 100, cus
 export const nameBody = (kind: keyof typeof NAME_MAX) => closedBody({ name: name(NAME_MAX[kind]) });
 
 export const CUSTOM_FIELD_TYPES = ['text', 'number', 'date', 'boolean', 'choice'] as const;
-const AGENT_KINDS = ['agent', 'group'] as const;
+export const AGENT_KINDS = ['agent', 'group'] as const;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const nameProblem = (value: unknown, max: number) =>
@@ -37,9 +37,9 @@ function choicesProblem(value: unknown): string | undefined {
 
 const customFieldDoc = z.object({
   name: z.string().check(z.minLength(1), z.maxLength(NAME_MAX.customField)),
-  key: z.optional(z.string().register(z.globalRegistry, { description: `Made from the name when absent; ${CUSTOM_FIELD_KEY_RULE}.` })),
+  key: z.optional(note(z.string(), { description: `Made from the name when absent; ${CUSTOM_FIELD_KEY_RULE}.` })),
   type: z.enum(CUSTOM_FIELD_TYPES),
-  choices: z.optional(z.array(z.string()).register(z.globalRegistry, { description: 'A choice field only: 1 to 100 different texts.' })),
+  choices: z.optional(note(z.array(z.string()), { description: 'A choice field only: 1 to 100 different texts.' })),
 });
 const CUSTOM_FIELD_KEYS = ['name', 'key', 'type', 'choices'];
 
@@ -80,17 +80,3 @@ export const agentBody = validatedBy(agentDoc, (body) =>
     else if (b.kind !== undefined && b.type !== undefined && b.kind !== b.type) errors.type = 'must match kind';
   }),
 );
-
-/* Answers */
-
-export const list = z.object({ id, name: z.string(), memberCount: z.number(), createdAt: z.nullable(isoTime) });
-export const tag = z.object({ id, name: z.string(), contactCount: z.number(), createdAt: z.nullable(isoTime) });
-export const named = z.object({ id, name: z.string(), createdAt: z.nullable(isoTime) });
-export const agent = z.object({ id, name: z.string(), kind: z.enum(AGENT_KINDS), type: z.enum(AGENT_KINDS), createdAt: z.nullable(isoTime) });
-export const customField = z.object({ id, name: z.string(), key: z.string(), type: z.enum(CUSTOM_FIELD_TYPES), choices: z.optional(z.array(z.string())), createdAt: z.nullable(isoTime) });
-
-export const listPage = page(list);
-export const tagPage = page(tag);
-export const namedPage = page(named);
-export const agentPage = page(agent);
-export const customFieldPage = page(customField);

@@ -1,11 +1,8 @@
-/** Contacts, their memberships, channels and messages: request and answer schemas. */
+/** Contacts, their memberships, channels and messages: request schemas. */
 import { CHANNELS } from '../channels.js';
-import { contactFieldsSchema, parseContactFields, SUBSCRIPTION_STATUSES } from '../contact-schema.js';
+import { contactFieldsSchema, parseContactFields } from '../contact-schema.js';
 import * as z from 'zod/mini';
-import { contact } from './contact-page.js';
-import { id, isoTime, lenientBody, name, page, validatedBy } from './core.js';
-
-export { contact, contactPage } from './contact-page.js';
+import { lenientBody, name, validatedBy } from './core.js';
 
 /**
  * A contact body as `POST /v1/contacts` (`mode: 'create'`) or `PATCH`
@@ -34,28 +31,3 @@ export const messageBody = validatedBy(messageDoc, (body) => {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) errors.body = 'must be a JSON object';
   return errors;
 });
-
-/* Answers */
-
-const ref = z.object({ id, name: z.string() });
-
-export const me = z.object({ sub: z.string(), name: z.string(), role: z.enum(['agent', 'operator', 'admin']) });
-
-/** The profile: every contact field plus channels, lists, tags, company, department and the engagement figures (METRICS.md). */
-export const profile = z.looseObject({
-  ...contact.shape,
-  channels: z.record(z.string(), z.object({ status: z.enum(SUBSCRIPTION_STATUSES), connectedAt: z.optional(isoTime) })),
-  lists: z.array(ref),
-  tags: z.array(ref),
-  company: z.optional(z.nullable(ref)),
-  department: z.optional(z.nullable(ref)),
-  engagement: z.optional(z.looseObject({})),
-  tickets: z.optional(z.looseObject({})),
-  satisfaction: z.optional(z.looseObject({})),
-});
-
-export const tagRef = ref;
-
-export const dispatchAnswer = z.object({ id, status: z.enum(['queued', 'sending_error']), reason: z.optional(z.enum(['blocked', 'unsubscribed'])) });
-export const dispatch = z.object({ id, contactId: id, channel: z.enum(CHANNELS), status: z.string(), reason: z.optional(z.string()), at: isoTime });
-export const dispatchPage = page(dispatch);

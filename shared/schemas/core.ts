@@ -17,6 +17,22 @@ export type Schema = z.ZodMiniType;
  */
 const DOCUMENTED_AS = new WeakMap<Schema, Schema>();
 
+/**
+ * JSON Schema keywords a request schema's documentation adds (a
+ * description, `additionalProperties: false`), kept beside the schema rather
+ * than in zod's registry: the functions bundle no registry code.
+ */
+const NOTES = new WeakMap<z.core.$ZodType, Record<string, unknown>>();
+
+/** Adds JSON Schema keywords to `schema`'s documentation. */
+export function note<S extends z.core.$ZodType>(schema: S, keywords: Record<string, unknown>): S {
+  NOTES.set(schema, { ...NOTES.get(schema), ...keywords });
+  return schema;
+}
+
+/** The keywords `note` added to a schema (the OpenAPI generator merges them). */
+export const notesOf = (schema: z.core.$ZodType): Record<string, unknown> | undefined => NOTES.get(schema);
+
 /** The schema the OpenAPI document shows for `schema`. */
 export const documentedSchema = (schema: Schema): Schema => DOCUMENTED_AS.get(schema) ?? schema;
 
@@ -32,7 +48,7 @@ export const name = (max: number) =>
  */
 export function closedBody<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
   const allowed = new Set(Object.keys(shape));
-  return z
+  const schema = z
     .looseObject(shape, { error: 'must be a JSON object' })
     .check(
       z.superRefine(
@@ -44,8 +60,8 @@ export function closedBody<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
         },
         { when: () => true },
       ),
-    )
-    .register(z.globalRegistry, { additionalProperties: false }) as unknown as z.ZodMiniObject<Shape, z.core.$strict>;
+    );
+  return note(schema, { additionalProperties: false }) as unknown as z.ZodMiniObject<Shape, z.core.$strict>;
 }
 
 /** A body whose fields are read from whatever was sent: a body that is no object counts as `{}`. */
@@ -74,21 +90,3 @@ export function validatedBy<Doc extends Schema>(doc: Doc, check: (input: unknown
   DOCUMENTED_AS.set(schema, doc);
   return schema as unknown as z.ZodMiniType<z.input<Doc>, z.input<Doc>>;
 }
-
-/* Answers (documentation only: the functions build them, the OpenAPI document shows them). */
-
-export const id = z.string().register(z.globalRegistry, { description: 'An opaque id.' });
-export const isoTime = z.string().register(z.globalRegistry, { format: 'date-time' });
-
-/** `{"items":[...],"cursor":"<opaque>"|null}` */
-export const page = <Item extends Schema>(item: Item) => z.object({ items: z.array(item), cursor: z.nullable(z.string()) });
-
-/** `{"error":{"code","message","fields"?}}` */
-export const errorAnswer = z.object({
-  error: z.object({
-    code: z.enum(['validation_error', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'too_large', 'throttled', 'internal']),
-    message: z.string(),
-    fields: z.optional(z.record(z.string(), z.string())),
-  }),
-});
-

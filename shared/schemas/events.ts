@@ -35,15 +35,3 @@ export const eventsBody = plainBody<{ events: unknown[] }>(
     return undefined;
   },
 );
-
-export const eventsAccepted = {
-  jsonSchema: {
-    type: 'object',
-    properties: {
-      accepted: { type: 'number' },
-      duplicates: { type: 'number' },
-      rejected: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, index: { type: 'number' }, reason: { type: 'string' } }, required: ['reason'] } },
-    },
-    required: ['accepted', 'duplicates', 'rejected'],
-  },
-};

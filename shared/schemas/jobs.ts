@@ -5,7 +5,7 @@
  * this schema checks the body and the type, and documents each type.
  */
 import * as z from 'zod/mini';
-import { id, isoTime, page, validatedBy, type FieldErrors } from './core.js';
+import { validatedBy, type FieldErrors } from './core.js';
 
 export const JOB_TYPES = ['delete-contacts', 'import-contacts', 'export-contacts', 'tag-contacts', 'add-to-list'] as const;
 
@@ -45,20 +45,3 @@ export const jobBody = validatedBy(jobDoc, (body): FieldErrors | undefined => {
   if (!(JOB_TYPES as readonly unknown[]).includes((body as { type?: unknown }).type)) return { type: `must be one of ${JOB_TYPES.join(', ')}` };
   return undefined;
 });
-
-/* Answers */
-
-export const job = z.looseObject({
-  id,
-  type: z.string(),
-  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
-  total: z.nullable(z.number()),
-  processed: z.number(),
-  failed: z.number(),
-  errors: z.array(z.object({ row: z.optional(z.number()), message: z.string(), fields: z.optional(z.record(z.string(), z.string())) })),
-  errorCount: z.number(),
-  downloadUrl: z.optional(z.string().register(z.globalRegistry, { description: 'Only for roles that may export.' })),
-  createdAt: isoTime,
-  updatedAt: isoTime,
-});
-export const jobPage = page(job);

@@ -1,6 +1,6 @@
 /** Merges and duplicate suggestions: request and answer schemas. */
 import * as z from 'zod/mini';
-import { id, isoTime, page, validatedBy } from './core.js';
+import { validatedBy } from './core.js';
 
 export const MAX_DUPLICATES = 1000;
 
@@ -23,21 +23,3 @@ export const mergeBody = validatedBy(mergeDoc, (body) => {
   }
   return errors;
 });
-
-/* Answers */
-
-export const merge = z.looseObject({
-  id,
-  primaryId: id,
-  duplicateIds: z.array(id),
-  at: isoTime,
-  by: z.unknown(),
-  status: z.optional(z.string()),
-});
-export const mergePage = page(merge);
-
-export const suggestion = z.object({
-  key: z.string().register(z.globalRegistry, { description: '`phone:+55...` or `email:...`' }),
-  contacts: z.array(z.object({ id, name: z.optional(z.string()), phone: z.optional(z.string()), email: z.optional(z.string()) })),
-});
-export const suggestionPage = page(suggestion);

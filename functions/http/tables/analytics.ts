@@ -1,7 +1,6 @@
 /** The route table's analytics area: The analytics panel. */
-import { contactBehaviorPanel } from '../../../shared/schemas/analytics.js';
 import type { AreaTable } from '../routes.js';
 
 export const analyticsRoutes = {
-  'GET /v1/analytics/contacts': { answer: contactBehaviorPanel, query: ['from', 'to'], summary: 'The Contact Behavior panel for a period.' },
+  'GET /v1/analytics/contacts': { answer: 'ContactBehaviorPanel', query: ['from', 'to'], summary: 'The Contact Behavior panel for a period.' },
 } as const satisfies AreaTable;
