@@ -1,6 +1,5 @@
 import {
   channelKey,
-  dispatchKey,
   contactIdFromPk,
   contactKey,
   contactPk,
@@ -13,7 +12,6 @@ import {
   tagKey,
   tagMemberKey,
 } from './keys.js';
-import { queryFrom, type Item } from './query.js';
 import { queryRaw, type ItemKey, type RawItem } from './raw-item.js';
 
 /**
@@ -90,12 +88,3 @@ export async function movableItems(contactId: string, limit: number): Promise<Ra
   return out;
 }
 
-/**
- * One page of a contact's dispatches (and the dispatch merge marker) below
- * sort key `below`, newest first, strongly consistent: what the dispatch
- * report reads while a merge moves history.
- */
-export function dispatchesBelow(contactId: string, below: string | undefined, limit: number): Promise<{ items: Item[]; next: Item | undefined }> {
-  const start = below === undefined ? undefined : { pk: contactPk(contactId), sk: below };
-  return queryFrom({ partition: contactPk(contactId), sortPrefix: dispatchKey('', '').sk, limit, consistent: true }, start);
-}

@@ -1,4 +1,5 @@
-import { contactPk, dispatchesBelow as dispatchPage, isEngagementDaySk, isEngagementSummarySk, isProfileSideSk, isProfileSk, profileItemsRaw } from '../data/merge-collection.js';
+import { contactDispatchesBelow } from '../data/dispatch.js';
+import { contactPk, isEngagementDaySk, isEngagementSummarySk, isProfileSideSk, isProfileSk, profileItemsRaw } from '../data/merge-collection.js';
 import { DISPATCH_MERGE_MARKER_SK, isDispatchMergeMarker, isMergeMarker, MERGE_MARKER_SK, MERGE_MARKER_TYPE } from '../data/merge-marker.js';
 import { getMergeRecord, type MergeRecord } from '../data/merge-record.js';
 import { plain } from '../data/raw-item.js';
@@ -97,7 +98,7 @@ async function dispatchesBelow(contactId: string, below: string | undefined, wan
   let from = below;
   let more: boolean;
   do {
-    const page = await dispatchPage(contactId, from, want + 1);
+    const page = await contactDispatchesBelow(contactId, from, want + 1, { consistent: true });
     for (const item of page.items) {
       if (isDispatchMergeMarker(item)) continue;
       if (status && (item.deliveryStatus ?? item.status) !== status) continue;
