@@ -18,3 +18,12 @@ export function safeCell(value: string): string {
 function startsFormula(piece: string): boolean {
   return /^[\s"]*[=@]/.test(piece) || /^[\s"]*[+-](?![\d\s().-]*$)/.test(piece);
 }
+
+/**
+ * RFC 4180 rows: a field is quoted when it holds a comma, a quote or a line
+ * break (quotes doubled), each row ends with `\n`. Values go through
+ * safeCell first where a spreadsheet will open the file.
+ */
+export function csvRows(rows: readonly (readonly string[])[]): string {
+  return rows.map((fields) => fields.map((field) => (/[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field)).join(',') + '\n').join('');
+}

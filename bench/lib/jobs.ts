@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { INDEXES } from '../../functions/data/table-schema.js';
-import { PAGE_LIMIT } from '../../functions/lib/dynamo-batch.js';
+import { PAGE_LIMIT } from '../../functions/data/query.js';
 import type { Role } from '../../shared/roles.js';
 import type { BenchStack } from './bench-stack.js';
 import { benchContact } from './contacts.js';

@@ -1,6 +1,8 @@
 import { parseLimit } from '../lib/cursor.js';
 import { httpRouter, reply, type Request } from '../lib/http.js';
 import { catalogRoutes } from './tables/catalog.js';
+// Renames and deletes fan out as jobs that start inline: only the catalog's own types, so the import and export code stays out of this bundle.
+import '../catalog/register-jobs.js';
 import {
   createAgent,
   createCustomField,

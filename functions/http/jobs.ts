@@ -5,6 +5,8 @@ import { parseLimit } from '../lib/cursor.js';
 import { ValidationError } from '../lib/errors.js';
 import { httpRouter, reply, type Principal } from '../lib/http.js';
 import { jobRoutes } from './tables/jobs.js';
+// Jobs started here run inline for a while before the worker takes over: every type must be known.
+import '../jobs/job-types.js';
 import { createJob, getJobView, jobDownload, jobView, listJobViews } from '../jobs/job-service.js';
 
 /** Every role reads jobs; only roles that may fetch a job's file see its `downloadUrl` (API.md: "only to roles that may export"). */

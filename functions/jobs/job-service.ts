@@ -8,7 +8,6 @@ import { invokeJobWorker } from '../lib/invoke.js';
 import { logger } from '../lib/logger.js';
 import { CLIENT_JOB_TYPES, isObject, prepareJob, type ClientJobType, type Prepared } from './job-requests.js';
 import { jobTiming, runInline } from './job-runner.js';
-import './job-types.js';
 
 /** Presigned download URLs live this long; every `GET /v1/jobs/{id}` signs a fresh one. */
 const DOWNLOAD_URL_SECONDS = 15 * 60;

@@ -1,24 +1,18 @@
 import { BatchWriteCommand, TransactWriteCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { withBackoff } from './backoff.js';
+import { RETRY, withBackoff } from './backoff.js';
 import { ddb, tableName } from './dynamo.js';
 import { cancellationCodes, isConditionFailure } from './errors.js';
 
-/**
- * Limit for paging through a whole index partition. DynamoDB caps a page
- * at 1 MB anyway; DynamoDB Local, without a Limit, reads the rest of the
- * partition for every page, which makes paging 60,000 contacts take 30 s
- * instead of 2.5 (and 100,000 several times that).
- */
-export const PAGE_LIMIT = 2000;
-
 async function writeBatch(batch: Record<string, unknown>[]): Promise<void> {
-  let pending: Record<string, unknown>[] | undefined = batch;
-  for (let attempt = 0; pending && pending.length > 0; attempt++) {
-    if (attempt > 12) throw new Error('batch write kept returning unprocessed items');
-    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 25 * 2 ** attempt)));
-    const out = await ddb().send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending as never } }));
-    pending = out.UnprocessedItems?.[tableName()] as Record<string, unknown>[] | undefined;
-  }
+  let pending: Record<string, unknown>[] = batch;
+  await withBackoff(
+    async () => {
+      const out = await ddb().send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending as never } }));
+      pending = (out.UnprocessedItems?.[tableName()] as Record<string, unknown>[] | undefined) ?? [];
+      return pending.length > 0 ? RETRY : undefined;
+    },
+    { attempts: 14, baseMs: 50, maxMs: 2000, exhausted: () => new Error('batch write kept returning unprocessed items') },
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { RETRY, withBackoff } from './backoff.js';
 import { inParallel } from './concurrency.js';
 import { config } from './config.js';
 
@@ -62,25 +63,22 @@ export async function batchGetItems<T extends Key = Key>(keys: readonly Key[], o
   const chunks: Key[][] = [];
   for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
   await inParallel(chunks, options.concurrency ?? 4, async (chunk) => {
-    let pending: Key[] | undefined = chunk;
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt > 8) throw new Error('BatchGetItem kept returning unprocessed keys');
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1_000, 20 * 2 ** attempt)));
-      const out: BatchGetCommandOutput = await send(
-        new BatchGetCommand({
-          RequestItems: {
-            [tableName()]: {
-              Keys: pending,
-              ConsistentRead: options.consistent,
-              ProjectionExpression: options.projection,
-              ExpressionAttributeNames: options.names,
+    let pending: Key[] = chunk;
+    await withBackoff(
+      async () => {
+        const out: BatchGetCommandOutput = await send(
+          new BatchGetCommand({
+            RequestItems: {
+              [tableName()]: { Keys: pending, ConsistentRead: options.consistent, ProjectionExpression: options.projection, ExpressionAttributeNames: options.names },
             },
-          },
-        }),
-      );
-      found.push(...((out.Responses?.[tableName()] ?? []) as T[]));
-      pending = out.UnprocessedKeys?.[tableName()]?.Keys;
-    }
+          }),
+        );
+        found.push(...((out.Responses?.[tableName()] ?? []) as T[]));
+        pending = out.UnprocessedKeys?.[tableName()]?.Keys ?? [];
+        return pending.length > 0 ? RETRY : undefined;
+      },
+      { attempts: 10, baseMs: 40, maxMs: 1000, exhausted: () => new Error('BatchGetItem kept returning unprocessed keys') },
+    );
   });
   return found;
 }

@@ -1,5 +1,4 @@
-import { stringify } from 'csv-stringify/sync';
-import { safeCell } from '../../../shared/csv-cell.js';
+import { csvRows, safeCell } from '../../../shared/csv-cell.js';
 import { customFieldValue } from '../../../shared/custom-field-key.js';
 import { blobStore } from '../../lib/blob-store.js';
 import { countSelection, dropSelectionBlob, nextPage, type ContactSummary, type Selection, type SelectionState } from '../contact-selection.js';
@@ -62,11 +61,11 @@ export const exportContactsJob: JobType = {
     const state = (job.state as unknown as ExportState | undefined) ?? { parts: 0, keys: [] };
     const blobs = blobStore();
     if (state.exhausted) {
-      const chunks: string[] = [stringify([[...COLUMNS, ...state.keys].map(safeCell)])];
+      const chunks: string[] = [csvRows([[...COLUMNS, ...state.keys].map(safeCell)])];
       for (let part = 0; part < state.parts; part++) {
         const text = (await blobs.get(partKey(job.id, part)))?.toString('utf8') ?? '';
         const contacts = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as ContactSummary);
-        if (contacts.length) chunks.push(stringify(contacts.map((c) => row(c, state.keys))));
+        if (contacts.length) chunks.push(csvRows(contacts.map((c) => row(c, state.keys))));
       }
       const fileName = `contacts-${job.createdAt.slice(0, 10)}.csv`;
       await blobs.put(exportKey(job.id), chunks.join(''), 'text/csv; charset=utf-8');
