@@ -22,8 +22,10 @@ import {
   type CatalogKind,
 } from '../data/catalog-entity.js';
 import type { FanOutParams } from './catalog-jobs.js';
-import { CUSTOM_FIELD_KEY_RULE, customFieldKeyFor, isCustomFieldKey, keyFromName } from '../../shared/custom-field-key.js';
-import { CUSTOM_FIELD_TYPES, type CustomFieldDefinition, type CustomFieldType } from './custom-fields.js';
+import type { BodyOutput } from '../../shared/schemas/fields.js';
+import type { agentBody, customFieldBody, customFieldPatchBody, nameBody } from '../../shared/schemas/catalog.js';
+import { customFieldKeyFor, keyFromName } from '../../shared/custom-field-key.js';
+import type { CustomFieldDefinition, CustomFieldType } from './custom-fields.js';
 
 /**
  * Lists, tags, companies, departments, custom field definitions and the
@@ -35,28 +37,11 @@ import { CUSTOM_FIELD_TYPES, type CustomFieldDefinition, type CustomFieldType } 
  */
 export const INLINE_BUDGET_MS = 8_000;
 
-const NAME_MAX: Record<CatalogKind, number> = { list: 100, tag: 60, company: 100, department: 100, customField: 100, agent: 100 };
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function bodyOf(body: unknown, allowed: readonly string[]): Record<string, unknown> {
-  if (!isObject(body)) throw new ValidationError({ body: 'must be a JSON object' });
-  const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
-  if (unknown.length) throw new ValidationError(Object.fromEntries(unknown.map((key) => [key, 'unknown field'])));
-  return body;
-}
-
-function nameError(value: unknown, max: number): string | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return 'is required';
-  if (value.trim().length > max) return `must be at most ${max} characters`;
-  return undefined;
-}
-
-function parseName(body: Record<string, unknown>, kind: CatalogKind): string {
-  const error = nameError(body.name, NAME_MAX[kind]);
-  if (error) throw new ValidationError({ name: error });
-  return String(body.name).trim();
-}
+/** Bodies reach the services parsed by their route's schema (shared/schemas/catalog.ts): names are trimmed and within bounds, fields known. */
+type NameInput = BodyOutput<ReturnType<typeof nameBody>>;
+type CustomFieldInput = BodyOutput<typeof customFieldBody>;
+type CustomFieldPatch = BodyOutput<typeof customFieldPatchBody>;
+type AgentInput = BodyOutput<typeof agentBody>;
 
 /**
  * Names of lists, companies and departments are unique, case- and
@@ -113,16 +98,14 @@ function fanOut(jobType: string, params: FanOutParams, principal: Principal, exp
 
 /* Lists */
 
-export async function createList(body: unknown) {
-  const name = parseName(bodyOf(body, ['name']), 'list');
+export async function createList({ name }: NameInput) {
   await assertNameFree('list', name);
   const list = { id: ulid(), name, memberCount: 0, createdAt: new Date().toISOString() };
   await putCatalogEntity('list', list);
   return listView(list);
 }
 
-export async function renameList(id: string, body: unknown, principal: Principal) {
-  const name = parseName(bodyOf(body, ['name']), 'list');
+export async function renameList(id: string, { name }: NameInput, principal: Principal) {
   await assertNameFree('list', name, id);
   const updated = await updateCatalogEntity('list', id, { name });
   if (!updated) throw new NotFoundError('list');
@@ -144,16 +127,14 @@ export async function listMembersPage(id: string, query: { limit: number; cursor
 
 /* Tags */
 
-export async function createTagFromBody(body: unknown) {
-  const name = parseName(bodyOf(body, ['name']), 'tag');
+export async function createTagFromBody({ name }: NameInput) {
   const tag = await createTag(name);
   if (!tag) throw new ConflictError('A tag with this name exists.', { name: 'is already taken' });
   return tagView(tag as unknown as CatalogItem);
 }
 
 /** Renames a tag; the name guard moves with it (functions/data/catalog-entity.ts). */
-export async function renameTag(id: string, body: unknown, principal: Principal) {
-  const name = parseName(bodyOf(body, ['name']), 'tag');
+export async function renameTag(id: string, { name }: NameInput, principal: Principal) {
   const tag = await getTag(id);
   if (!tag) throw new NotFoundError('tag');
   if (tag.name !== name) {
@@ -176,8 +157,7 @@ export async function deleteTag(id: string, principal: Principal) {
 
 type Named = 'company' | 'department';
 
-export async function createNamed(kind: Named, body: unknown) {
-  const name = parseName(bodyOf(body, ['name']), kind);
+export async function createNamed(kind: Named, { name }: NameInput) {
   await assertNameFree(kind, name);
   const entity = { id: ulid(), name, createdAt: new Date().toISOString() };
   await putCatalogEntity(kind, entity);
@@ -185,8 +165,7 @@ export async function createNamed(kind: Named, body: unknown) {
 }
 
 /** Renames it, and the `{id, name}` copy on every contact that carries it. */
-export async function renameNamed(kind: Named, id: string, body: unknown, principal: Principal) {
-  const name = parseName(bodyOf(body, ['name']), kind);
+export async function renameNamed(kind: Named, id: string, { name }: NameInput, principal: Principal) {
   await assertNameFree(kind, name, id);
   const updated = await updateCatalogEntity(kind, id, { name });
   if (!updated) throw new NotFoundError(kind);
@@ -213,40 +192,26 @@ function parseChoices(value: unknown, errors: Record<string, string>): string[] 
   return choices;
 }
 
-/** `Plano contratado` -> `planoContratado`. */
-export async function createCustomField(body: unknown) {
-  const b = bodyOf(body, ['name', 'key', 'type', 'choices']);
-  const errors: Record<string, string> = {};
-  const nameProblem = nameError(b.name, NAME_MAX.customField);
-  if (nameProblem) errors.name = nameProblem;
-  const name = typeof b.name === 'string' ? b.name.trim() : '';
-  const key = b.key === undefined ? customFieldKeyFor(keyFromName(name)) : typeof b.key === 'string' ? b.key.trim() : '';
-  if (!isCustomFieldKey(key) && !(b.key === undefined && nameProblem)) errors.key = CUSTOM_FIELD_KEY_RULE;
-  const type = b.type as CustomFieldType;
-  if (!CUSTOM_FIELD_TYPES.includes(type)) errors.type = `must be one of ${CUSTOM_FIELD_TYPES.join(', ')}`;
-  let choices: string[] | undefined;
-  if (type === 'choice') choices = parseChoices(b.choices, errors);
-  else if (b.choices !== undefined) errors.choices = 'only a choice field has choices';
-  if (Object.keys(errors).length) throw new ValidationError(errors);
+/** A key made from the name when none is given: `Plano contratado` -> `planoContratado`. */
+export async function createCustomField(body: CustomFieldInput) {
+  const name = body.name.trim();
+  const key = body.key === undefined ? customFieldKeyFor(keyFromName(name)) : body.key.trim();
+  const type = body.type;
+  const choices = type === 'choice' ? body.choices?.map((choice) => choice.trim()) : undefined;
   const definition: CustomFieldDefinition = { id: ulid(), name, key, type, ...(choices ? { choices } : {}), createdAt: new Date().toISOString() };
   if (!(await putCustomField(definition))) throw new ConflictError('A custom field with this key exists.', { key: 'is already taken' });
   return customFieldView({ ...definition, fieldType: definition.type } as unknown as CatalogItem);
 }
 
 /** Renames a definition or changes its choices; its key and type are fixed (values on contacts depend on them). */
-export async function updateCustomField(id: string, body: unknown) {
-  const b = bodyOf(body, ['name', 'key', 'type', 'choices']);
+export async function updateCustomField(id: string, b: CustomFieldPatch) {
   const current = await getCatalogEntity('customField', id);
   if (!current) throw new NotFoundError('custom field');
   const errors: Record<string, string> = {};
   const changes: Record<string, unknown> = {};
   if (b.key !== undefined && b.key !== current.key) errors.key = 'cannot change; create another field';
   if (b.type !== undefined && b.type !== current.fieldType) errors.type = 'cannot change; create another field';
-  if (b.name !== undefined) {
-    const problem = nameError(b.name, NAME_MAX.customField);
-    if (problem) errors.name = problem;
-    else changes.name = String(b.name).trim();
-  }
+  if (b.name !== undefined) changes.name = b.name.trim();
   if (b.choices !== undefined) {
     if (current.fieldType !== 'choice') errors.choices = 'only a choice field has choices';
     else changes.choices = parseChoices(b.choices, errors);
@@ -266,30 +231,14 @@ export async function deleteCustomField(id: string) {
 
 /* Agents and groups */
 
-function parseAgentKind(b: Record<string, unknown>, errors: Record<string, string>): 'agent' | 'group' | undefined {
-  const kind = b.kind ?? b.type;
-  if (kind !== 'agent' && kind !== 'group') {
-    errors.kind = 'must be agent or group';
-    return undefined;
-  }
-  if (b.kind !== undefined && b.type !== undefined && b.kind !== b.type) errors.type = 'must match kind';
-  return kind;
-}
-
-export async function createAgent(body: unknown) {
-  const b = bodyOf(body, ['name', 'kind', 'type']);
-  const errors: Record<string, string> = {};
-  const problem = nameError(b.name, NAME_MAX.agent);
-  if (problem) errors.name = problem;
-  const kind = parseAgentKind(b, errors);
-  if (Object.keys(errors).length || !kind) throw new ValidationError(errors);
-  const agent = { id: ulid(), name: String(b.name).trim(), kind, createdAt: new Date().toISOString() };
+/** `kind`, or `type` for clients that send the directory entry's shape (the schema checked they agree). */
+export async function createAgent(body: AgentInput) {
+  const agent = { id: ulid(), name: body.name.trim(), kind: (body.kind ?? body.type)!, createdAt: new Date().toISOString() };
   await putCatalogEntity('agent', agent);
   return agentView(agent);
 }
 
-export async function renameAgent(id: string, body: unknown) {
-  const name = parseName(bodyOf(body, ['name']), 'agent');
+export async function renameAgent(id: string, { name }: NameInput) {
   const updated = await updateCatalogEntity('agent', id, { name });
   if (!updated) throw new NotFoundError('agent');
   return agentView(updated);

@@ -33,9 +33,9 @@ type Named = 'companies' | 'departments';
 const namedRoutes = <P extends Named>(path: P, kind: 'company' | 'department') =>
   ({
     [`GET /v1/${path}`]: page(kind),
-    [`POST /v1/${path}`]: async (req: Request<`POST /v1/${Named}`>) => reply(201, await createNamed(kind, req.body)),
+    [`POST /v1/${path}`]: async (req: Request<'POST /v1/companies', (typeof catalogRoutes)['POST /v1/companies']>) => reply(201, await createNamed(kind, req.body)),
     [`GET /v1/${path}/{id}`]: one(kind),
-    [`PATCH /v1/${path}/{id}`]: async (req: Request<`PATCH /v1/${Named}/{id}`>) => renameNamed(kind, req.params.id, req.body, req.principal),
+    [`PATCH /v1/${path}/{id}`]: async (req: Request<'PATCH /v1/companies/{id}', (typeof catalogRoutes)['PATCH /v1/companies/{id}']>) => renameNamed(kind, req.params.id, req.body, req.principal),
     [`DELETE /v1/${path}/{id}`]: async (req: Request<`DELETE /v1/${Named}/{id}`>) => {
       await deleteNamed(kind, req.params.id, req.principal);
       return reply(204);
