@@ -1,5 +1,5 @@
 import { ulid } from 'ulid';
-import { DEFAULT_ORIGINS, parseContactFields, type ContactFields, type Origin } from '../../shared/contact-schema.js';
+import { DEFAULT_ORIGINS, type ContactFields, type Origin } from '../../shared/contact-schema.js';
 import { channelItems, channelsOf } from '../data/channel.js';
 import { CONTACT_TYPE, fromContactItem, getContactItem, profileItemOf, profileItems, putNewContact, replaceContactFields, setContactBlocked, type ContactRecord } from '../data/contact.js';
 import { ENGAGEMENT_COUNTER_PREFIX } from '../data/keys.js';
@@ -56,12 +56,14 @@ async function resolveCatalogRefs(fields: ContactFields): Promise<Pick<ContactRe
   return { ...out, errors };
 }
 
-/** Validates and creates a contact; `fields` may carry an origin, otherwise the source's default applies. */
-export async function createContact(input: unknown, source: OriginSource, principal?: Principal): Promise<ContactRecord> {
-  const parsed = parseContactFields(input, { mode: 'create', defaultRegion: config().defaultPhoneRegion });
-  if (!parsed.ok) throw new ValidationError(parsed.fields);
-  parsed.value.customFields = await validateCustomFieldValues(parsed.value.customFields);
-  return insertContact(parsed.value, { origin: parsed.value.origin ?? { ...DEFAULT_ORIGINS[source] }, createdBy: principal?.sub });
+/**
+ * Creates a contact from fields its route's schema parsed (shared/schemas/contacts.ts);
+ * custom field values are checked here, against the stored definitions. `fields` may
+ * carry an origin, otherwise the source's default applies.
+ */
+export async function createContact(fields: ContactFields, source: OriginSource, principal?: Principal): Promise<ContactRecord> {
+  const customFields = await validateCustomFieldValues(fields.customFields);
+  return insertContact({ ...fields, customFields }, { origin: fields.origin ?? { ...DEFAULT_ORIGINS[source] }, createdBy: principal?.sub });
 }
 
 /** Fields a contact is created with as given (a null is no value). */
@@ -99,12 +101,9 @@ export async function getContact(id: string): Promise<ContactRecord> {
 
 const PATCHABLE = ['firstName', 'lastName', 'phone', 'email', 'country', 'language', 'origin', 'assignee', 'customFields'] as const;
 
-/** Applies a validated patch; optimistic concurrency on `version` so concurrent edits never lose index updates. */
-export async function updateContact(id: string, input: unknown): Promise<ContactRecord> {
-  const parsed = parseContactFields(input, { mode: 'patch', defaultRegion: config().defaultPhoneRegion });
-  if (!parsed.ok) throw new ValidationError(parsed.fields);
-  parsed.value.customFields = await validateCustomFieldValues(parsed.value.customFields);
-  return patchContact(id, parsed.value);
+/** Applies a parsed patch (custom field values checked here); optimistic concurrency on `version` so concurrent edits never lose index updates. */
+export async function updateContact(id: string, fields: ContactFields): Promise<ContactRecord> {
+  return patchContact(id, { ...fields, customFields: await validateCustomFieldValues(fields.customFields) });
 }
 
 /** The contact `current` with `fields` applied (null clears a field). */

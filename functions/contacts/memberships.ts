@@ -1,6 +1,6 @@
 import { findOrCreateTag, getList, getTag } from '../data/catalog-entity.js';
 import { deleteMembership, putMembership, type MembershipOf } from '../data/membership.js';
-import { NotFoundError, ValidationError } from '../lib/errors.js';
+import { NotFoundError } from '../lib/errors.js';
 import { getContact } from './contact-service.js';
 
 /** A contact's lists and tags; each change moves the list's or tag's count in the same transaction (functions/data/membership.ts). */
@@ -19,10 +19,8 @@ export async function addToList(contactId: string, listId: string): Promise<void
   await addMembership(contactId, { kind: 'list', id: list.id, name: list.name });
 }
 
-export async function addTagByName(contactId: string, body: unknown): Promise<{ id: string; name: string }> {
-  const name = (body as { name?: unknown } | undefined)?.name;
-  if (typeof name !== 'string' || name.trim() === '') throw new ValidationError({ name: 'is required' });
-  if (name.trim().length > 60) throw new ValidationError({ name: 'must be at most 60 characters' });
+/** Tags the contact with the tag of this name (trimmed and in bounds: the route's schema parsed it), created when none has it. */
+export async function addTagByName(contactId: string, { name }: { name: string }): Promise<{ id: string; name: string }> {
   await getContact(contactId);
   const tag = await findOrCreateTag(name);
   await addMembership(contactId, { kind: 'tag', id: tag.id, name: tag.name });

@@ -2,7 +2,7 @@
 import { CHANNELS } from '../channels.js';
 import { contactFieldsSchema, parseContactFields } from '../contact-schema.js';
 import * as z from 'zod/mini';
-import { lenientBody, name, validatedBy } from './core.js';
+import { lenientBody, name, parsedBy, validatedBy } from './core.js';
 
 /**
  * A contact body as `POST /v1/contacts` (`mode: 'create'`) or `PATCH`
@@ -10,10 +10,7 @@ import { lenientBody, name, validatedBy } from './core.js';
  * the tenant's default region.
  */
 export const contactBody = (mode: 'create' | 'patch', defaultRegion: () => string) =>
-  validatedBy(contactFieldsSchema(), (input) => {
-    const parsed = parseContactFields(input, { mode, defaultRegion: defaultRegion() });
-    return parsed.ok ? undefined : parsed.fields;
-  });
+  parsedBy(contactFieldsSchema(), (input) => parseContactFields(input, { mode, defaultRegion: defaultRegion() }));
 
 /** `{"name":"VIP"}`: assigns the tag, creating it when none has this name. */
 export const tagAssignBody = lenientBody({ name: name(60) });

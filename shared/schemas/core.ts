@@ -90,3 +90,27 @@ export function validatedBy<Doc extends Schema>(doc: Doc, check: (input: unknown
   DOCUMENTED_AS.set(schema, doc);
   return schema as unknown as z.ZodMiniType<z.input<Doc>, z.input<Doc>>;
 }
+
+/**
+ * A body parsed by `parse` (its own field errors, or the value it makes of
+ * the input) and documented by `doc`: the handler receives the parsed value,
+ * so the service never parses the body again.
+ */
+export function parsedBy<Doc extends Schema, Output>(
+  doc: Doc,
+  parse: (input: unknown) => { ok: true; value: Output } | { ok: false; fields: FieldErrors },
+): z.ZodMiniType<Output, z.input<Doc>> {
+  const schema = z.pipe(
+    z.unknown(),
+    z.transform((value: unknown, ctx) => {
+      const parsed = parse(value);
+      if (parsed.ok) return parsed.value;
+      for (const [field, message] of Object.entries(parsed.fields)) {
+        ctx.issues.push({ code: 'custom', path: field === 'body' ? [] : [field], message, input: value });
+      }
+      return z.NEVER;
+    }),
+  );
+  DOCUMENTED_AS.set(schema as unknown as Schema, doc);
+  return schema as unknown as z.ZodMiniType<Output, z.input<Doc>>;
+}

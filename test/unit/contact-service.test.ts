@@ -7,6 +7,10 @@ import { sendMessage } from '../../functions/dispatches/dispatch-service.js';
 import { resetConfig } from '../../functions/lib/config.js';
 import { setDdbClient } from '../../functions/lib/dynamo.js';
 import { ConflictError, ValidationError } from '../../functions/lib/errors.js';
+import { contactBody } from '../../shared/schemas/contacts.js';
+import { fieldsOf } from '../../shared/schemas/fields.js';
+
+const createBody = contactBody('create', () => 'BR');
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 
@@ -23,7 +27,9 @@ const conditionFailed = () => Object.assign(new Error('The conditional request f
 describe('createContact', () => {
   it('writes one conditional Put with the normalized fields and index keys', async () => {
     ddbMock.on(PutCommand).resolves({});
-    const contact = await createContact({ firstName: 'Ana', phone: '11 91234-5678', email: 'ANA@X.COM' }, 'bearer');
+    const parsed = createBody.safeParse({ firstName: 'Ana', phone: '11 91234-5678', email: 'ANA@X.COM' });
+    if (!parsed.success) throw new Error('the body should parse');
+    const contact = await createContact(parsed.data, 'bearer');
     const calls = ddbMock.commandCalls(PutCommand);
     expect(calls).toHaveLength(1);
     const item = calls[0].args[0].input.Item!;
@@ -37,8 +43,10 @@ describe('createContact', () => {
     expect(contact.origin).toEqual({ type: 'api', label: 'API' });
   });
 
-  it('writes nothing when validation fails', async () => {
-    await expect(createContact({ email: 'bad' }, 'bearer')).rejects.toBeInstanceOf(ValidationError);
+  it('a body the schema refuses never reaches the service: field errors, nothing written', async () => {
+    const parsed = createBody.safeParse({ email: 'bad' });
+    expect(parsed.success).toBe(false);
+    if (!parsed.success) expect(fieldsOf(parsed.error.issues)).toEqual({ email: 'is not a valid email address' });
     expect(ddbMock.calls()).toHaveLength(0);
   });
 
