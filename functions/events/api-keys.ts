@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { decodeTime, ulid } from 'ulid';
 import { apiKeysPage, getApiKey, putApiKey, revokeApiKeyItem, type ApiKeyRecord } from '../data/api-key.js';
-import { NotFoundError, ValidationError } from '../lib/errors.js';
+import { NotFoundError } from '../lib/errors.js';
 
 /**
  * Integration API keys. A key reads `cek_<id>_<secret>`: the id finds the
@@ -29,10 +29,8 @@ function view(key: ApiKeyRecord): ApiKeyView {
   return { id, name, hint, createdAt, createdBy, ...(revokedAt ? { revokedAt, revokedBy } : {}) };
 }
 
-export async function createApiKey(body: unknown, createdBy: string): Promise<ApiKeyView & { key: string }> {
-  const name = (body as { name?: unknown } | undefined)?.name;
-  if (typeof name !== 'string' || name.trim() === '') throw new ValidationError({ name: 'is required' });
-  if (name.trim().length > 100) throw new ValidationError({ name: 'must be at most 100 characters' });
+/** A new key named as the route's schema parsed it (trimmed, 1-100 characters); the key itself is shown once. */
+export async function createApiKey({ name }: { name: string }, createdBy: string): Promise<ApiKeyView & { key: string }> {
   const id = ulid();
   const key = `${PREFIX}_${id}_${randomBytes(32).toString('base64url')}`;
   const record: ApiKeyRecord = { id, name: name.trim(), hash: hashOf(key), hint: key.slice(-4), createdAt: new Date().toISOString(), createdBy };
