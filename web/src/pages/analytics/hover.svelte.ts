@@ -35,13 +35,9 @@ export class Hover {
     this.tip = { x: mark.left + mark.width / 2 - box.left, y: mark.top - box.top, title, lines };
   }
 
-  /**
-   * What a chart mark carries: its role and the `data-mark` the arrow keys
-   * walk (see roving.ts), and the handlers that show `show`'s tip on pointer
-   * and focus and hide it on leave and blur.
-   */
+  /** The handlers of a chart mark: `show`'s tip on pointer and focus, hidden on leave and blur. */
   mark(show: (event: Event) => void) {
-    return { 'data-mark': '', role: 'graphics-symbol', onpointermove: show, onpointerleave: this.hide, onfocus: show, onblur: this.hide } as const;
+    return { onpointermove: show, onpointerleave: this.hide, onfocus: show, onblur: this.hide };
   }
 
   hide = (): void => {
