@@ -77,6 +77,8 @@ export const API_ROUTES = {
   'GET /v1/jobs': 'read',
   'GET /v1/jobs/{id}': 'read',
   'GET /v1/jobs/{id}/download': 'work',
+  /** By the role that may start the job's type and selection (a broad delete's: admin); the job service checks it. */
+  'POST /v1/jobs/{id}/cancel': 'work',
 
   'POST /v1/events': 'apiKey',
 
@@ -101,10 +103,13 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
  * What a job asks beyond `POST /v1/jobs` itself (API.md "Jobs"): deleting
- * every contact, or those a filter selects, is for admins; an operator
- * deletes the contacts it names.
+ * every contact, those a filter selects, or more than NAMED_DELETE_LIMIT
+ * named ones, is for admins; an operator deletes up to that many it names.
  */
 export const BROAD_DELETE_ACCESS: Permission = 'administer';
+
+/** An operator's `delete-contacts` job names at most this many contacts; more is a broad delete (API.md "Jobs"). */
+export const NAMED_DELETE_LIMIT = 1_000;
 
 export const ROUTE_KEYS = Object.keys(API_ROUTES) as RouteKey[];
 

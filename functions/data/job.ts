@@ -16,7 +16,7 @@ export const JOB_TYPE = 'job';
 const JOB_PARTITION = 'JOB';
 export { jobKey };
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface JobError {
   /** Spreadsheet row number (the header is row 1) for imports. */
@@ -67,6 +67,8 @@ export interface JobRecord {
   finishedAt?: string;
   createdBy?: string;
   fileName?: string;
+  /** Epoch ms a cancel was asked for (`POST /v1/jobs/{id}/cancel`); the lease holder ends the job after its step. */
+  cancelRequested?: number;
 }
 
 /** At most this many errors are kept on the item (its size is capped at 400 KB); `errorCount` has them all. */
@@ -298,5 +300,46 @@ export function failStoppedJob(job: JobRecord, message: string, now = Date.now()
     set: 'SET #status = :failed, #message = :message, #finishedAt = :iso, #updatedAt = :iso, #expiresAt = :expires REMOVE #leaseOwner, #leaseUntil',
     names: { '#message': 'message', '#finishedAt': 'finishedAt', '#updatedAt': 'updatedAt', '#expiresAt': 'expiresAt' },
     values: { ':failed': 'failed', ':message': message, ':iso': new Date(now).toISOString(), ':expires': Math.floor(now / 1000) + FINISHED_JOB_TTL_DAYS * 86_400 },
+  });
+}
+
+const finishedValues = (now: number) => ({ ':iso': new Date(now).toISOString(), ':expires': Math.floor(now / 1000) + FINISHED_JOB_TTL_DAYS * 86_400, ':cancelled': 'cancelled' });
+const FINISH_CANCELLED = 'SET #status = :cancelled, #finishedAt = :iso, #updatedAt = :iso, #expiresAt = :expires REMOVE #leaseOwner, #leaseUntil';
+const FINISH_NAMES = { '#status': 'status', '#finishedAt': 'finishedAt', '#updatedAt': 'updatedAt', '#expiresAt': 'expiresAt', '#leaseOwner': 'leaseOwner', '#leaseUntil': 'leaseUntil' };
+
+/**
+ * Asks an unfinished job to stop (marks `cancelRequested`), then ends it at
+ * once when no worker is inside a step (queued, handed over, or stopped).
+ * Returns false when the job is already finished (or does not exist).
+ */
+export async function requestCancel(id: string, now = Date.now()): Promise<boolean> {
+  const asked = await tryUpdate({
+    Key: jobKey(id),
+    UpdateExpression: 'SET #cancelRequested = if_not_exists(#cancelRequested, :now), #updatedAt = :iso',
+    ConditionExpression: 'attribute_exists(pk) AND #status IN (:queued, :running)',
+    ExpressionAttributeNames: { '#status': 'status', '#cancelRequested': 'cancelRequested', '#updatedAt': 'updatedAt' },
+    ExpressionAttributeValues: { ':now': now, ':iso': new Date(now).toISOString(), ':queued': 'queued', ':running': 'running' },
+  });
+  if (!asked) return false;
+  // A "start:"/"handover:"/"resume:" token means the next worker has not taken the job yet; it will find it finished.
+  await tryUpdate({
+    Key: jobKey(id),
+    UpdateExpression: FINISH_CANCELLED,
+    ConditionExpression:
+      "#status IN (:queued, :running) AND (attribute_not_exists(#leaseOwner) OR #leaseUntil < :now OR begins_with(#leaseOwner, :start) OR begins_with(#leaseOwner, :handover) OR begins_with(#leaseOwner, :resume))",
+    ExpressionAttributeNames: FINISH_NAMES,
+    ExpressionAttributeValues: { ...finishedValues(now), ':now': now, ':queued': 'queued', ':running': 'running', ':start': 'start:', ':handover': 'handover:', ':resume': 'resume:' },
+  });
+  return true;
+}
+
+/** The lease holder ends its job as cancelled (after the step it was in committed). */
+export function finishCancelled(id: string, owner: string, now = Date.now()): Promise<boolean> {
+  return tryUpdate({
+    Key: jobKey(id),
+    UpdateExpression: FINISH_CANCELLED,
+    ConditionExpression: '#leaseOwner = :me',
+    ExpressionAttributeNames: FINISH_NAMES,
+    ExpressionAttributeValues: { ...finishedValues(now), ':me': owner },
   });
 }

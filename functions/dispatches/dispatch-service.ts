@@ -1,7 +1,7 @@
 import { ulid } from 'ulid';
 import { CHANNELS, type Channel } from '../../shared/contact-schema.js';
 import { CHANNEL_TYPE } from '../data/channel.js';
-import { profileItemOf, profileItems } from '../data/contact.js';
+import { contactsPage, profileItemOf, profileItems, type ContactIndex } from '../data/contact.js';
 import { dispatchesPage, fromDispatchItem, putDispatch, SHOWN_DISPATCH_STATUSES, type Dispatch, type DispatchStatus } from '../data/dispatch.js';
 import { NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';
@@ -19,8 +19,32 @@ function parseMessage(body: unknown): { channel: Channel; text: string } {
   return { channel: b.channel as Channel, text: String(b.text) };
 }
 
+/** Channels that reach a person by phone number; `email` reaches them by address. */
+const PHONE_CHANNELS: readonly Channel[] = ['sms', 'whatsapp', 'rcs'];
+
 /**
- * Records a dispatch. A blocked contact or an unsubscribed channel gives a
+ * Blocks hold (API.md): whether any blocked contact holds the phone (SMS,
+ * WhatsApp, RCS) or the email (email) this channel would reach, so a
+ * second contact with the same number cannot bring the person back.
+ */
+async function reachesBlockedPerson(profile: Record<string, unknown>, channel: Channel): Promise<boolean> {
+  const index: ContactIndex | undefined =
+    PHONE_CHANNELS.includes(channel) && typeof profile.phone === 'string' ? { by: 'phone', e164: profile.phone }
+    : channel === 'email' && typeof profile.email === 'string' ? { by: 'email', email: profile.email }
+    : undefined;
+  if (!index) return false;
+  let cursor: string | undefined;
+  do {
+    const page = await contactsPage(index, { limit: 100, cursor }, { blocked: true });
+    if (page.items.length > 0) return true;
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
+  return false;
+}
+
+/**
+ * Records a dispatch. A blocked contact (or a phone or email a blocked
+ * contact holds) or an unsubscribed channel gives a
  * `sending_error` dispatch (never a message sent); a queued one goes to the
  * messaging platform.
  */
@@ -32,7 +56,7 @@ export async function sendMessage(contactId: string, body: unknown, principal: P
   const channelState = items.find((item) => item.type === CHANNEL_TYPE && item.channel === channel);
   let status: DispatchStatus = 'queued';
   let reason: Dispatch['reason'];
-  if (profile.blocked === true) {
+  if (profile.blocked === true || (await reachesBlockedPerson(profile, channel))) {
     status = 'sending_error';
     reason = 'blocked';
   } else if (channelState?.status === 'unsubscribed') {

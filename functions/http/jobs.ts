@@ -7,7 +7,7 @@ import { httpRouter, reply, type Principal } from '../lib/http.js';
 import { jobRoutes } from './tables/jobs.js';
 // Jobs started here run inline for a while before the worker takes over: every type must be known.
 import '../jobs/job-types.js';
-import { createJob, getJobView, jobDownload, jobView, listJobViews } from '../jobs/job-service.js';
+import { cancelJob, createJob, getJobView, jobDownload, jobView, listJobViews } from '../jobs/job-service.js';
 
 /** Every role reads jobs; only roles that may fetch a job's file see its `downloadUrl` (API.md: "only to roles that may export"). */
 const mayDownload = (principal: Principal) => can(principal.role, API_ROUTES['GET /v1/jobs/{id}/download']);
@@ -19,6 +19,7 @@ export const handler = httpRouter(jobRoutes, {
     return listJobViews({ limit: parseLimit(query.limit), cursor: query.cursor, internal: query.internal === 'true', downloads: mayDownload(principal) });
   },
   'GET /v1/jobs/{id}': async ({ params, principal }) => getJobView(params.id, { downloads: mayDownload(principal) }),
+  'POST /v1/jobs/{id}/cancel': async ({ params, principal }) => cancelJob(params.id, principal, { downloads: mayDownload(principal) }),
   'GET /v1/jobs/{id}/download': async ({ params }) => {
     const file = await jobDownload(params.id);
     if ('redirect' in file) return reply(302, undefined, { location: file.redirect, 'cache-control': 'no-store' });

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { BROAD_DELETE_ACCESS, NAMED_DELETE_LIMIT } from '../../shared/api-routes.js';
 import { can, type Permission } from '../../shared/roles.js';
 import { listContacts } from '../contacts/contact-search.js';
 import { findOrCreateTag, getList, getTag, listCustomFieldDefinitions } from '../data/catalog-entity.js';
@@ -21,11 +22,12 @@ export type ClientJobType = (typeof CLIENT_JOB_TYPES)[number];
 
 /**
  * The permission (shared/roles.ts) starting a job needs: the route asks for
- * `work`, and deleting a broad selection (every contact, or every contact
- * of a filter) asks for `administer` (API.md, Roles).
+ * `work`, and deleting a broad selection (every contact, every contact of
+ * a filter, or more than NAMED_DELETE_LIMIT named ones) asks for
+ * `administer` (API.md, Roles and Jobs).
  */
-export function permissionToStart(type: ClientJobType, selection: { broad: boolean }): Permission {
-  return type === 'delete-contacts' && selection.broad ? 'administer' : 'work';
+export function permissionToStart(type: ClientJobType, selection: { broad: boolean; count?: number }): Permission {
+  return type === 'delete-contacts' && (selection.broad || (selection.count ?? 0) > NAMED_DELETE_LIMIT) ? BROAD_DELETE_ACCESS : 'work';
 }
 
 const MAX_CONTACT_IDS = 100_000;
@@ -222,7 +224,9 @@ async function prepareBulk(type: ClientJobType, id: string, body: Record<string,
   const extra = type === 'tag-contacts' ? ['tagName', 'tagId'] : type === 'add-to-list' ? ['listId'] : [];
   checkKeys(body, ['type', 'contactIds', 'filter', 'all', ...extra], errors);
   const picked = await parseSelection(body, errors, { defaultAll: type === 'export-contacts' });
-  if (!can(principal.role, permissionToStart(type, picked))) throw new ForbiddenError('Deleting every contact, or every contact of a filter, is for admins.');
+  if (!can(principal.role, permissionToStart(type, { broad: picked.broad, count: picked.ids?.length }))) {
+    throw new ForbiddenError(`Deleting every contact, every contact of a filter, or more than ${NAMED_DELETE_LIMIT} named contacts is for admins.`);
+  }
   const params: Record<string, unknown> = {};
   if (type === 'add-to-list') {
     if (typeof body.listId !== 'string' || !(await getList(body.listId))) errors.listId = 'no list has this id';

@@ -3,7 +3,7 @@ import { invokeJobWorker } from '../lib/invoke.js';
 import { logger } from '../lib/logger.js';
 import { METRIC } from '../lib/metric-names.js';
 import { emitMetrics } from '../lib/metrics.js';
-import { acquireLease, commitStep, handOverLease, MAX_STORED_ERRORS, type CounterUpdate, type JobError, type JobOutput, type JobRecord } from '../data/job.js';
+import { acquireLease, commitStep, finishCancelled, getJob, handOverLease, MAX_STORED_ERRORS, type CounterUpdate, type JobError, type JobOutput, type JobRecord } from '../data/job.js';
 
 /**
  * What a job type does in one step. Steps are short (seconds): after each
@@ -130,6 +130,12 @@ function trimError(error: JobError): JobError {
   return { ...error, message: error.message.length > 300 ? `${error.message.slice(0, 297)}...` : error.message };
 }
 
+/** Whether `POST /v1/jobs/{id}/cancel` asked this job to stop (read fresh: the flag lands while a step runs). */
+async function cancelAsked(job: JobRecord): Promise<boolean> {
+  if (job.cancelRequested) return true;
+  return !!(await getJob(job.id, true))?.cancelRequested;
+}
+
 /**
  * Runs a job's steps while `remainingMs()` stays above `reserveMs`, under a
  * lease. When time runs short it hands the lease over and invokes the
@@ -151,6 +157,12 @@ export async function runJob(jobId: string, options: { remainingMs: () => number
         logger.warn('job worker re-invoke failed; resume-jobs will continue the job', { jobId: job.id, error: error as Error }),
       );
       return 'paused';
+    }
+    // A cancel is honoured between steps (a redo first finishes the step a crashed worker left).
+    if (!maybeRedo && (await cancelAsked(job))) {
+      if (!(await finishCancelled(job.id, owner))) return 'lost';
+      await type?.cleanup?.({ ...job, status: 'cancelled' }).catch((error) => logger.warn('job cleanup failed', { jobId: job.id, error: error as Error }));
+      return 'done';
     }
     let next: JobRecord;
     let counters: CounterUpdate[] = [];

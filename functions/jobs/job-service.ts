@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ulid } from 'ulid';
-import { getJob, jobsPage, putNewJob, type JobRecord } from '../data/job.js';
+import { getJob, jobsPage, putNewJob, requestCancel, type JobRecord } from '../data/job.js';
 import { blobStore } from '../lib/blob-store.js';
-import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
+import { can } from '../../shared/roles.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';
 import { invokeJobWorker } from '../lib/invoke.js';
 import { logger } from '../lib/logger.js';
-import { CLIENT_JOB_TYPES, isObject, prepareJob, type ClientJobType, type Prepared } from './job-requests.js';
+import { CLIENT_JOB_TYPES, isObject, permissionToStart, prepareJob, type ClientJobType, type Prepared } from './job-requests.js';
 import { jobTiming, runInline } from './job-runner.js';
 
 /** Presigned download URLs live this long; every `GET /v1/jobs/{id}` signs a fresh one. */
@@ -121,7 +122,8 @@ export async function jobView(job: JobRecord, options: { maxErrors?: number; dow
   return {
     id: job.id,
     type: job.jobType,
-    status: job.status,
+    // Asked to stop: the worker ends it after the step in flight (seconds); it will not do more.
+    status: job.cancelRequested && (job.status === 'queued' || job.status === 'running') ? 'cancelled' : job.status,
     total: job.total ?? null,
     processed: job.processed,
     failed: job.failed,
@@ -168,4 +170,29 @@ export async function jobDownload(id: string): Promise<{ redirect: string } | { 
   const blob = await store.get(job.output.key);
   if (!blob) throw new NotFoundError('file (exports are kept for 7 days)');
   return { body: blob.toString('utf8'), fileName: job.output.fileName, contentType: job.output.contentType };
+}
+
+/** How long `POST /v1/jobs/{id}/cancel` waits for a step in flight to finish, so the answer has the final counts. */
+export const CANCEL_WAIT_MS = 8_000;
+
+/**
+ * `POST /v1/jobs/{id}/cancel`: by the role that may start the job's type
+ * (and selection); the catalog's own fan-outs run to the end. What the job
+ * did stays done; the step in flight finishes its writes first.
+ */
+export async function cancelJob(id: string, principal: Principal, options: { downloads: boolean }): Promise<JobView> {
+  const job = await getJob(id, true);
+  if (!job) throw new NotFoundError('job');
+  const type = job.jobType as ClientJobType;
+  if (!CLIENT_JOB_TYPES.includes(type)) throw new ConflictError('This job completes a catalog change and cannot be cancelled.');
+  const selection = (job.params as { selection?: { kind?: string; count?: number } }).selection;
+  if (!can(principal.role, permissionToStart(type, { broad: selection?.kind === 'filter', count: selection?.count }))) throw new ForbiddenError('Only a role that may start this job may cancel it.');
+  if (!(await requestCancel(id))) throw new ConflictError(`The job has already finished (${(await getJob(id, true))?.status ?? job.status}).`);
+  const deadline = Date.now() + CANCEL_WAIT_MS;
+  let latest = (await getJob(id, true)) ?? job;
+  while ((latest.status === 'queued' || latest.status === 'running') && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    latest = (await getJob(id, true)) ?? latest;
+  }
+  return jobView(latest, options);
 }

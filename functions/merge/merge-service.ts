@@ -5,7 +5,7 @@ import { getContacts } from '../data/contact.js';
 import { contactKey } from '../data/keys.js';
 import { activeItem, getMergeRecord, mergeRecordsPage, newMergeRecord, toItem, type MergePhase, type MergeRecord } from '../data/merge-record.js';
 import { getManyRaw, keyId, toRaw } from '../data/raw-item.js';
-import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';
 import { userNames } from '../lib/user-directory.js';
 import { earlyDuplicates, switchCount } from './markers.js';
@@ -93,6 +93,10 @@ export async function createMerge({ primaryId, duplicateIds }: MergeRequest, pri
     if (!found.has(id)) errors[`duplicateIds.${i}`] = 'no contact has this id';
   });
   if (Object.keys(errors).length) throw new ValidationError(errors);
+  // Blocks hold (API.md): merging a blocked contact away would unblock the person; only an admin may, and the result stays blocked.
+  if (duplicateIds.some((id) => found.get(id)!.blocked) && !can(principal.role, 'administer')) {
+    throw new ForbiddenError('A merge with a blocked contact among the duplicates is for admins.');
+  }
 
   const owner = newOwner();
   const record = newMergeRecord({

@@ -11,7 +11,8 @@ const isEmpty = (value: unknown) => value === undefined || value === null || val
  * The primary after the merge: it keeps every value it has and takes a
  * duplicate's value only where its own is empty (duplicates in the order
  * given, so the first one that has a value wins); custom fields merge key by
- * key the same way. Index attributes follow the new values; attributes the
+ * key the same way; a blocked duplicate blocks it (undo lifts that block
+ * unless someone changed it since). Index attributes follow the new values; attributes the
  * merge does not own (engagement band, version lineage) stay as they are.
  */
 export function mergedPrimary(primary: RawItem, duplicates: RawItem[], now: string): { item: RawItem; filled: string[] } {
@@ -26,6 +27,11 @@ export function mergedPrimary(primary: RawItem, duplicates: RawItem[], now: stri
         filled.push(field);
       }
     }
+    // Blocks hold (API.md): a blocked duplicate leaves the merged contact blocked.
+    if (next.blocked !== true && duplicate.blocked === true) {
+      next.blocked = true;
+      filled.push('blocked');
+    }
     for (const [key, value] of Object.entries(duplicate.customFields ?? {})) {
       if (isEmpty(customFieldValue(next.customFields, key)) && !isEmpty(value)) {
         next.customFields[key] = value;
@@ -36,6 +42,7 @@ export function mergedPrimary(primary: RawItem, duplicates: RawItem[], now: stri
   if (filled.length === 0) return { item: primary, filled };
   const out: Record<string, unknown> = { ...base };
   for (const field of FILLABLE) if (next[field] !== undefined) out[field] = next[field];
+  if (next.blocked === true) out.blocked = true;
   out.customFields = next.customFields;
   Object.assign(out, contactIndexAttributes(next as unknown as ContactRecord));
   out.updatedAt = now;

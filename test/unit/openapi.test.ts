@@ -33,7 +33,6 @@ const PENDING = [
   'POST /v1/contacts/{id}/erase',
   'GET /v1/suppressions',
   'DELETE /v1/suppressions/{id}',
-  'POST /v1/jobs/{id}/cancel',
   'GET /v1/contacts/{id}/activity',
   'GET /v1/audit',
 ];

@@ -8,4 +8,5 @@ export const jobRoutes = {
   'GET /v1/jobs': { answer: 'JobPage', query: ['internal', ...PAGE], summary: 'Jobs, newest first.' },
   'GET /v1/jobs/{id}': { answer: 'Job', summary: 'A job and its progress.' },
   'GET /v1/jobs/{id}/download': { summary: 'The file an export wrote (or a redirect to it).' },
+  'POST /v1/jobs/{id}/cancel': { answer: 'Job', summary: 'Stops a queued or running job; what it did stays done.' },
 } as const satisfies AreaTable;
