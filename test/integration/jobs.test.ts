@@ -1,23 +1,20 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ddb, setDdbClient, tableName } from '../../functions/lib/dynamo.js';
 import { jobKey } from '../../functions/data/keys.js';
 import { createJob } from '../../functions/jobs/job-service.js';
 import { getJob } from '../../functions/data/job.js';
-import { jobTiming, jobTuning } from '../../functions/jobs/job-runner.js';
+import { jobTuning } from '../../functions/jobs/job-runner.js';
 import { handler as worker } from '../../functions/jobs/run-job-worker.js';
 import { lambdaContext } from '../../infra/local/http-host.js';
 import { useLocalStack, usersOf } from '../support/api-suite.js';
 import { createContacts, expectFieldErrors } from '../support/factories.js';
+import { useJobTuning } from '../support/job-tuning.js';
 
 const stack = useLocalStack();
 const { operator, agent, admin } = usersOf(stack);
-const defaults = { ...jobTuning };
-beforeAll(() => {
-  jobTiming.settleMs = 0;
-});
+useJobTuning();
 afterEach(() => {
-  Object.assign(jobTuning, defaults);
   setDdbClient(undefined);
 });
 
