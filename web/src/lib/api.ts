@@ -277,6 +277,7 @@ export const api = {
     /** A job with a large payload (an import), reporting the upload's progress. */
     upload: (body: JobRequest, onProgress: (fraction: number) => void) => sendWithProgress<Job>('POST', '/v1/jobs', body, onProgress),
     get: (id: string) => send<Job>('GET', `/v1/jobs/${enc(id)}`),
+    cancel: (id: string) => send<Job>('POST', `/v1/jobs/${enc(id)}/cancel`),
     list: (query: { limit?: number; cursor?: string } = {}) => send<Page<Job>>('GET', '/v1/jobs', { query }),
   },
 

@@ -7,6 +7,8 @@ export interface ConfirmRequest {
   message: string;
   confirmLabel?: string;
   danger?: boolean;
+  /** Text the user must type (a count of contacts) before the confirm button is enabled. */
+  typeToConfirm?: string;
 }
 
 class ConfirmDialog {

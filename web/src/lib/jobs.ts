@@ -2,7 +2,7 @@
 import { api, ApiError } from './api';
 import type { Job } from './types';
 
-export const isFinished = (job: Job | null | undefined): boolean => job?.status === 'succeeded' || job?.status === 'failed';
+export const isFinished = (job: Job | null | undefined): boolean => job?.status === 'succeeded' || job?.status === 'failed' || job?.status === 'cancelled';
 
 export interface JobWatch {
   stop(): void;
@@ -47,7 +47,7 @@ export const jobHandled = (job: Job): number => (job.processed ?? 0) + (job.fail
 /** 0..1 for the progress bar; null (indeterminate) while the total is unknown. A finished job is full. */
 export function jobProgress(job: Job | null | undefined): number | null {
   if (!job) return null;
-  if (isFinished(job)) return 1;
+  if (job.status === 'succeeded' || job.status === 'failed') return 1;
   const total = job.total ?? 0;
   if (!total) return null;
   return Math.min(1, jobHandled(job) / total);

@@ -44,6 +44,7 @@ export const ACTIONS = {
   'contacts.export': 'GET /v1/jobs/{id}/download',
   'contacts.delete': 'DELETE /v1/contacts/{id}',
   'contacts.deleteSelected': 'POST /v1/jobs',
+  'jobs.cancel': 'POST /v1/jobs/{id}/cancel',
   'merge.run': 'POST /v1/merges',
   'merge.undo': 'POST /v1/merges/{id}/undo',
 

@@ -130,7 +130,7 @@ export interface AgentEntry extends Named {
 }
 
 export type JobType = 'import-contacts' | 'export-contacts' | 'delete-contacts' | 'tag-contacts' | 'add-to-list';
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface Job {
   id: string;
