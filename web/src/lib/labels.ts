@@ -61,6 +61,8 @@ const FIELD_KEYS: Record<string, MessageKey> = {
   company: 'contact.company',
   department: 'contact.department',
   assignee: 'contact.assignee',
+  // A blocked duplicate leaves the merged contact blocked (API.md "Blocks hold").
+  blocked: 'contact.blocked',
 };
 
 /** A contact field's name; a custom field (`customFields.<key>`) by its key, as the profile shows it. */
