@@ -1,20 +1,15 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createJob } from '../../functions/jobs/job-service.js';
-import { jobTiming, jobTuning } from '../../functions/jobs/job-runner.js';
+import { jobTuning } from '../../functions/jobs/job-runner.js';
 import { NAMED_DELETE_LIMIT } from '../../shared/api-routes.js';
 import { useLocalStack, usersOf } from '../support/api-suite.js';
 import { createContacts } from '../support/factories.js';
+import { useJobTuning } from '../support/job-tuning.js';
 
 /** API.md "Jobs": `POST /v1/jobs/{id}/cancel`, and the operator's limit on a delete job. */
 const stack = useLocalStack();
 const { operator, agent, admin } = usersOf(stack);
-const defaults = { ...jobTuning };
-beforeAll(() => {
-  jobTiming.settleMs = 0;
-});
-afterEach(() => {
-  Object.assign(jobTuning, defaults);
-});
+useJobTuning();
 
 const listOf = async (name: string) => (await operator().post('/v1/lists', { name })).body as { id: string };
 const count = async (kind: 'lists' | 'tags', id: string) => {
@@ -60,7 +55,7 @@ describe('POST /v1/jobs/{id}/cancel', () => {
     expect(started.status).toBe(202);
     const id = started.body.id as string;
     // Waits until the job is well under way, then cancels.
-    for (let i = 0; i < 600; i++) {
+    for (const until = Date.now() + 120_000; Date.now() < until; ) {
       const job = (await agent().get(`/v1/jobs/${id}`)).body;
       if (job.processed >= 300) break;
       expect(job.status).not.toBe('succeeded');
