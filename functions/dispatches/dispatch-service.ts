@@ -1,5 +1,5 @@
 import { ulid } from 'ulid';
-import { CHANNELS, type Channel } from '../../shared/contact-schema.js';
+import type { Channel } from '../../shared/contact-schema.js';
 import { CHANNEL_TYPE } from '../data/channel.js';
 import { contactsPage, profileItemOf, profileItems, type ContactIndex } from '../data/contact.js';
 import { dispatchesPage, fromDispatchItem, putDispatch, SHOWN_DISPATCH_STATUSES, type Dispatch, type DispatchStatus } from '../data/dispatch.js';
@@ -7,17 +7,6 @@ import { NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';
 import { publishDispatch } from '../lib/outbound.js';
 import { DISPATCH_MERGE_MARKER_SK, dispatchesDuringMerge, MERGE_MARKER_TYPE, mergeOfDispatchCursor } from '../merge/merge-reads.js';
-
-function parseMessage(body: unknown): { channel: Channel; text: string } {
-  const b = (body ?? {}) as { channel?: unknown; text?: unknown };
-  const errors: Record<string, string> = {};
-  if (typeof b.channel !== 'string' || !(CHANNELS as readonly string[]).includes(b.channel)) errors.channel = `must be one of ${CHANNELS.join(', ')}`;
-  if (typeof b.text !== 'string' || b.text.trim() === '') errors.text = 'is required';
-  else if (b.text.length > 4096) errors.text = 'must be at most 4096 characters';
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) errors.body = 'must be a JSON object';
-  if (Object.keys(errors).length) throw new ValidationError(errors);
-  return { channel: b.channel as Channel, text: String(b.text) };
-}
 
 /** Channels that reach a person by phone number; `email` reaches them by address. */
 const PHONE_CHANNELS: readonly Channel[] = ['sms', 'whatsapp', 'rcs'];
@@ -48,8 +37,8 @@ async function reachesBlockedPerson(profile: Record<string, unknown>, channel: C
  * `sending_error` dispatch (never a message sent); a queued one goes to the
  * messaging platform.
  */
-export async function sendMessage(contactId: string, body: unknown, principal: Principal) {
-  const { channel, text } = parseMessage(body);
+/** Sends `text` over `channel` (the route's schema parsed both) to the contact, unless it cannot be reached there. */
+export async function sendMessage(contactId: string, { channel, text }: { channel: Channel; text: string }, principal: Principal) {
   const items = await profileItems(contactId);
   const profile = profileItemOf(items);
   if (!profile) throw new NotFoundError('contact');

@@ -3,11 +3,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createContact, patchContact } from '../../functions/contacts/contact-service.js';
-import { sendMessage } from '../../functions/dispatches/dispatch-service.js';
 import { resetConfig } from '../../functions/lib/config.js';
 import { setDdbClient } from '../../functions/lib/dynamo.js';
 import { ConflictError, ValidationError } from '../../functions/lib/errors.js';
-import { contactBody } from '../../shared/schemas/contacts.js';
+import { contactBody, messageBody } from '../../shared/schemas/contacts.js';
 import { fieldsOf } from '../../shared/schemas/fields.js';
 
 const createBody = contactBody('create', () => 'BR');
@@ -83,9 +82,16 @@ describe('patchContact', () => {
   });
 });
 
-describe('sendMessage', () => {
-  it('validates channel and text before reading anything', async () => {
-    await expect(sendMessage('1', { channel: 'fax', text: '' }, { sub: 'a', name: 'a', role: 'operator' })).rejects.toMatchObject({ fields: { channel: expect.any(String), text: 'is required' } });
+describe('the message body (POST /v1/contacts/{id}/messages)', () => {
+  it('refuses a bad channel and text at the schema, every problem at once, before anything is read', async () => {
+    const parsed = messageBody.safeParse({ channel: 'fax', text: '' });
+    expect(parsed.success).toBe(false);
+    if (!parsed.success) expect(fieldsOf(parsed.error.issues)).toEqual({ channel: 'must be one of sms, whatsapp, rcs, email, webchat, messenger, instagram', text: 'is required' });
     expect(ddbMock.calls()).toHaveLength(0);
+  });
+
+  it('hands the service the parsed channel and text', () => {
+    const parsed = messageBody.safeParse({ channel: 'sms', text: 'Olá' });
+    expect(parsed.success && parsed.data).toEqual({ channel: 'sms', text: 'Olá' });
   });
 });
