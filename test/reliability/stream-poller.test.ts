@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { dynamoEndpoint } from '../support/file-dynamo.js';
 import { replayedFileOf, StreamPoller } from '../../infra/local/stream-poller.js';
 import type { FilterPattern } from '../../functions/streams/filters.js';
 import { ensureTable } from '../../infra/local/table.js';
@@ -24,8 +24,8 @@ let doc: DynamoDBDocumentClient;
 let dir: string;
 let tables = 0;
 
-beforeAll(() => {
-  endpoint = inject('dynamoEndpoint');
+beforeAll(async () => {
+  endpoint = await dynamoEndpoint();
   const options = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   admin = new DynamoDBClient(options);
   doc = rawClient(endpoint);

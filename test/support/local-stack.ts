@@ -1,6 +1,6 @@
-import { inject } from 'vitest';
 import { startLocalStack as start, type LocalStack, type LocalStackOptions } from '../../infra/local/stack.js';
 import type { Role } from '../../shared/roles.js';
+import { dynamoEndpoint } from './file-dynamo.js';
 
 let tables = 0;
 
@@ -12,7 +12,7 @@ let tables = 0;
 export async function startLocalStack(options: Partial<LocalStackOptions> = {}): Promise<LocalStack & { api: ApiClient }> {
   const stack = await start({
     port: 0,
-    dynamoEndpoint: inject('dynamoEndpoint'),
+    dynamoEndpoint: await dynamoEndpoint(),
     tableName: `t-${process.pid}-${Date.now().toString(36)}-${tables++}`,
     schedules: false,
     ...options,
