@@ -136,7 +136,7 @@ describe('SPA in Chromium', () => {
     await progress.waitFor();
     await expect.poll(() => progress.getAttribute('aria-valuenow'), { timeout: 45_000 }).toBe('100');
     expect(await page.getByTestId('bulk-job').textContent()).toContain('3 of 3');
-    await page.getByText('3 contacts deleted.').waitFor();
+    await page.getByText('3 contacts moved to the recycle bin.').waitFor();
     await page.getByText('No contacts match').waitFor();
     expect(await rows.count()).toBe(0);
 
