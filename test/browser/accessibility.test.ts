@@ -120,6 +120,18 @@ const SCREENS: Screen[] = [
   { name: 'merge', pattern: '/merge', hash: () => '#/merge' },
   { name: 'merge history', pattern: '/merges', hash: () => '#/merges' },
   { name: 'API keys', pattern: '/settings/api-keys', hash: () => '#/settings/api-keys' },
+  { name: 'recycle bin', pattern: '/recycle-bin', hash: () => '#/recycle-bin' },
+  {
+    name: 'recycle bin: selection',
+    pattern: '/recycle-bin',
+    hash: () => '#/recycle-bin',
+    only: 'recycleBin.restoreSelected',
+    prepare: async (page) => {
+      await page.locator('table.contacts tbody input[type=checkbox]').first().check();
+      await page.locator('.bulk').waitFor();
+    },
+  },
+  { name: 'suppressions', pattern: '/suppressions', hash: () => '#/suppressions' },
   { name: 'not found', pattern: '', hash: () => '#/no-such-screen' },
 ];
 
@@ -178,6 +190,11 @@ async function seed(): Promise<Fixtures> {
   const lists = (await admin.get('/v1/lists')).body.items as Array<{ id: string }>;
   await admin.post(`/v1/contacts/${engaged.id}/tags`, { name: 'VIP' });
   await admin.put(`/v1/contacts/${engaged.id}/lists/${lists[0]!.id}`);
+  // A contact in the recycle bin and an erased one, so the bin and the suppression list have rows.
+  const binned = await admin.post('/v1/contacts', { firstName: 'Binned', phone: '+5511955550001' });
+  expect((await admin.delete(`/v1/contacts/${binned.body.id}`)).status).toBe(204);
+  const erased = await admin.post('/v1/contacts', { firstName: 'Erased', phone: '+5511955550002', email: 'erased@example.com' });
+  expect((await admin.post(`/v1/contacts/${erased.body.id}/erase`, {})).status).toBe(200);
   await stack.drain();
   return { profileId: engaged.id, duplicateId: suggestions[0]!.contacts[0]!.id, listId: lists[0]!.id, jobId: job.body.id };
 }

@@ -28,4 +28,6 @@ export const ROUTES: readonly RouteDefinition[] = [
   route('/merge', () => import('./pages/MergePage.svelte'), 'merge.run'),
   route('/merges', () => import('./pages/MergeHistoryPage.svelte'), 'merge.history'),
   route('/settings/api-keys', () => import('./pages/ApiKeysPage.svelte'), 'apiKeys.manage'),
+  route('/recycle-bin', () => import('./pages/RecycleBinPage.svelte'), 'recycleBin.read'),
+  route('/suppressions', () => import('./pages/SuppressionsPage.svelte'), 'suppressions.read'),
 ];

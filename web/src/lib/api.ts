@@ -11,6 +11,7 @@ import type {
   ContactQuery,
   CustomFieldDefinition,
   Dispatch,
+  Erasure,
   Job,
   JobRequest,
   ListSummary,
@@ -21,6 +22,8 @@ import type {
   Named,
   Page,
   Profile,
+  RecycleBinEntry,
+  Suppression,
   TagSummary,
 } from './types';
 import { saveFile } from './save-file';
@@ -222,6 +225,7 @@ export const api = {
     create: (body: ContactInput) => send<Contact>('POST', '/v1/contacts', { body }),
     update: (id: string, body: ContactInput) => send<Contact>('PATCH', `/v1/contacts/${enc(id)}`, { body }),
     remove: (id: string) => send<void>('DELETE', `/v1/contacts/${enc(id)}`),
+    erase: (id: string, reason?: string) => send<Erasure>('POST', `/v1/contacts/${enc(id)}/erase`, { body: reason ? { reason } : {} }),
     addToList: (id: string, listId: string) => send<void>('PUT', `/v1/contacts/${enc(id)}/lists/${enc(listId)}`),
     removeFromList: (id: string, listId: string) =>
       send<void>('DELETE', `/v1/contacts/${enc(id)}/lists/${enc(listId)}`),
@@ -279,6 +283,19 @@ export const api = {
     get: (id: string) => send<Job>('GET', `/v1/jobs/${enc(id)}`),
     cancel: (id: string) => send<Job>('POST', `/v1/jobs/${enc(id)}/cancel`),
     list: (query: { limit?: number; cursor?: string } = {}) => send<Page<Job>>('GET', '/v1/jobs', { query }),
+  },
+
+  recycleBin: {
+    list: (query: { q?: string; limit?: number; cursor?: string }, signal?: AbortSignal) =>
+      send<Page<RecycleBinEntry>>('GET', '/v1/recycle-bin', { query, signal }),
+    restore: (id: string) => send<Profile>('POST', `/v1/recycle-bin/${enc(id)}/restore`),
+    purge: (id: string) => send<void>('DELETE', `/v1/recycle-bin/${enc(id)}`),
+  },
+
+  suppressions: {
+    list: (query: { value?: string; limit?: number; cursor?: string }, signal?: AbortSignal) =>
+      send<Page<Suppression>>('GET', '/v1/suppressions', { query, signal }),
+    lift: (id: string) => send<void>('DELETE', `/v1/suppressions/${enc(id)}`),
   },
 
   dispatches: {

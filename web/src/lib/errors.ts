@@ -12,6 +12,7 @@ const CODE_KEYS = {
   throttled: 'error.throttled',
   network: 'error.network',
   server_error: 'error.server',
+  suppressed: 'error.suppressed',
 } as const;
 
 /** A one-line description: the localized meaning of the code, plus the API's own message for 4xx. */

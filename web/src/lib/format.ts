@@ -1,4 +1,4 @@
-import type { Band, Contact, Named } from './types';
+import type { Actor, Band, Contact, Named } from './types';
 
 export function contactName(contact: Pick<Contact, 'firstName' | 'lastName' | 'phone' | 'email'> & { name?: string }): string {
   const name = [contact.firstName, contact.lastName].filter(Boolean).join(' ').trim();
@@ -46,7 +46,7 @@ export function tagNames(tags: Contact['tags']): string[] {
   return (tags ?? []).map((tag) => (typeof tag === 'string' ? tag : (tag as Named).name)).filter(Boolean);
 }
 
-export function contactBand(contact: Contact): Band | null {
+export function contactBand(contact: Pick<Contact, 'band' | 'engagement'>): Band | null {
   return contact.band ?? contact.engagement?.band ?? null;
 }
 
@@ -72,3 +72,9 @@ export const COUNTRY_CODES = (
 ).split(' ');
 
 export const LANGUAGE_TAGS = ['pt-BR', 'pt-PT', 'es', 'en', 'fr', 'de', 'it'];
+
+/** Who did something, as a cell shows them: the directory's name when the API gives it, else the user id. */
+export function actorName(actor: Actor | undefined): string {
+  if (!actor) return '—';
+  return typeof actor === 'string' ? actor : actor.name || actor.sub;
+}

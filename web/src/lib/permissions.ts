@@ -60,6 +60,15 @@ export const ACTIONS = {
   'apiKeys.manage': 'POST /v1/api-keys',
   'customFields.manage': 'POST /v1/custom-fields',
   'agents.manage': 'POST /v1/agents',
+
+  // API.md "Recycle bin" and "Erasure and suppression"; these name their routes once the route table has them.
+  'recycleBin.read': { permission: 'work' },
+  'recycleBin.restore': { permission: 'administer' },
+  'recycleBin.restoreSelected': { permission: 'administer' },
+  'recycleBin.purge': { permission: 'administer' },
+  'contacts.erase': { permission: 'administer' },
+  'suppressions.read': { permission: 'administer' },
+  'suppressions.lift': { permission: 'administer' },
 } as const satisfies Record<string, RouteKey | { permission: Permission }>;
 
 export type Action = keyof typeof ACTIONS;

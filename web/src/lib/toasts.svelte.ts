@@ -4,23 +4,31 @@ import { describeError } from './errors';
 
 export type ToastKind = 'success' | 'error' | 'info';
 
+/** A link the message offers (the recycle bin after a delete, the contact after a restore). */
+export interface ToastLink {
+  label: string;
+  href: string;
+}
+
 export interface Toast {
   id: number;
   kind: ToastKind;
   message: string;
+  link?: ToastLink;
 }
 
 class Toasts {
   items = $state<Toast[]>([]);
   #next = 1;
 
-  push(kind: ToastKind, message: string, timeoutMs = kind === 'error' ? 7000 : 4000): void {
+  /** A toast with a link stays longer: there is something to reach for. */
+  push(kind: ToastKind, message: string, link?: ToastLink, timeoutMs = kind === 'error' ? 7000 : link ? 8000 : 4000): void {
     const id = this.#next++;
-    this.items.push({ id, kind, message });
+    this.items.push({ id, kind, message, ...(link ? { link } : {}) });
     setTimeout(() => this.dismiss(id), timeoutMs);
   }
 
-  success = (message: string): void => this.push('success', message);
+  success = (message: string, link?: ToastLink): void => this.push('success', message, link);
   info = (message: string): void => this.push('info', message);
   error = (error: unknown): void => this.push('error', error instanceof ApiError || error instanceof Error ? describeError(error) : String(error));
 

@@ -129,7 +129,7 @@ export interface AgentEntry extends Named {
   type: 'agent' | 'group';
 }
 
-export type JobType = 'import-contacts' | 'export-contacts' | 'delete-contacts' | 'tag-contacts' | 'add-to-list';
+export type JobType = 'import-contacts' | 'export-contacts' | 'delete-contacts' | 'restore-contacts' | 'tag-contacts' | 'add-to-list';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface Job {
@@ -173,6 +173,7 @@ export type ImportTarget = string;
 
 export type JobRequest =
   | ({ type: 'delete-contacts' } & JobSelection)
+  | ({ type: 'restore-contacts' } & ({ contactIds: string[] } | { all: true }))
   | ({ type: 'tag-contacts'; tagName: string } & JobSelection)
   | ({ type: 'add-to-list'; listId: string } & JobSelection)
   | { type: 'export-contacts'; filter?: JobFilter }
@@ -219,4 +220,31 @@ export interface ApiKeySummary {
   name: string;
   createdAt?: string;
   key?: string;
+}
+
+/** Who did something, as the API names a person: a user id, or the id with the directory's name. */
+export type Actor = string | { sub: string; name?: string | null } | null;
+
+/** A contact in the recycle bin (API.md "Recycle bin"). */
+export interface RecycleBinEntry extends Pick<Contact, 'firstName' | 'lastName' | 'phone' | 'email'> {
+  id: string;
+  deletedAt: string;
+  deletedBy?: Actor;
+  purgeAt: string;
+}
+
+export type SuppressionKind = 'phone' | 'email';
+
+/** A suppressed phone or email: the API never gives the value back (API.md "Erasure and suppression"). */
+export interface Suppression {
+  id: string;
+  kind: SuppressionKind;
+  createdAt: string;
+  by?: Actor;
+  reason?: string | null;
+}
+
+export interface Erasure {
+  erasedAt: string;
+  suppressions: Array<Pick<Suppression, 'id' | 'kind'>>;
 }
