@@ -59,6 +59,8 @@ export class TenantStack extends Stack {
   public readonly monitoring: Monitoring;
   /** Key of the pagination cursors' signatures, shared by every function. */
   public readonly cursorSecret: Secret;
+  /** Key of the suppression list's hashes (erasure), shared by every function and kept as long as the table. */
+  public readonly suppressionSecret: Secret;
 
   constructor(scope: Construct, id: string, props: TenantStackProps) {
     super(scope, id, {
@@ -74,11 +76,22 @@ export class TenantStack extends Stack {
       id: 'AwsSolutions-SMG4',
       reason: 'The secret only signs pagination cursors, which live minutes; the functions receive it at deploy time, and replacing it (a new stack, or a new secret) merely makes open cursors answer 400.',
     });
+    this.suppressionSecret = new Secret(this, 'SuppressionSecret', {
+      description: `Keys the hashes of the ${props.tenant} contact base's suppression list (erased phones and emails)`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      // The table is retained on stack delete, and its suppressions match only under this key.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.suppressionSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Rotating this key would make every stored suppression unmatchable (the list holds only HMACs under it, never the values), so erased phones and emails could come back; the functions receive it at deploy time.',
+    });
     const defaults: FunctionDefaults = {
       tenant: props.tenant,
       timezone: props.timezone,
       phoneRegion: props.phoneRegion,
       cursorSecret: this.cursorSecret.secretValue,
+      suppressionSecret: this.suppressionSecret.secretValue,
       recycleDays: props.recycleDays,
     };
     // Account-scoped so the prefix stays unique across AWS; known before the pool exists.

@@ -33,6 +33,7 @@ export const API_ROUTES = {
   'POST /v1/contacts/{id}/block': 'work',
   'POST /v1/contacts/{id}/unblock': 'administer',
   'POST /v1/contacts/{id}/messages': 'work',
+  'POST /v1/contacts/{id}/erase': 'administer',
   'GET /v1/dispatches': 'viewDispatches',
 
   'GET /v1/lists': 'read',
@@ -87,6 +88,9 @@ export const API_ROUTES = {
   'DELETE /v1/api-keys/{id}': 'administer',
 
   'GET /v1/analytics/contacts': 'viewAnalytics',
+
+  'GET /v1/suppressions': 'administer',
+  'DELETE /v1/suppressions/{id}': 'administer',
 
   'GET /v1/merge-suggestions': 'read',
   'GET /v1/contacts/{id}/merge-suggestions': 'read',

@@ -12,6 +12,7 @@ import { config } from '../lib/config.js';
 import { ConflictError, isConditionFailure, NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';
 import { isMergeMarker, profileItemsDuringMerge } from '../merge/merge-reads.js';
+import { assertNotSuppressed } from '../privacy/suppression-check.js';
 import { contactSummary } from './contact-view.js';
 
 /**
@@ -62,7 +63,7 @@ async function resolveCatalogRefs(fields: ContactFields): Promise<Pick<ContactRe
  * carry an origin, otherwise the source's default applies.
  */
 export async function createContact(fields: ContactFields, source: OriginSource, principal?: Principal): Promise<ContactRecord> {
-  const customFields = await validateCustomFieldValues(fields.customFields);
+  const [customFields] = await Promise.all([validateCustomFieldValues(fields.customFields), assertNotSuppressed(fields)]);
   return insertContact({ ...fields, customFields }, { origin: fields.origin ?? { ...DEFAULT_ORIGINS[source] }, createdBy: principal?.sub });
 }
 
@@ -103,7 +104,8 @@ const PATCHABLE = ['firstName', 'lastName', 'phone', 'email', 'country', 'langua
 
 /** Applies a parsed patch (custom field values checked here); optimistic concurrency on `version` so concurrent edits never lose index updates. */
 export async function updateContact(id: string, fields: ContactFields): Promise<ContactRecord> {
-  return patchContact(id, { ...fields, customFields: await validateCustomFieldValues(fields.customFields) });
+  const [customFields] = await Promise.all([validateCustomFieldValues(fields.customFields), assertNotSuppressed(fields)]);
+  return patchContact(id, { ...fields, customFields });
 }
 
 /** The contact `current` with `fields` applied (null clears a field). */

@@ -129,6 +129,16 @@ export const engagementSummaryKey = (contactId: string) => ({ pk: contactPk(cont
 export const activeDayKey = (date: string, contactId: string) => ({ pk: `ENGDAY#${date}`, sk: contactId });
 export const eventMarkerKey = (eventId: string) => ({ pk: `EVT#${eventId}`, sk: '#EVT' });
 export const apiKeyKey = (id: string) => ({ pk: `APIKEY#${id}`, sk: '#META' });
+
+/**
+ * Erasure and suppression (functions/privacy/):
+ *   SUPPRESSION#<hash>   #META   a suppressed phone or email, stored only as its keyed hash (HMAC-SHA256
+ *                                under the tenant's suppression secret); the hash is the entry's id
+ *                                (byType: SUPPRESSION, <createdAt>#<hash>, newest first)
+ * Access patterns: "is any of these values suppressed" is one BatchGet of their hashes; the list is one
+ * Query of byType; a lookup by value is one GetItem of its hash.
+ */
+export const suppressionKey = (hash: string) => ({ pk: `SUPPRESSION#${hash}`, sk: '#META' });
 export const rollStateKey = (name: string) => ({ pk: `ROLL#${name}`, sk: '#STATE' });
 
 /**

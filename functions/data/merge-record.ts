@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { gsi, mergeKey, mergeLockKey } from './keys.js';
 import { queryAll, queryIndexPage, type Item, type Page } from './query.js';
@@ -91,6 +91,30 @@ export async function getMergeRecord(id: string): Promise<MergeRecord | undefine
 export async function mergeRecordsPage(query: { limit: number; cursor?: string }): Promise<Page<MergeRecord>> {
   const page = await queryIndexPage({ index: 'byType', partition: MERGE_INDEX_TYPE, limit: query.limit, cursor: query.cursor });
   return { items: page.items as unknown as MergeRecord[], cursor: page.cursor };
+}
+
+/** Every merge's id, contacts and phase, oldest first: one paged Query of the type index (an erasure finds the merges that name a person). */
+export async function allMergeOutlines(): Promise<Pick<MergeRecord, 'id' | 'primaryId' | 'duplicateIds' | 'phase'>[]> {
+  const items = await queryAll({ index: 'byType', partition: MERGE_INDEX_TYPE, projection: 'id, primaryId, duplicateIds, #phase', filter: { ExpressionAttributeNames: { '#phase': 'phase' } }, newestFirst: false });
+  return items as unknown as Pick<MergeRecord, 'id' | 'primaryId' | 'duplicateIds' | 'phase'>[];
+}
+
+/**
+ * Takes erased contacts' names out of a merge record (an erasure): the
+ * merge stays in the history, its contacts then show by id alone.
+ */
+export async function removeMergeNames(id: string, contactIds: readonly string[]): Promise<void> {
+  if (contactIds.length === 0) return;
+  const names = Object.fromEntries(contactIds.map((contactId, i) => [`#n${i}`, contactId]));
+  await ddb().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: mergeKey(id),
+      UpdateExpression: `REMOVE ${contactIds.map((_, i) => `#names.#n${i}`).join(', ')}`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#names': 'names', ...names },
+    }),
+  );
 }
 
 // ---------- active entries ----------

@@ -1,4 +1,5 @@
 import { mergeKey, mergePk } from './keys.js';
+import { queryAll } from './query.js';
 import { getRaw, pack, queryRaw, rawKey, unpack, type ItemKey, type RawItem } from './raw-item.js';
 
 /**
@@ -88,3 +89,15 @@ export const forwardsOf = (mergeId: string, limit: number): Promise<RawItem[]> =
 
 /** The entry a forward record holds. */
 export const forwardEntry = (item: RawItem): SnapshotEntry => entryFromRaw(item.entry.M as RawItem);
+
+// ---------- erasure ----------
+
+/**
+ * Keys of every item a merge keeps beside its record (snapshot chunks,
+ * forward records): byte-for-byte images of its contacts' items, which an
+ * erasure of one of them deletes. Only the keys are read.
+ */
+export async function mergeImageKeys(mergeId: string): Promise<ItemKey[]> {
+  const items = await queryAll({ partition: mergePk(mergeId), projection: 'pk, sk', consistent: true, newestFirst: false });
+  return items.filter((item) => item.sk !== mergeKey(mergeId).sk).map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
+}

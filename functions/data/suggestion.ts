@@ -1,4 +1,7 @@
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { tryUpdate } from '../lib/dynamo-batch.js';
+import { ddb, tableName } from '../lib/dynamo.js';
+import { isConditionFailure } from '../lib/errors.js';
 import { gsi, suggestionKey } from './keys.js';
 import { queryFrom, queryIndexPage, type Item, type Page } from './query.js';
 
@@ -86,4 +89,32 @@ export async function setSuggestionMember(key: string, contactId: string, member
     ExpressionAttributeNames,
     ExpressionAttributeValues: { ':two': 2 },
   });
+}
+
+/**
+ * Deletes a suggestion key whose members are at most `contactIds` (an
+ * erasure: the key itself spells the erased phone or email). The delete
+ * holds only while the members are still exactly those read, so a key
+ * another contact shares stays; the stream's later removal of the erased
+ * contact from it then finds no item and changes nothing.
+ */
+export async function dropSuggestionKey(key: string, contactIds: readonly string[]): Promise<void> {
+  const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: suggestionKey(key), ConsistentRead: true }));
+  if (!Item) return;
+  const members = [...((Item.members as Set<string> | undefined) ?? [])];
+  if (members.some((id) => !contactIds.includes(id))) return;
+  const values: Record<string, unknown> = { ':n': members.length, ...Object.fromEntries(members.map((id, i) => [`:m${i}`, id])) };
+  const exactly = ['size(members) = :n', ...members.map((_, i) => `contains(members, :m${i})`)].join(' AND ');
+  try {
+    await ddb().send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: suggestionKey(key),
+        ConditionExpression: members.length === 0 ? 'attribute_not_exists(members)' : `attribute_not_exists(members) OR (${exactly})`,
+        ...(members.length === 0 ? {} : { ExpressionAttributeValues: values }),
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
 }

@@ -11,6 +11,7 @@ import { applyEvent, targetKey, type StateItem } from './apply-event.js';
 import { MAX_EVENTS_PER_CALL, parseEvent, type IntegrationEvent } from './event-schema.js';
 import { resolveContact, resolveContactIds, type ContactRef, type ResolvedContact } from './resolve-contact.js';
 import { sentimentOf } from './sentiment.js';
+import { emailValue, isSuppressed, phoneValue, suppressedAmong, type SuppressibleValue } from '../privacy/suppression-check.js';
 
 export interface IngestResult {
   accepted: number;
@@ -61,9 +62,14 @@ export async function ingestEvents(body: unknown): Promise<IngestResult> {
     }
   });
 
-  const contacts = await resolveAll(valid.map((v) => v.event));
+  const suppressed = await suppressedRefs(valid.map((v) => v.event));
+  const contacts = await resolveAll(valid.filter((v) => !suppressed.has(refKey(v.event))).map((v) => v.event));
   const pending: Pending[] = [];
   for (const { event, index } of valid) {
+    if (suppressed.has(refKey(event))) {
+      result.rejected.push({ id: event.id, index, reason: 'suppressed' });
+      continue;
+    }
     const contact = contacts.get(refKey(event));
     if (contact) pending.push({ event, index, contact });
     else result.rejected.push({ id: event.id, index, reason: `contact: no contact matches ${describeRef(event)}` });
@@ -95,6 +101,24 @@ export async function ingestEvents(body: unknown): Promise<IngestResult> {
 
 const refKey = (ref: ContactRef) => (ref.contactId ? `id:${ref.contactId}` : ref.phone ? `phone:${ref.phone}` : `email:${ref.email}`);
 const describeRef = (ref: ContactRef) => (ref.contactId ? `contactId ${ref.contactId}` : ref.phone ? `phone ${ref.phone}` : `email ${ref.email}`);
+
+/**
+ * The references (refKey) of events that name their contact by a phone or
+ * email on the suppression list (API.md "Erasure and suppression"): one
+ * BatchGet for the whole call. An event naming its contact by id is not
+ * checked: the id names a contact that exists, not a person to find.
+ */
+async function suppressedRefs(events: ContactRef[]): Promise<Set<string>> {
+  const named = new Map<string, SuppressibleValue[]>();
+  for (const e of events) {
+    if (e.contactId || named.has(refKey(e))) continue;
+    const phone = e.phone ? phoneValue(e.phone, config().defaultPhoneRegion) : undefined;
+    named.set(refKey(e), [...(phone ? [phone] : []), ...(e.email ? [emailValue(e.email)] : [])]);
+  }
+  if (named.size === 0) return new Set();
+  const suppressed = await suppressedAmong([...named.values()].flat());
+  return new Set([...named].filter(([, values]) => values.some((v) => isSuppressed(suppressed, v))).map(([key]) => key));
+}
 
 /** Each distinct contact reference is resolved once per call; ids in batches, phones and emails by their index. */
 async function resolveAll(events: ContactRef[]): Promise<Map<string, ResolvedContact | undefined>> {

@@ -23,6 +23,7 @@ import { integrationRoutes } from './tables/integrations.js';
 import { jobRoutes } from './tables/jobs.js';
 import { mergeRoutes } from './tables/merge.js';
 import { openapiRoutes } from './tables/openapi.js';
+import { privacyRoutes } from './tables/privacy.js';
 
 /** A body's documentation: its zod schema, or (where a function's budget has no room for zod) a plain JSON Schema. */
 export type DocumentedSchema = z.ZodMiniType | { readonly jsonSchema: Record<string, unknown> };
@@ -50,6 +51,7 @@ const TABLES = {
   integrations: integrationRoutes,
   analytics: analyticsRoutes,
   merge: mergeRoutes,
+  privacy: privacyRoutes,
   openapi: openapiRoutes,
 } as const satisfies Record<string, AreaTable>;
 

@@ -29,11 +29,12 @@ export interface Config {
  * missing one fails the cold start instead of quietly defaulting. A missing
  * TABLE_NAME needs no such check: nothing defaults it.
  */
-export const AWS_CONFIG_ENV = ['AWS_REGION', 'TENANT', 'TENANT_TIMEZONE', 'DEFAULT_PHONE_REGION', 'SENTIMENT_PROVIDER', 'CURSOR_SECRET'] as const;
+export const AWS_CONFIG_ENV = ['AWS_REGION', 'TENANT', 'TENANT_TIMEZONE', 'DEFAULT_PHONE_REGION', 'SENTIMENT_PROVIDER', 'CURSOR_SECRET', 'SUPPRESSION_SECRET'] as const;
 const checkAwsConfig = () => requiredEnv(AWS_CONFIG_ENV, 'every function, functions/lib/config.ts');
 
 let cached: Config | undefined;
 let cachedCursorSecret: string | undefined;
+let cachedSuppressionSecret: string | undefined;
 
 function required(name: string): string {
   const value = process.env[name];
@@ -67,10 +68,24 @@ export function cursorSecret(): string {
   return cachedCursorSecret;
 }
 
+/**
+ * Key of the suppression list's hashes (functions/privacy/suppression-check.ts):
+ * a suppressed phone or email is stored only as HMAC-SHA256 under it, so
+ * the table alone cannot tell which value it was. One per tenant stack and
+ * kept for the table's life (a new key makes every stored suppression
+ * unmatchable). Required in AWS; locally the host keeps one in its data
+ * directory, and elsewhere a random key per process serves (in-memory runs).
+ */
+export function suppressionSecret(): string {
+  cachedSuppressionSecret ??= process.env.SUPPRESSION_SECRET || (isAws() ? required('SUPPRESSION_SECRET') : randomBytes(32).toString('base64url'));
+  return cachedSuppressionSecret;
+}
+
 /** Tests and the local host reset configuration after changing the environment. */
 export function resetConfig(): void {
   cached = undefined;
   cachedCursorSecret = undefined;
+  cachedSuppressionSecret = undefined;
 }
 
 // Cold start in AWS: a function missing a variable fails here, before its first request.

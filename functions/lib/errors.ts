@@ -44,6 +44,16 @@ export class ConflictError extends HttpError {
   }
 }
 
+/**
+ * A phone or email on the suppression list (API.md "Erasure and
+ * suppression"): 409 with code `suppressed`, `fields` naming which one.
+ */
+export class SuppressedError extends HttpError {
+  constructor(fields: Record<string, string>) {
+    super(409, 'suppressed', `This ${Object.keys(fields).join(' and ')} belongs to a person whose data was erased; it cannot be used again unless an admin lifts its suppression.`, fields);
+  }
+}
+
 export class TooLargeError extends HttpError {
   constructor(message: string) {
     super(413, 'too_large', message);

@@ -60,6 +60,7 @@ const DEFAULT_TABLE_ACCESS: Record<HttpArea, TableAccess | 'none'> = {
   integrations: 'readWrite',
   analytics: 'read',
   merge: 'readWrite',
+  privacy: 'readWrite',
   openapi: 'none',
 };
 

@@ -89,6 +89,11 @@ export interface FunctionDefaults {
    * stack: every function that lists, or runs jobs that page, must share it.
    */
   readonly cursorSecret: SecretValue;
+  /**
+   * The key of the suppression list's hashes (functions/privacy/suppression-check.ts),
+   * one per stack: every function that checks or writes suppressions must share it.
+   */
+  readonly suppressionSecret: SecretValue;
   /** Days a deleted contact stays in the recycle bin (RECYCLE_DAYS, issue 17). @default - unset: the functions' own default */
   readonly recycleDays?: number;
 }
@@ -190,6 +195,7 @@ export class LambdaFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         // A dynamic reference, resolved by CloudFormation at deploy time: the template holds no secret.
         CURSOR_SECRET: props.defaults.cursorSecret.unsafeUnwrap(),
+        SUPPRESSION_SECRET: props.defaults.suppressionSecret.unsafeUnwrap(),
         ...(props.defaults.recycleDays !== undefined ? { RECYCLE_DAYS: String(props.defaults.recycleDays) } : {}),
         ...props.environment,
       },

@@ -69,8 +69,13 @@ export interface LocalStack {
 }
 
 /** The key that signs pagination cursors: kept in the data dir, so cursors outlive a restart as they outlive a deploy. */
-function cursorSecret(dataDir: string | undefined): string {
-  const file = dataDir ? join(dataDir, 'cursor-secret') : undefined;
+const cursorSecret = (dataDir: string | undefined) => keptSecret(dataDir, 'cursor-secret');
+/** The key of the suppression list's hashes: kept in the data dir with the table, whose suppressions match only under it. */
+const suppressionSecret = (dataDir: string | undefined) => keptSecret(dataDir, 'suppression-secret');
+
+/** A random key kept in `<dataDir>/<name>`, or new for each in-memory run. */
+function keptSecret(dataDir: string | undefined, name: string): string {
+  const file = dataDir ? join(dataDir, name) : undefined;
   if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
   const secret = randomBytes(32).toString('base64url');
   if (file) {
@@ -162,6 +167,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     BLOB_DIR: blobDir,
     SENTIMENT_PROVIDER: 'lexicon',
     CURSOR_SECRET: process.env.CURSOR_SECRET || cursorSecret(options.dataDir),
+    SUPPRESSION_SECRET: process.env.SUPPRESSION_SECRET || suppressionSecret(options.dataDir),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });
   resetConfig();

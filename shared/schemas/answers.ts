@@ -61,7 +61,7 @@ const Suggestion = z.object({
 export const ANSWERS = {
   Error: z.object({
     error: z.object({
-      code: z.enum(['validation_error', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'too_large', 'throttled', 'internal']),
+      code: z.enum(['validation_error', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'suppressed', 'too_large', 'throttled', 'internal']),
       message: z.string(),
       fields: z.optional(z.record(z.string(), z.string())),
     }),
@@ -106,6 +106,17 @@ export const ANSWERS = {
   Merge,
   MergePage: page(Merge),
   SuggestionPage: page(Suggestion),
+  Erasure: z.object({ erasedAt: isoTime, suppressions: z.array(z.object({ id, kind: z.enum(['phone', 'email']) })) }),
+  SuppressionPage: page(
+    z.object({
+      id,
+      kind: z.enum(['phone', 'email']),
+      createdAt: isoTime,
+      by: z.string().register(z.globalRegistry, { description: 'Sub of the admin whose erasure suppressed the value (never the value itself).' }),
+      byName: z.string(),
+      reason: z.nullable(z.string()),
+    }),
+  ),
 };
 
 export type AnswerName = keyof typeof ANSWERS;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildSync } from 'esbuild';
@@ -197,11 +198,18 @@ describe('Lambda functions', () => {
     }
   });
 
-  it('share one generated cursor-signing secret, as a deploy-time reference (the template holds no secret)', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
-    template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 64 }) });
-    const reference = { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: logicalId(stack.cursorSecret) }, ':SecretString:::}}']] };
-    for (const [id, fn] of projectFunctions()) expect(fn.Properties.Environment.Variables.CURSOR_SECRET, id).toEqual(reference);
+  it('share a generated cursor-signing secret and a suppression-hash secret, as deploy-time references (the template holds no secret)', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    template.allResourcesProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 64 }) });
+    const reference = (secret: Secret) => ({ 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: logicalId(secret) }, ':SecretString:::}}']] });
+    for (const [id, fn] of projectFunctions()) {
+      expect(fn.Properties.Environment.Variables.CURSOR_SECRET, id).toEqual(reference(stack.cursorSecret));
+      expect(fn.Properties.Environment.Variables.SUPPRESSION_SECRET, id).toEqual(reference(stack.suppressionSecret));
+    }
+  });
+
+  it('keep the suppression secret when the stack goes, as the table is kept: its suppressions match only under it', () => {
+    expect(template.toJSON().Resources[logicalId(stack.suppressionSecret)]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
   it('give the analytics area read-only table access', () => {

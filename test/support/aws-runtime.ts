@@ -11,6 +11,7 @@ export const AWS_BASE_ENV = {
   DEFAULT_PHONE_REGION: 'BR',
   SENTIMENT_PROVIDER: 'comprehend',
   CURSOR_SECRET: 'unit-cursor-secret',
+  SUPPRESSION_SECRET: 'unit-suppression-secret',
 } as const;
 
 /**

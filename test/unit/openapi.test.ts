@@ -30,9 +30,6 @@ const PENDING = [
   'GET /v1/recycle-bin',
   'POST /v1/recycle-bin/{id}/restore',
   'DELETE /v1/recycle-bin/{id}',
-  'POST /v1/contacts/{id}/erase',
-  'GET /v1/suppressions',
-  'DELETE /v1/suppressions/{id}',
   'GET /v1/contacts/{id}/activity',
   'GET /v1/audit',
 ];

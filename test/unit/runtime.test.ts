@@ -39,7 +39,8 @@ describe('the AWS composition (RUNTIME=aws)', () => {
     restoreEnv = useAwsRuntime();
     delete process.env.TENANT;
     delete process.env.CURSOR_SECRET;
-    await expect(coldStart('../../functions/lib/config.js')).rejects.toThrow('missing environment variables TENANT, CURSOR_SECRET');
+    delete process.env.SUPPRESSION_SECRET;
+    await expect(coldStart('../../functions/lib/config.js')).rejects.toThrow('missing environment variables TENANT, CURSOR_SECRET, SUPPRESSION_SECRET');
   });
 
   it('loads every port with its variables set', async () => {
@@ -110,6 +111,6 @@ describe('without RUNTIME', () => {
 
   it('names the base variables the CDK gives every function', () => {
     expect(AWS_CONFIG_ENV.every((name) => name in AWS_BASE_ENV)).toBe(true);
-    expect(Object.keys(AWS_BASE_ENV).sort()).toEqual(['AWS_REGION', 'CURSOR_SECRET', 'DEFAULT_PHONE_REGION', 'RUNTIME', 'SENTIMENT_PROVIDER', 'TABLE_NAME', 'TENANT', 'TENANT_TIMEZONE']);
+    expect(Object.keys(AWS_BASE_ENV).sort()).toEqual(['AWS_REGION', 'CURSOR_SECRET', 'DEFAULT_PHONE_REGION', 'RUNTIME', 'SENTIMENT_PROVIDER', 'SUPPRESSION_SECRET', 'TABLE_NAME', 'TENANT', 'TENANT_TIMEZONE']);
   });
 });

@@ -20,6 +20,7 @@ import { CSV_LIMITS, CsvSyntaxError, importContactId, parseCsvText, planColumns,
 import { JobFailure, jobTuning, type JobType } from '../job-runner.js';
 import type { JobError } from '../../data/job.js';
 import { addMergedAliases, holderOf, withoutAliasedValues, type ValueHolders } from '../../merge/aliases.js';
+import { suppressedAmong, suppressedFieldErrors, valuesOf } from '../../privacy/suppression-check.js';
 
 export type OnDuplicate = 'update' | 'skip' | 'create';
 
@@ -228,11 +229,19 @@ export const importContactsJob: JobType = {
     while (end < last && (end === start || (Date.now() - stepStarted < jobTuning.importStepMs && updates.length < jobTuning.importUpdates))) {
       const from = end;
       end = Math.min(last, from + jobTuning.importSlice);
-      const valid: { index: number; row: ValidRow }[] = [];
+      const parsed: { index: number; row: ValidRow }[] = [];
       csv.records.slice(from, end).forEach((record, i) => {
         const result = validateRow(record, columns, context);
-        if (result.ok) valid.push({ index: from + i, row: result });
+        if (result.ok) parsed.push({ index: from + i, row: result });
         else errors.push({ row: csv.rowNumbers[from + i], message: result.message, fields: result.fields });
+      });
+      // A row with a suppressed phone or email is a row error `suppressed` (API.md): one BatchGet per slice.
+      const suppressed = await suppressedAmong(parsed.flatMap(({ row }) => valuesOf(row.fields)));
+      const valid = parsed.filter(({ index, row }) => {
+        const fields = suppressed.size > 0 ? suppressedFieldErrors(row.fields, suppressed) : {};
+        if (Object.keys(fields).length === 0) return true;
+        errors.push({ row: csv.rowNumbers[index], message: 'suppressed', fields });
+        return false;
       });
       await createDepartments(job.id, params.createdMs, valid, departmentsByName);
       if (dedupe && !index.complete) await lookup(index, valid.map((v) => v.row));
