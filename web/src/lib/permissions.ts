@@ -56,19 +56,19 @@ export const ACTIONS = {
   'contacts.unblock': 'POST /v1/contacts/{id}/unblock',
   'channels.remove': 'DELETE /v1/contacts/{id}/channels/{channel}',
   'contacts.deleteAll': { permission: BROAD_DELETE_ACCESS },
+  'contacts.erase': 'POST /v1/contacts/{id}/erase',
+  'suppressions.read': 'GET /v1/suppressions',
+  'suppressions.lift': 'DELETE /v1/suppressions/{id}',
   'merge.history': 'GET /v1/merges',
   'apiKeys.manage': 'POST /v1/api-keys',
   'customFields.manage': 'POST /v1/custom-fields',
   'agents.manage': 'POST /v1/agents',
 
-  // API.md "Recycle bin" and "Erasure and suppression"; these name their routes once the route table has them.
+  // API.md "Recycle bin"; these name their routes once the route table has them.
   'recycleBin.read': { permission: 'work' },
   'recycleBin.restore': { permission: 'administer' },
   'recycleBin.restoreSelected': { permission: 'administer' },
   'recycleBin.purge': { permission: 'administer' },
-  'contacts.erase': { permission: 'administer' },
-  'suppressions.read': { permission: 'administer' },
-  'suppressions.lift': { permission: 'administer' },
 } as const satisfies Record<string, RouteKey | { permission: Permission }>;
 
 export type Action = keyof typeof ACTIONS;
