@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mergeLockKey } from '../../functions/data/keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useLocalStack, usersOf } from '../support/api-suite.js';
 import { contactBody, createApiKey, createContact, expectFieldErrors, uniqueId, type UserClient } from '../support/factories.js';
@@ -162,6 +163,19 @@ describe('POST /v1/contacts/{id}/erase', { timeout: 180_000 }, () => {
     expect((await admin().post(`/v1/recycle-bin/${person.contact.id}/restore`)).status).toBe(404);
     expect(await listCount(list.id)).toBe(0);
     expect(await panelBase()).toBe(baseBefore);
+  });
+
+  it('answers 409 while a merge involving the contact holds its lock, and erases it once the lock is gone', async () => {
+    const contact = await createContact(operator());
+    client ??= rawClient(stack.dynamoEndpoint);
+    await client.send(new PutCommand({ TableName: stack.tableName, Item: { ...mergeLockKey(contact.id), type: 'mergeLock', mergeId: 'running', contactId: contact.id } }));
+    const refused = await admin().post(`/v1/contacts/${contact.id}/erase`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('conflict');
+    expect((await agent().get(`/v1/contacts/${contact.id}`)).status).toBe(200);
+    expect((await admin().get(`/v1/suppressions?value=${encodeURIComponent(String(contact.email))}`)).body.items).toEqual([]);
+    await client.send(new DeleteCommand({ TableName: stack.tableName, Key: mergeLockKey(contact.id) }));
+    expect((await admin().post(`/v1/contacts/${contact.id}/erase`)).status).toBe(200);
   });
 
   it('is for admins: operators and agents get 403 and nothing changes', async () => {

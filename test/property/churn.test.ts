@@ -20,6 +20,7 @@ import {
   expectedSuggestions,
   panelFacts,
   readTable,
+  binnedLeaks,
   sortGeography,
   survivingCounters,
 } from '../support/recompute.js';
@@ -31,7 +32,9 @@ import { describeRecord, StreamRecorder, type FeedReport, type StreamHandler } f
  *
  * Random sequences of ordinary operations go through the HTTP API (create,
  * create-then-delete before the stream saw the creation, edits, blocks,
- * lists and tags, deletes, bulk deletes, merges and undos, CSV imports,
+ * lists and tags, deletes and bulk deletes (to the recycle bin), restores
+ * from the bin (one, or a restore job) and purges, merges and undos, CSV imports,
+ * erasures (most of their suppressions lifted again),
  * message and conversation events) while nothing processes the stream
  * (the local stack's poller is stopped for the whole file). Then the
  * recorded stream is fed to the real stream handler through the real filter
@@ -70,6 +73,8 @@ interface Known {
 const live = new Map<string, Known>();
 /** Ids of contacts deleted or merged away: events still name them now and then. */
 const gone: string[] = [];
+/** Ids of deleted contacts in the recycle bin (restorable, purgeable). */
+const binned: string[] = [];
 const merges: { id: string; primaryId: string; duplicateIds: string[]; undone: boolean }[] = [];
 const lists: { id: string; name: string }[] = [];
 const tags: { id: string; name: string }[] = [];
@@ -120,7 +125,7 @@ async function refresh(): Promise<void> {
 type Rng = ReturnType<typeof prng>;
 type Journal = string[];
 
-const OP_KINDS = ['create', 'createThenDelete', 'edit', 'events', 'send', 'delete', 'bulkDelete', 'merge', 'undo', 'import'] as const;
+const OP_KINDS = ['create', 'createThenDelete', 'edit', 'events', 'send', 'delete', 'bulkDelete', 'restore', 'purge', 'merge', 'undo', 'import', 'erase'] as const;
 type OpKind = (typeof OP_KINDS)[number];
 interface Op {
   kind: OpKind;
@@ -175,6 +180,7 @@ async function deleteOne(id: string, journal: Journal): Promise<void> {
   if (response.status === 204) {
     live.delete(id);
     gone.push(id);
+    binned.push(id);
   }
 }
 
@@ -198,9 +204,44 @@ async function bulkDelete(ids: string[], journal: Journal): Promise<void> {
   const job = await waitForJob(started.body.id);
   journal.push(`  bulk delete [${ids.map(alias).join(' ')}] -> job ${job.status} processed ${job.processed} failed ${job.failed}`);
   for (const id of ids) {
-    live.delete(id);
+    // A contact the job did not find (merged away meanwhile, say) is not in the bin: the checks compare the bin with the table.
+    if (live.delete(id)) binned.push(id);
     gone.push(id);
   }
+}
+
+const forget = (list: string[], id: string) => {
+  const at = list.indexOf(id);
+  if (at >= 0) list.splice(at, 1);
+};
+
+/** Restores binned contacts one by one (the route) or as a restore-contacts job; they are listed again. */
+async function restore(r: Rng, journal: Journal): Promise<void> {
+  if (binned.length === 0) return void journal.push('  (nothing in the bin: skipped)');
+  if (r.chance(0.3)) {
+    const ids = [...new Set(Array.from({ length: r.int(1, 3) }, () => r.pick(binned)))];
+    const started = await admin().post('/v1/jobs', { type: 'restore-contacts', contactIds: ids });
+    const job = started.status === 202 ? await waitForJob(started.body.id) : undefined;
+    journal.push(`  restore job [${ids.map(alias).join(' ')}] -> ${started.status} ${job ? `job ${job.status} processed ${job.processed}` : JSON.stringify(started.body)}`);
+  } else {
+    const id = r.pick(binned);
+    const response = await admin().post(`/v1/recycle-bin/${id}/restore`);
+    journal.push(`  restore ${alias(id)} -> ${response.status}`);
+  }
+  await refresh();
+  for (const id of [...binned]) {
+    if (!live.has(id)) continue;
+    forget(binned, id);
+    forget(gone, id);
+  }
+}
+
+async function purge(r: Rng, journal: Journal): Promise<void> {
+  if (binned.length === 0) return void journal.push('  (nothing in the bin: skipped)');
+  const id = r.pick(binned);
+  const response = await admin().delete(`/v1/recycle-bin/${id}`);
+  journal.push(`  purge ${alias(id)} from the bin -> ${response.status}`);
+  if (response.status === 204) forget(binned, id);
 }
 
 async function settleMerge(id: string, want: string[]): Promise<Record<string, any>> {
@@ -468,6 +509,14 @@ async function run(op: Op, index: number, journal: Journal): Promise<void> {
       await bulkDelete(ids, journal);
       return;
     }
+    case 'restore': {
+      await restore(r, journal);
+      return;
+    }
+    case 'purge': {
+      await purge(r, journal);
+      return;
+    }
     case 'merge': {
       // Duplicates by a shared phone or email when there are some, else any two contacts.
       const groups = new Map<string, string[]>();
@@ -491,6 +540,18 @@ async function run(op: Op, index: number, journal: Journal): Promise<void> {
     }
     case 'import': {
       await importCsv(r, journal);
+      return;
+    }
+    case 'erase': {
+      // A live contact (a merge primary, its duplicates erased with it), erased by an admin.
+      const id = pickLive(r);
+      if (!id) return void journal.push('  (no contact: skipped)');
+      const erased = await admin().post(`/v1/contacts/${id}/erase`);
+      // Most suppressions are lifted again, so the shared phones and emails keep making duplicates.
+      const lifted: number[] = [];
+      if (erased.status === 200) for (const s of erased.body.suppressions) if (r.chance(0.7)) lifted.push((await admin().delete(`/v1/suppressions/${s.id}`)).status);
+      journal.push(`  erase ${alias(id)} -> ${erased.status} ${erased.status === 200 ? `${erased.body.suppressions.length} suppressed, lifted ${lifted.join(' ') || 'none'}` : JSON.stringify(erased.body)}`);
+      await refresh();
       return;
     }
   }
@@ -597,6 +658,24 @@ async function check(report: FeedReport): Promise<string[]> {
 
   // No counter item of a contact that does not exist, unless an expiring zeroed tombstone.
   for (const line of survivingCounters(state)) problems.push(`counter item of a contact without a profile: ${line}`);
+
+  // The recycle bin lists exactly the binned profiles, which are out of every contact index and count.
+  for (const line of binnedLeaks(state)) problems.push(`recycle bin: ${line}`);
+  const inBin = new Set((await allPages('/v1/recycle-bin')).map((c) => c.id as string));
+  const wantInBin = new Set([...state.binned].filter(([, profile]) => profile.purging === undefined).map(([id]) => id));
+  const binMissing = [...wantInBin].filter((id) => !inBin.has(id));
+  const binExtra = [...inBin].filter((id) => !wantInBin.has(id));
+  if (binMissing.length || binExtra.length) problems.push(`recycle bin listing: missing ${binMissing.map(alias).join(' ') || 'none'}; extra ${binExtra.map(alias).join(' ') || 'none'}`);
+  // Their engagement counters stay what their history gives, for a restore.
+  const binnedCheck = engagementCheck(stack, TIMEZONE);
+  try {
+    await inParallel([...state.binned.keys()], 6, async (id) => {
+      const { stored, expected } = await binnedCheck.counters(id);
+      for (const d of differences(expected, stored)) problems.push(`engagement counters of ${alias(id)} (in the bin) ${d}`);
+    });
+  } finally {
+    binnedCheck.close();
+  }
   return problems;
 }
 
@@ -662,9 +741,12 @@ const opArb: fc.Arbitrary<Op> = fc.record({
     { arbitrary: fc.constant<OpKind>('send'), weight: 1 },
     { arbitrary: fc.constant<OpKind>('delete'), weight: 2 },
     { arbitrary: fc.constant<OpKind>('bulkDelete'), weight: 1 },
+    { arbitrary: fc.constant<OpKind>('restore'), weight: 2 },
+    { arbitrary: fc.constant<OpKind>('purge'), weight: 1 },
     { arbitrary: fc.constant<OpKind>('merge'), weight: 2 },
     { arbitrary: fc.constant<OpKind>('undo'), weight: 1 },
     { arbitrary: fc.constant<OpKind>('import'), weight: 1 },
+    { arbitrary: fc.constant<OpKind>('erase'), weight: 1 },
   ).filter((kind) => !onlyOps || onlyOps.includes(kind)),
   seed: fc.integer(),
 });
