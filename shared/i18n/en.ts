@@ -97,6 +97,7 @@ export const en = {
   'field.invalidLanguage': 'Choose a language.',
   'field.nameOrContact': 'Fill in a first name, a phone or an email.',
   'field.tooLong': 'Use at most {max} characters.',
+  'field.suppressed': 'Suppressed: it belonged to a person whose data was erased. An admin can lift the suppression.',
 
   'band.none': 'None',
   'band.low': 'Low',

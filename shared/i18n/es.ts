@@ -99,6 +99,7 @@ export const es: Catalog = {
   'field.invalidLanguage': 'Elige un idioma.',
   'field.nameOrContact': 'Completa un nombre, un teléfono o un correo.',
   'field.tooLong': 'Usa como máximo {max} caracteres.',
+  'field.suppressed': 'Suprimido: pertenecía a una persona cuyos datos se borraron. Un administrador puede levantar la supresión.',
 
   'band.none': 'Ninguna',
   'band.low': 'Baja',

@@ -99,6 +99,7 @@ export const ptBR: Catalog = {
   'field.invalidLanguage': 'Escolha um idioma.',
   'field.nameOrContact': 'Preencha um nome, um telefone ou um e-mail.',
   'field.tooLong': 'Use no máximo {max} caracteres.',
+  'field.suppressed': 'Suprimido: pertencia a uma pessoa cujos dados foram apagados. Um administrador pode retirar a supressão.',
 
   'band.none': 'Nenhum',
   'band.low': 'Baixo',

@@ -38,6 +38,8 @@ export function localizeMessage(message: string): string {
   const m = message.trim();
   if (/valid email/i.test(m)) return t('field.invalidEmail');
   if (/valid phone/i.test(m)) return t('field.invalidPhone');
+  // A create, edit or import row refused for a value on the suppression list (API.md "Erasure and suppression").
+  if (/^(is )?suppressed\b/i.test(m)) return t('field.suppressed');
   if (/^is required$/i.test(m) || /must not be empty/i.test(m)) return t('field.required');
   if (/one of firstName, phone or email/i.test(m)) return t('field.nameOrContact');
   if (/already (taken|exists|in use)/i.test(m)) return t('catalog.nameTaken');
