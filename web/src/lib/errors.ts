@@ -20,7 +20,8 @@ export function describeError(error: unknown): string {
   if (error instanceof ApiError) {
     const key = CODE_KEYS[error.code as keyof typeof CODE_KEYS];
     const title = key ? t(key) : t('error.unknown');
-    if (error.code === 'validation_error' && error.hasFields) return title;
+    // Field by field, the form says which value; the API's own sentence would repeat the title in English.
+    if ((error.code === 'validation_error' || error.code === 'suppressed') && error.hasFields) return title;
     if (error.status >= 400 && error.status < 500 && error.message && error.code !== 'unauthorized') {
       return `${title} ${localizeMessage(error.message)}`;
     }
