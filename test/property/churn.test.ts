@@ -543,10 +543,14 @@ async function run(op: Op, index: number, journal: Journal): Promise<void> {
       return;
     }
     case 'erase': {
-      // A live contact (a merge primary, its duplicates erased with it), erased by an admin.
-      const id = pickLive(r);
+      // A live contact (a merge primary: its duplicates are erased with it) or one in the recycle bin, erased by an admin.
+      const id = binned.length && r.chance(0.3) ? r.pick(binned) : pickLive(r);
       if (!id) return void journal.push('  (no contact: skipped)');
       const erased = await admin().post(`/v1/contacts/${id}/erase`);
+      if (erased.status === 200 && binned.includes(id)) {
+        forget(binned, id);
+        gone.push(id);
+      }
       // Most suppressions are lifted again, so the shared phones and emails keep making duplicates.
       const lifted: number[] = [];
       if (erased.status === 200) for (const s of erased.body.suppressions) if (r.chance(0.7)) lifted.push((await admin().delete(`/v1/suppressions/${s.id}`)).status);
