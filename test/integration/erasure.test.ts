@@ -165,6 +165,24 @@ describe('POST /v1/contacts/{id}/erase', { timeout: 180_000 }, () => {
     expect(await panelBase()).toBe(baseBefore);
   });
 
+  it('leaves a duplicate suggestion key another contact shares, and the suggestion goes with the erased contact', async () => {
+    const shared = contactBody();
+    const person = await createContact(operator(), contactBody({ firstName: 'Evangeline', lastName: 'Sharesmail', email: shared.email }));
+    const other = await createContact(operator(), contactBody({ firstName: 'Otherwise', email: shared.email }));
+    await stack.drain();
+    const keyOf = (s: { key: string }) => s.key;
+    const suggested = async () => ((await agent().get('/v1/merge-suggestions?limit=100')).body.items as { key: string }[]).map(keyOf);
+    expect(await suggested()).toContain(`email:${shared.email}`);
+
+    expect((await admin().post(`/v1/contacts/${person.id}/erase`)).status).toBe(200);
+    await stack.drain();
+    expect(await suggested()).not.toContain(`email:${shared.email}`);
+    expect(await itemsHolding(['Evangeline', 'Sharesmail', String(person.phone)])).toEqual([]);
+    // The email is the other contact's too: it stays on that contact (and so in the table), but is suppressed.
+    expect((await agent().get(`/v1/contacts/${other.id}`)).body.email).toBe(shared.email);
+    expect((await operator().post('/v1/contacts', { firstName: 'New', email: shared.email })).status).toBe(409);
+  });
+
   it('answers 409 while a merge involving the contact holds its lock, and erases it once the lock is gone', async () => {
     const contact = await createContact(operator());
     client ??= rawClient(stack.dynamoEndpoint);
