@@ -232,6 +232,22 @@ describe('erasure and suppressions', { timeout: 120_000 }, () => {
     expect((await operator().post('/v1/contacts', { firstName: 'Again', phone: '+5511977771234' })).status).toBe(409);
   });
 
+  it('erases a contact from the recycle bin: the same confirmation, and its phone is suppressed', async () => {
+    const contact = await createContact(operator(), contactBody({ firstName: 'Bina', lastName: 'Erasable', phone: '+55 11 95555-7788', email: undefined }));
+    expect((await operator().delete(`/v1/contacts/${contact.id}`)).status).toBe(204);
+    const page = await signedIn('ana');
+    const row = await searchUntilShown(page, '#/recycle-bin', 'Search the recycle bin', 'Bina', contact.id);
+    await row.getByRole('button', { name: 'Erase personal data' }).click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.textContent()).toContain('Erase the personal data of Bina Erasable?');
+    expect(await dialog.textContent()).toContain('copy in the recycle bin');
+    await dialog.getByRole('button', { name: 'Erase', exact: true }).click();
+    await page.getByText('The personal data of Bina Erasable was erased.').waitFor();
+    await row.waitFor({ state: 'detached' });
+    expect((await admin().get('/v1/recycle-bin?q=Bina')).body.items).toEqual([]);
+    expect((await admin().get(`/v1/suppressions?value=${encodeURIComponent('+5511955557788')}`)).body.items).toEqual([expect.objectContaining({ kind: 'phone' })]);
+  });
+
   it('Lift, once confirmed, lifts a suppression and the phone can be used again', async () => {
     const contact = await createContact(operator(), contactBody({ firstName: 'Lia', lastName: 'Liftable', phone: '+55 11 96666-4321', email: undefined }));
     const erased = await admin().post(`/v1/contacts/${contact.id}/erase`, { reason: 'Asked by the person' });
