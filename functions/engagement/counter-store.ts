@@ -53,7 +53,7 @@ export interface CounterBatchStats {
   distinctKeys: number;
   /** UpdateItem calls made (including condition retries). */
   writes: number;
-  /** Keys whose deltas were all already applied (replays) or netted to nothing on a new item. */
+  /** Keys whose deltas were all already applied (replays). */
   skippedKeys: number;
   conditionRetries: number;
   failedKeys: number;
@@ -192,7 +192,7 @@ export async function applyCounterDeltas(deltas: readonly CounterDelta[], option
   await inParallel([...byKey.entries()], options.concurrency ?? 16, async ([id, group]) => {
     let state = states.get(id) ?? { exists: false };
     for (let attempt = 1; ; attempt++) {
-      const write = buildWrite(group.key, group.deltas, state, Math.floor(now() / 1000), retention, options.allowNegative === true, options.tombstoneSeconds !== undefined);
+      const write = buildWrite(group.key, group.deltas, state, Math.floor(now() / 1000), retention, options.allowNegative === true, options.tombstoneSeconds);
       if (!write) {
         stats.skippedKeys++;
         return;
@@ -200,7 +200,7 @@ export async function applyCounterDeltas(deltas: readonly CounterDelta[], option
       try {
         stats.writes++;
         const { Attributes } = await ddb().send(new UpdateCommand(write.update));
-        if (options.tombstoneSeconds !== undefined && Attributes && allZero(Attributes)) {
+        if (options.tombstoneSeconds !== undefined && Attributes && allZero(Attributes) && Attributes[TTL_ATTRIBUTE] === undefined) {
           stats.tombstones++;
           await markTombstone(group.key, Attributes, write.watermarks, Math.floor(now() / 1000) + options.tombstoneSeconds);
         }
@@ -243,13 +243,9 @@ function finish(result: ApplyCountersResult): ApplyCountersResult {
   return result;
 }
 
-/**
- * The UpdateItem for one key and the watermarks it leaves, or undefined when there is nothing to write:
- * every delta is already applied, or the item of a single source does not
- * exist and only subtractions are left (re-creating it would leave an
- * orphan with negative counts).
- */
-function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, nowSeconds: number, retention: number, allowNegative = false, tombstones = false) {
+/** The UpdateItem for one key and the watermarks it leaves, or undefined when every delta is already applied. */
+function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, nowSeconds: number, retention: number, allowNegative = false, tombstoneSeconds?: number) {
+  const tombstones = tombstoneSeconds !== undefined;
   const marks: Watermarks = {};
   const sums: Record<string, number> = {};
   let init: Record<string, unknown> | undefined;
@@ -262,12 +258,15 @@ function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, no
   }
   if (Object.keys(marks).length === 0) return undefined;
   const adds = Object.entries(sums).filter(([, amount]) => amount !== 0 && (state.exists || allowNegative || amount > 0));
-  // An item of one ordered source that would be created empty is left alone: a replay is a suffix of
-  // that source's records, which sums to nothing or to a subtraction, both dropped on a missing item.
-  // An item fed by several sources (allowNegative) must record the watermarks even when the batch's
-  // deltas cancel out (+1 from one lane, -1 from another): a replay holding only one of them would
-  // otherwise apply it again.
-  if (!state.exists && adds.length === 0 && !allowNegative) return undefined;
+  // A missing item is created even when the batch's deltas cancel out (+1 then -1) or only subtract
+  // (what they cancel is gone): it must record the watermarks. A retry re-cuts batches from its
+  // earliest failed record, which another processor may have failed, so a later batch can hold part
+  // of what this one netted away (the +1 without its -1) and would otherwise apply it.
+  // Subtractions are never written to a missing item of one ordered source; an item left with
+  // nothing counted is created as an expiring tombstone (below). Without tombstones there is no
+  // such item to leave, and one source's empty item is not created.
+  if (!state.exists && adds.length === 0 && !allowNegative && !tombstones) return undefined;
+  const emptyTombstone = !state.exists && adds.length === 0 && tombstones;
 
   const names: Record<string, string> = { '#wm': 'wm' };
   const values: Record<string, unknown> = {};
@@ -320,6 +319,10 @@ function buildWrite(key: CounterKey, deltas: CounterDelta[], state: KeyState, no
     // A zeroed item brought back to life is no tombstone any more.
     names['#x'] = TTL_ATTRIBUTE;
     remove.push('#x');
+  } else if (emptyTombstone) {
+    names['#x'] = TTL_ATTRIBUTE;
+    values[':x'] = nowSeconds + tombstoneSeconds!;
+    set.push('#x = :x');
   }
   const update = {
     TableName: tableName(),

@@ -116,6 +116,30 @@ describe('applyCounterDeltas', () => {
     expect(result.failedRecordIds).toEqual([]);
   });
 
+  it('creates a missing per-contact item whose deltas cancel out as an expiring tombstone with their watermark, so a re-cut retry of part of them changes nothing', async () => {
+    // +1 then -1 of one contact in one batch that another processor fails after the +1: the retry
+    // starts after it, in other cuts, and a replay may hand over the +1 alone.
+    stored([]);
+    ddbMock.on(UpdateCommand).resolves({ Attributes: { pk: 'CONTACT#a', sk: 'P#ENGD#2026-01-10', wm: {}, expiresAt: NOW / 1000 + 60 } });
+    const key = { pk: 'CONTACT#a', sk: 'P#ENGD#2026-01-10' };
+    const plus = aDelta({ key, seq: '10', recordId: '10', add: { sms_sent: 1 } });
+    const minus = aDelta({ key, seq: '11', recordId: '11', add: { sms_sent: -1 } });
+    await applyCounterDeltas([plus, minus], { now: () => NOW, tombstoneSeconds: 60 });
+    const calls = ddbMock.commandCalls(UpdateCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0].args[0].input;
+    expect(input.UpdateExpression).not.toMatch(/ADD/);
+    expect(input.ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(input.ExpressionAttributeValues![':wm']).toEqual({ [key.pk]: { s: '11', t: NOW / 1000 } });
+    expect(input.ExpressionAttributeValues![':x']).toBe(NOW / 1000 + 60);
+    ddbMock.reset();
+    stored([{ ...key, wm: input.ExpressionAttributeValues![':wm'], sms_sent: 0, expiresAt: NOW / 1000 + 60 }]);
+    forgetCounterItems();
+    const retried = await applyCounterDeltas([plus], { now: () => NOW, tombstoneSeconds: 60 });
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(retried.stats.skippedKeys).toBe(1);
+  });
+
   it('records the watermarks of a new item fed by several sources even when their deltas cancel out', async () => {
     // Lane 1 adds what lane 2 subtracts in the same batch: a replay of lane 1's record alone must be recognised later.
     stored([]);
