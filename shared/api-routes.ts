@@ -36,6 +36,10 @@ export const API_ROUTES = {
   'POST /v1/contacts/{id}/erase': 'administer',
   'GET /v1/dispatches': 'viewDispatches',
 
+  'GET /v1/recycle-bin': 'work',
+  'POST /v1/recycle-bin/{id}/restore': 'administer',
+  'DELETE /v1/recycle-bin/{id}': 'administer',
+
   'GET /v1/lists': 'read',
   'POST /v1/lists': 'work',
   'GET /v1/lists/{id}': 'read',

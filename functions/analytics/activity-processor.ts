@@ -12,6 +12,7 @@ import { RETRY, withBackoff } from '../lib/backoff.js';
 import { WarmCache } from '../lib/warm-cache.js';
 import { activityStatePut, activityStates, isLanePk, isMergedAliasSk, isProfileSk, lanePut } from '../data/activity-state.js';
 import { isContactPk, isEngagementStateSk } from '../data/engagement-state.js';
+import { BINNED_CONTACT_TYPE } from '../data/contact-type.js';
 import { contactIdFromPk, TOMBSTONE_SECONDS } from '../data/keys.js';
 import { seqAfter } from '../engagement/counter-store.js';
 import { failuresOf, type RecordFailure, type StreamProcessor } from '../streams/processors.js';
@@ -92,6 +93,8 @@ interface Loaded {
   version?: number;
   /** The contact was merged away (its alias item exists): an undo may bring it back, so its state never expires. */
   away?: boolean;
+  /** The contact is in the recycle bin (its last profile record): a restore may bring it back, so its state never expires. */
+  binned?: boolean;
 }
 
 interface Plan {
@@ -182,13 +185,14 @@ async function loadStates(contactIds: string[]): Promise<Map<string, Loaded>> {
       seq: typeof item.seq === 'string' ? item.seq : undefined,
       version: Number(item.version ?? 0),
       away: item.away === true,
+      binned: item.binned === true,
     });
   }
   return loaded;
 }
 
-/** Nothing of the contact counts any more and no undo can bring it back: the state only guards replays. */
-const isTombstone = (state: ContactActivity, away: boolean) => !state.inBase && !away && !hasFacts(state);
+/** Nothing of the contact counts any more and no undo or restore can bring it back: the state only guards replays. */
+const isTombstone = (state: ContactActivity, away: boolean, binned: boolean) => !state.inBase && !away && !binned && !hasFacts(state);
 
 /**
  * Folds the contact's records of this batch into its state: the profile
@@ -202,6 +206,7 @@ function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, time
   const before = loaded.exists ? loaded.activity! : undefined;
   const state = before ? structuredClone(before) : emptyActivity();
   let away = loaded.away === true;
+  let binned = loaded.binned === true;
   let seq = loaded.seq;
   let folded = before !== undefined;
   let moved = false;
@@ -211,8 +216,12 @@ function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, time
     const { sk } = keyOf(record);
     const after = image(record.dynamodb?.NewImage);
     let changes: boolean;
-    if (isProfileSk(sk)) changes = applyProfileChange(state, after, changedAt(record), timezone);
-    else if (isMergedAliasSk(sk)) {
+    if (isProfileSk(sk)) {
+      // A binned profile is out of the base (its type is no longer `contact`); restored, it joins again that day.
+      changes = applyProfileChange(state, after, changedAt(record), timezone);
+      changes = binned !== (after?.type === BINNED_CONTACT_TYPE) || changes;
+      binned = after?.type === BINNED_CONTACT_TYPE;
+    } else if (isMergedAliasSk(sk)) {
       changes = away !== (after !== undefined);
       away = after !== undefined;
     }
@@ -230,11 +239,11 @@ function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, time
   if (!moved) return undefined;
   const deltas = aggregateChange(before, state, timezone);
   const version = (loaded.version ?? 0) + 1;
-  const next: Loaded = { exists: true, activity: state, seq, version, away };
-  const expiresAt = isTombstone(state, away) ? Math.floor(Date.now() / 1000) + TOMBSTONE_SECONDS : undefined;
+  const next: Loaded = { exists: true, activity: state, seq, version, away, binned };
+  const expiresAt = isTombstone(state, away, binned) ? Math.floor(Date.now() / 1000) + TOMBSTONE_SECONDS : undefined;
   const put = activityStatePut(
     contactId,
-    { seq, version, ...state, ...(away ? { away } : {}), ...(expiresAt ? { expiresAt } : {}) },
+    { seq, version, ...state, ...(away ? { away } : {}), ...(binned ? { binned } : {}), ...(expiresAt ? { expiresAt } : {}) },
     loaded.exists ? (loaded.version ?? 0) : undefined,
   );
   return { contactId, records, put, deltas, next };

@@ -1,20 +1,17 @@
-import { contactCollection, deleteCollectionItems, deleteContactProfiles, getContactItem, type ItemKey } from '../data/contact.js';
+import { contactCollection, deleteCollectionItems, deleteContactProfiles, type ItemKey } from '../data/contact.js';
 import type { MembershipOf } from '../data/membership.js';
 import { inParallel } from '../lib/concurrency.js';
-import { NotFoundError } from '../lib/errors.js';
 import { removeMembership } from './memberships.js';
 
 /**
- * Deletes a contact and everything that hangs off it. Memberships go first,
- * each in a transaction with its count, so list and tag counts stay exact;
- * then channel states, counters and history; the profile last. A crash
- * midway leaves the profile in place and a repeat finishes the work.
+ * Purging: every item of a contact's collection goes, for good. A delete
+ * moves a contact to the recycle bin instead (./recycle-bin.ts); purges come
+ * from the bin (an admin's, or the schedule once `recycleDays` passed).
+ * Memberships still counted go first, each in a transaction with its count,
+ * so list and tag counts stay exact; then channel states, counters and
+ * history; the profile last. A crash midway leaves the profile in place and
+ * a repeat finishes the work.
  */
-export async function deleteContact(contactId: string): Promise<void> {
-  if (!(await getContactItem(contactId, { consistent: true }))) throw new NotFoundError('contact');
-  await purgeContact(contactId);
-}
-
 /** Removes every item of a contact's collection; safe to repeat. Returns false when nothing was there. */
 export async function purgeContact(contactId: string): Promise<boolean> {
   const { found, memberships, rest } = await contactCollection(contactId);

@@ -2,6 +2,7 @@ import { DeleteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Channel } from '../../shared/contact-schema.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { isConditionFailure } from '../lib/errors.js';
+import { IS_CONTACT } from './contact-type.js';
 import { channelKey, contactKey } from './keys.js';
 import type { Item } from './query.js';
 
@@ -44,7 +45,15 @@ export async function putChannelStatus(contactId: string, channel: Channel, stat
     await ddb().send(
       new TransactWriteCommand({
         TransactItems: [
-          { ConditionCheck: { TableName: tableName(), Key: contactKey(contactId), ConditionExpression: 'attribute_exists(pk)' } },
+          {
+            ConditionCheck: {
+              TableName: tableName(),
+              Key: contactKey(contactId),
+              ConditionExpression: IS_CONTACT.expression,
+              ExpressionAttributeNames: IS_CONTACT.names,
+              ExpressionAttributeValues: IS_CONTACT.values,
+            },
+          },
           {
             Update: {
               TableName: tableName(),

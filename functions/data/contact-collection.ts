@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../lib/dynamo.js';
-import { CONTACT_TYPE } from './contact.js';
+import { BINNED_CONTACT_TYPE, CONTACT_TYPE } from './contact-type.js';
 import { isEngagementCounterItem } from './engagement-day.js';
 import { CONVERSATION_TYPE, MESSAGE_TYPE } from './engagement-state.js';
 import { contactActivityKey, contactCollectionRange, contactIdFromPk, contactKey, contactPk, ENGAGEMENT_COUNTER_PREFIX, mergedAliasKey } from './keys.js';
@@ -19,6 +19,8 @@ export interface ContactCollection {
   contactId: string;
   /** The profile when the contact exists (type `contact`). */
   profile?: Item;
+  /** The profile when the contact is in the recycle bin (type `binnedContact`): out of the base, but a restore may bring it back. */
+  binned?: Item;
   /** The merged-alias item: the contact was merged away (an undo may bring it back). */
   alias?: Item;
   /** Message and conversation state items: what every derived number is a fold of. */
@@ -44,6 +46,7 @@ export async function readContactCollection(contactId: string): Promise<ContactC
     const sk = String(item.sk);
     if (sk === profileSk) {
       if (item.type === CONTACT_TYPE) out.profile = item;
+      else if (item.type === BINNED_CONTACT_TYPE) out.binned = item;
     } else if (sk === aliasSk) out.alias = item;
     else if (sk === stateSk) out.state = item;
     else if (isEngagementCounterItem(item)) out.counters.push(item);

@@ -4,6 +4,7 @@ import { fold } from '../../shared/text.js';
 import { batchWriteAll } from '../lib/dynamo-batch.js';
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { isConditionFailure } from '../lib/errors.js';
+import { BINNED_CONTACT_TYPE, CONTACT_TYPE, IS_CONTACT } from './contact-type.js';
 import { contactKey, contactPk, gsi, isDerivedContactItem, PROFILE_PREFIX } from './keys.js';
 import { membershipOf, type MembershipOf } from './membership.js';
 import { queryAll, queryIndexPage, type Item, type Page } from './query.js';
@@ -16,7 +17,7 @@ import type { IndexName } from './table-schema.js';
  * the sparse byFilter, byBand, byAssignee). The rest of its collection
  * (channel states, memberships, engagement, history) hangs off the same pk.
  */
-export const CONTACT_TYPE = 'contact';
+export { BINNED_CONTACT_TYPE, CONTACT_TYPE, IS_CONTACT };
 /** byType partition of contacts. */
 const CONTACTS = 'CONTACT';
 export const PROFILE_SK = contactKey('').sk;
@@ -84,15 +85,23 @@ function stripUndefined<T extends object>(value: T): T {
 /** The profile item among a contact's profile items. */
 export const profileItemOf = (items: readonly Item[]): Item | undefined => items.find((item) => item.sk === PROFILE_SK);
 
-/** The stored profile item of a contact, or undefined when there is none. */
-export async function getContactItem(id: string, options: { consistent?: boolean } = {}): Promise<Item | undefined> {
+/**
+ * The stored profile item of a contact, or undefined when there is none.
+ * A contact in the recycle bin is none, unless `includeBinned` (erasure,
+ * the recycle bin itself): then its item comes back too, with `type`
+ * `binnedContact` (BINNED_CONTACT_TYPE) and `deletedAt`, `deletedBy`,
+ * `purgeAt`, its fields as they were and its index attributes left out.
+ */
+export async function getContactItem(id: string, options: { consistent?: boolean; includeBinned?: boolean } = {}): Promise<Item | undefined> {
   const { Item } = await ddb().send(new GetCommand({ TableName: tableName(), Key: contactKey(id), ...(options.consistent ? { ConsistentRead: true } : {}) }));
-  return Item?.type === CONTACT_TYPE ? Item : undefined;
+  if (Item?.type === CONTACT_TYPE) return Item;
+  return options.includeBinned && Item?.type === BINNED_CONTACT_TYPE ? Item : undefined;
 }
 
-/** Profiles by id (BatchGet), in the order given; missing ones are skipped. */
+/** Profiles by id (BatchGet), in the order given; missing ones (and those in the recycle bin) are skipped. */
 export async function getContacts(ids: string[]): Promise<ContactRecord[]> {
-  const found = new Map((await batchGetItems(ids.map(contactKey))).map((item) => [String(item.id), fromContactItem(item)]));
+  const items = (await batchGetItems(ids.map(contactKey))).filter((item) => item.type === CONTACT_TYPE);
+  const found = new Map(items.map((item) => [String(item.id), fromContactItem(item)]));
   return ids.map((id) => found.get(id)).filter((c): c is ContactRecord => !!c);
 }
 
@@ -141,7 +150,9 @@ export async function replaceContactFields(current: Item, next: ContactRecord, a
     names[name] = key;
     i++;
   }
-  let condition = 'attribute_exists(pk)';
+  let condition = IS_CONTACT.expression;
+  Object.assign(names, IS_CONTACT.names);
+  Object.assign(values, IS_CONTACT.values);
   if (typeof current.version === 'number') {
     condition += ' AND version = :version';
     values[':version'] = current.version;
@@ -168,11 +179,15 @@ export async function setContactBlocked(id: string, blocked: boolean, now: strin
       new UpdateCommand({
         TableName: tableName(),
         Key: contactKey(id),
-        ConditionExpression: 'attribute_exists(pk)',
+        ConditionExpression: IS_CONTACT.expression,
         UpdateExpression: blocked
           ? 'SET blocked = :t, updatedAt = :now, gsi6pk = :gpk, gsi6sk = :gsk ADD version :one'
           : 'SET blocked = :f, updatedAt = :now ADD version :one REMOVE gsi6pk, gsi6sk',
-        ExpressionAttributeValues: blocked ? { ':t': true, ':now': now, ':one': 1, ':gpk': entry.gsi6pk, ':gsk': entry.gsi6sk } : { ':f': false, ':now': now, ':one': 1 },
+        ExpressionAttributeNames: IS_CONTACT.names,
+        ExpressionAttributeValues: {
+          ...IS_CONTACT.values,
+          ...(blocked ? { ':t': true, ':now': now, ':one': 1, ':gpk': entry.gsi6pk, ':gsk': entry.gsi6sk } : { ':f': false, ':now': now, ':one': 1 }),
+        },
       }),
     );
     return true;
@@ -250,12 +265,14 @@ export type ItemKey = { pk: string; sk: string };
  * A contact's collection for a purge: memberships (they leave with their
  * counts) apart from the other items, the profile and the derived items
  * left out (the stream folds the derived ones to zero from the history's
- * removal; keys.ts). `found` is false when the collection is empty.
+ * removal; keys.ts). A membership a contact in the recycle bin keeps is
+ * not counted (it has no byMember entry) and goes with the other items.
+ * `found` is false when the collection is empty.
  */
 export async function contactCollection(contactId: string): Promise<{ found: boolean; memberships: MembershipOf[]; rest: ItemKey[] }> {
   const items = await queryAll({
     partition: contactPk(contactId),
-    projection: 'pk, sk, #type, listId, tagId',
+    projection: 'pk, sk, #type, listId, tagId, gsi9pk',
     filter: { ExpressionAttributeNames: { '#type': 'type' } },
     newestFirst: false,
   });
@@ -263,7 +280,7 @@ export async function contactCollection(contactId: string): Promise<{ found: boo
   const rest: ItemKey[] = [];
   for (const item of items) {
     const of = membershipOf(item);
-    if (of) memberships.push(of);
+    if (of && item.gsi9pk !== undefined) memberships.push(of);
     else if (item.sk !== PROFILE_SK && !isDerivedContactItem(String(item.sk))) rest.push({ pk: String(item.pk), sk: String(item.sk) });
   }
   return { found: items.length > 0, memberships, rest };

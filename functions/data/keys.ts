@@ -3,6 +3,8 @@
  *
  * Item collections (pk -> sort keys):
  *   CONTACT#<id>   P#PROFILE             the contact          (byType, byPhone, byEmail, byFirstName, byLastName, byFilter, byBand, byAssignee)
+ *                                         or, type `binnedContact`, the contact in the recycle bin: only in byType
+ *                                         (BINNED, <deletedAt>#<id>) and byFilter (PURGE, <purgeAt>#<id>); data/binned-contact.ts
  *                  P#CH#<channel>        channel state
  *                  P#LIST#<listId>       list membership      (byMember: LIST#<listId> / <contactId>)
  *                  P#TAG#<tagId>         tag membership       (byMember: TAG#<tagId> / <contactId>)
@@ -73,6 +75,10 @@ export const gsi = {
   assignee: (type: string, id: string, contactId: string) => ({ gsi8pk: `ASSIGNEE#${type}#${id}`, gsi8sk: contactId }),
   listMember: (listId: string, contactId: string) => ({ gsi9pk: `LIST#${listId}`, gsi9sk: contactId }),
   tagMember: (tagId: string, contactId: string) => ({ gsi9pk: `TAG#${tagId}`, gsi9sk: contactId }),
+  /** A contact in the recycle bin (byType, its profile's own gsi1 moved aside): most recently deleted last in key order. */
+  binned: (deletedAt: string, contactId: string) => ({ gsi1pk: 'BINNED', gsi1sk: `${deletedAt}#${contactId}` }),
+  /** A contact in the recycle bin by the time it is due to be purged (byFilter, where a binned profile has no `blocked` entry). */
+  purgeDue: (purgeAt: string, contactId: string) => ({ gsi6pk: 'PURGE', gsi6sk: `${purgeAt}#${contactId}` }),
 };
 
 /** Index attribute names of the contact profile that depend on its fields (removed when the field is cleared). */

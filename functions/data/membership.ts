@@ -2,6 +2,7 @@ import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { transact } from '../lib/dynamo-batch.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { cancellationCodes } from '../lib/errors.js';
+import { IS_CONTACT } from './contact-type.js';
 import { contactKey, gsi, listKey, listMemberKey, tagKey, tagMemberKey } from './keys.js';
 import { queryIndexPage, type Item, type Page } from './query.js';
 
@@ -21,8 +22,9 @@ export const MEMBERSHIP_TYPES = { list: 'listMember', tag: 'tagMember' } as cons
 
 export const membershipKey = (contactId: string, of: MembershipOf) => (of.kind === 'list' ? listMemberKey(contactId, of.id) : tagMemberKey(contactId, of.id));
 const parentKey = (of: MembershipOf) => (of.kind === 'list' ? listKey(of.id) : tagKey(of.id));
-const COUNTER = { list: 'memberCount', tag: 'contactCount' } as const;
-const indexKey = (of: MembershipOf, contactId: string) => (of.kind === 'list' ? gsi.listMember(of.id, contactId) : gsi.tagMember(of.id, contactId));
+export const COUNTER = { list: 'memberCount', tag: 'contactCount' } as const;
+export const membershipParentKey = parentKey;
+export const indexKey = (of: MembershipOf, contactId: string) => (of.kind === 'list' ? gsi.listMember(of.id, contactId) : gsi.tagMember(of.id, contactId));
 
 export function toMembershipItem(contactId: string, of: MembershipOf & { name: string }, addedAt: string): Item {
   return {
@@ -51,7 +53,15 @@ export function membershipOf(item: Item): MembershipOf | undefined {
 export async function putMembership(contactId: string, of: MembershipOf & { name: string }): Promise<'added' | 'exists' | 'noContact' | 'noParent'> {
   try {
     await transact([
-      { ConditionCheck: { TableName: tableName(), Key: contactKey(contactId), ConditionExpression: 'attribute_exists(pk)' } },
+      {
+        ConditionCheck: {
+          TableName: tableName(),
+          Key: contactKey(contactId),
+          ConditionExpression: IS_CONTACT.expression,
+          ExpressionAttributeNames: IS_CONTACT.names,
+          ExpressionAttributeValues: IS_CONTACT.values,
+        },
+      },
       { Put: { TableName: tableName(), Item: toMembershipItem(contactId, of, new Date().toISOString()), ConditionExpression: 'attribute_not_exists(pk)' } },
       {
         Update: {
@@ -77,13 +87,14 @@ export async function putMembership(contactId: string, of: MembershipOf & { name
 /**
  * Deletes a membership and drops the count in one transaction; false when
  * there was no membership. A membership whose list or tag is gone is
- * deleted alone.
+ * deleted alone. One a contact keeps in the recycle bin (no byMember entry,
+ * not counted: ./binned-contact.ts) is not a membership here.
  */
 export async function deleteMembership(contactId: string, of: MembershipOf): Promise<boolean> {
   const memberKey = membershipKey(contactId, of);
   try {
     await transact([
-      { Delete: { TableName: tableName(), Key: memberKey, ConditionExpression: 'attribute_exists(pk)' } },
+      { Delete: { TableName: tableName(), Key: memberKey, ConditionExpression: 'attribute_exists(gsi9pk)' } },
       {
         Update: {
           TableName: tableName(),

@@ -1,7 +1,7 @@
 import { ulid } from 'ulid';
 import type { Channel } from '../../shared/contact-schema.js';
 import { CHANNEL_TYPE } from '../data/channel.js';
-import { contactsPage, profileItemOf, profileItems, type ContactIndex } from '../data/contact.js';
+import { CONTACT_TYPE, contactsPage, profileItemOf, profileItems, type ContactIndex } from '../data/contact.js';
 import { dispatchesPage, fromDispatchItem, putDispatch, SHOWN_DISPATCH_STATUSES, type Dispatch, type DispatchStatus } from '../data/dispatch.js';
 import { NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';
@@ -41,7 +41,7 @@ async function reachesBlockedPerson(profile: Record<string, unknown>, channel: C
 export async function sendMessage(contactId: string, { channel, text }: { channel: Channel; text: string }, principal: Principal) {
   const items = await profileItems(contactId);
   const profile = profileItemOf(items);
-  if (!profile) throw new NotFoundError('contact');
+  if (!profile || profile.type !== CONTACT_TYPE) throw new NotFoundError('contact');
   const channelState = items.find((item) => item.type === CHANNEL_TYPE && item.channel === channel);
   let status: DispatchStatus = 'queued';
   let reason: Dispatch['reason'];

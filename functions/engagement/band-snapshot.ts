@@ -3,6 +3,7 @@ import { withBackoff } from '../lib/backoff.js';
 import { config } from '../lib/config.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { engagementCountersAndProfile } from '../data/engagement-state.js';
+import { CONTACT_TYPE, IS_CONTACT } from '../data/contact-type.js';
 import { contactKey, gsi } from '../data/keys.js';
 import { buildProfileEngagement } from './profile-engagement.js';
 
@@ -25,7 +26,7 @@ export async function refreshBandSnapshot(contactId: string, now = new Date()): 
     async () => {
       const items = await engagementCountersAndProfile(contactId);
       const profile = items.find((item) => item.sk === contactKey(contactId).sk);
-      if (!profile || profile.type !== 'contact') return 'gone';
+      if (!profile || profile.type !== CONTACT_TYPE) return 'gone';
       const { engagement } = buildProfileEngagement(items, now, config().timezone);
       const previous = typeof profile.band === 'string' ? profile.band : null;
       if (previous === engagement.band) return 'unchanged';
@@ -42,16 +43,18 @@ function bandUpdate(contactId: string, previous: string | null, band: string | n
   const base = {
     TableName: tableName(),
     Key: contactKey(contactId),
-    ConditionExpression: `attribute_exists(pk) AND ${expected}`,
+    // A contact, not one in the recycle bin: a bin between our read and this write leaves its band alone.
+    ConditionExpression: `${IS_CONTACT.expression} AND ${expected}`,
+    ExpressionAttributeNames: IS_CONTACT.names,
   };
   const prev = previous === null ? {} : { ':prev': previous };
   if (band === null) {
-    return { ...base, UpdateExpression: 'REMOVE band, gsi7pk, gsi7sk', ...(previous === null ? {} : { ExpressionAttributeValues: prev }) };
+    return { ...base, UpdateExpression: 'REMOVE band, gsi7pk, gsi7sk', ExpressionAttributeValues: { ...IS_CONTACT.values, ...prev } };
   }
   const index = gsi.band(band, contactId);
   return {
     ...base,
     UpdateExpression: 'SET band = :band, gsi7pk = :gpk, gsi7sk = :gsk',
-    ExpressionAttributeValues: { ...prev, ':band': band, ':gpk': index.gsi7pk, ':gsk': index.gsi7sk },
+    ExpressionAttributeValues: { ...IS_CONTACT.values, ...prev, ':band': band, ':gpk': index.gsi7pk, ':gsk': index.gsi7sk },
   };
 }

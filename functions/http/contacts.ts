@@ -2,7 +2,8 @@ import { createContact, getContact, getProfile, setBlocked, updateContact } from
 import { listContacts } from '../contacts/contact-search.js';
 import { addTagByName, addToList, removeMembership } from '../contacts/memberships.js';
 import { removeChannel, setSubscription } from '../contacts/channels.js';
-import { deleteContact } from '../contacts/purge.js';
+import { deleteContact, listRecycleBin, purgeFromBin, restoreFromBin } from '../contacts/recycle-bin.js';
+import { NotFoundError } from '../lib/errors.js';
 import { listDispatches, sendMessage } from '../dispatches/dispatch-service.js';
 import { parseLimit } from '../lib/cursor.js';
 import { httpRouter, reply } from '../lib/http.js';
@@ -24,7 +25,7 @@ export const handler = httpRouter(contactRoutes, {
     return getProfile(req.params.id);
   },
   'DELETE /v1/contacts/{id}': async (req) => {
-    await deleteContact(req.params.id);
+    await deleteContact(req.params.id, { sub: req.principal.sub, name: req.principal.name });
     return reply(204);
   },
   'PUT /v1/contacts/{id}/lists/{listId}': async (req) => {
@@ -54,5 +55,14 @@ export const handler = httpRouter(contactRoutes, {
   'GET /v1/dispatches': async (req) => {
     const { contactId, status, cursor } = req.query;
     return listDispatches({ contactId, status, cursor, limit: parseLimit(req.query.limit) });
+  },
+  'GET /v1/recycle-bin': async (req) => listRecycleBin({ q: req.query.q, cursor: req.query.cursor, limit: parseLimit(req.query.limit) }),
+  'POST /v1/recycle-bin/{id}/restore': async (req) => {
+    if (!(await restoreFromBin(req.params.id))) throw new NotFoundError('contact in the recycle bin');
+    return getProfile(req.params.id);
+  },
+  'DELETE /v1/recycle-bin/{id}': async (req) => {
+    if (!(await purgeFromBin(req.params.id))) throw new NotFoundError('contact in the recycle bin');
+    return reply(204);
   },
 });

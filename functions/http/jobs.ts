@@ -5,8 +5,8 @@ import { parseLimit } from '../lib/cursor.js';
 import { ValidationError } from '../lib/errors.js';
 import { httpRouter, reply, type Principal } from '../lib/http.js';
 import { jobRoutes } from './tables/jobs.js';
-// Jobs started here run inline for a while before the worker takes over: every type must be known.
-import '../jobs/job-types.js';
+// No job type is registered here: `POST /v1/jobs` hands every job to the worker (functions/jobs/run-job-worker.ts
+// registers the types it runs), and only the catalog's fan-outs run inline (functions/catalog/register-jobs.ts).
 import { cancelJob, createJob, getJobView, jobDownload, jobView, listJobViews } from '../jobs/job-service.js';
 
 /** Every role reads jobs; only roles that may fetch a job's file see its `downloadUrl` (API.md: "only to roles that may export"). */

@@ -17,16 +17,18 @@ import type { ImportParams, OnDuplicate } from './types/import-contacts.js';
  */
 
 /** Job types a client can start with `POST /v1/jobs`; the catalog starts its own fan-outs. */
-export const CLIENT_JOB_TYPES = ['delete-contacts', 'import-contacts', 'export-contacts', 'tag-contacts', 'add-to-list'] as const;
+export const CLIENT_JOB_TYPES = ['delete-contacts', 'restore-contacts', 'import-contacts', 'export-contacts', 'tag-contacts', 'add-to-list'] as const;
 export type ClientJobType = (typeof CLIENT_JOB_TYPES)[number];
 
 /**
  * The permission (shared/roles.ts) starting a job needs: the route asks for
  * `work`, and deleting a broad selection (every contact, every contact of
  * a filter, or more than NAMED_DELETE_LIMIT named ones) asks for
- * `administer` (API.md, Roles and Jobs).
+ * `administer` (API.md, Roles and Jobs). Restoring from the recycle bin is
+ * an admin's, like the bin's restore route.
  */
 export function permissionToStart(type: ClientJobType, selection: { broad: boolean; count?: number }): Permission {
+  if (type === 'restore-contacts') return 'administer';
   return type === 'delete-contacts' && (selection.broad || (selection.count ?? 0) > NAMED_DELETE_LIMIT) ? BROAD_DELETE_ACCESS : 'work';
 }
 
@@ -220,6 +222,21 @@ function selectionBlobs(id: string, picked: { selection?: Selection; ids?: strin
   return [{ key, body: JSON.stringify(picked.ids), contentType: 'application/json' }];
 }
 
+/** A restore from the recycle bin: the ids named (`contactIds`) or every contact in the bin (`all: true`); admins only. */
+async function prepareRestore(id: string, body: Record<string, unknown>, principal: Principal, errors: Record<string, string>): Promise<Prepared | undefined> {
+  if (!can(principal.role, permissionToStart('restore-contacts', { broad: true }))) throw new ForbiddenError('Restoring contacts from the recycle bin is for admins.');
+  checkKeys(body, ['type', 'contactIds', 'all'], errors);
+  if (Object.keys(errors).length > 0) return undefined;
+  if (body.contactIds === undefined && body.all === undefined) {
+    errors.contactIds = 'give contactIds or all: true';
+    return undefined;
+  }
+  const picked = await parseSelection(body, errors);
+  if (Object.keys(errors).length > 0 || !picked.selection) return undefined;
+  const selection = picked.selection.kind === 'ids' ? picked.selection : { kind: 'bin' as const };
+  return { params: { selection }, total: selection.kind === 'ids' ? selection.count : null, blobs: selectionBlobs(id, picked) };
+}
+
 async function prepareBulk(type: ClientJobType, id: string, body: Record<string, unknown>, principal: Principal, errors: Record<string, string>): Promise<Prepared | undefined> {
   const extra = type === 'tag-contacts' ? ['tagName', 'tagId'] : type === 'add-to-list' ? ['listId'] : [];
   checkKeys(body, ['type', 'contactIds', 'filter', 'all', ...extra], errors);
@@ -244,11 +261,15 @@ async function prepareBulk(type: ClientJobType, id: string, body: Record<string,
   // Created last, once everything else is valid: a rejected request writes nothing.
   if (type === 'tag-contacts' && params.tagId === undefined) params.tagId = (await findOrCreateTag(String(body.tagName))).id;
   params.selection = picked.selection;
+  // Who deleted them, as the recycle bin shows it.
+  if (type === 'delete-contacts') params.deletedBy = { sub: principal.sub, name: principal.name };
   const blobs = selectionBlobs(id, picked);
   return { params, total: picked.selection.kind === 'ids' ? picked.selection.count : null, blobs };
 }
 
 /** Checks a request for a job of `type` (errors by field); undefined when it is not valid. */
 export function prepareJob(type: ClientJobType, id: string, body: Record<string, unknown>, principal: Principal, errors: Record<string, string>, createdMs: number): Promise<Prepared | undefined> {
-  return type === 'import-contacts' ? prepareImport(id, body, errors, createdMs) : prepareBulk(type, id, body, principal, errors);
+  if (type === 'import-contacts') return prepareImport(id, body, errors, createdMs);
+  if (type === 'restore-contacts') return prepareRestore(id, body, principal, errors);
+  return prepareBulk(type, id, body, principal, errors);
 }

@@ -21,6 +21,14 @@ export interface Config {
   readonly defaultPhoneRegion: string;
   /** `comprehend` in AWS, `lexicon` (in-process) by default. */
   readonly sentimentProvider: 'comprehend' | 'lexicon';
+  /** Days a deleted contact stays in the recycle bin before the purge schedule removes it (RECYCLE_DAYS, 1-365). @default 30 */
+  readonly recycleDays: number;
+}
+
+/** RECYCLE_DAYS as the tenant setting allows it (1-365); anything else is the default, 30. */
+function recycleDaysOf(value: string | undefined): number {
+  const days = Number(value);
+  return Number.isInteger(days) && days >= 1 && days <= 365 ? days : 30;
 }
 
 /**
@@ -53,6 +61,7 @@ export function config(): Config {
     timezone: process.env.TENANT_TIMEZONE || 'America/Sao_Paulo',
     defaultPhoneRegion: process.env.DEFAULT_PHONE_REGION || 'BR',
     sentimentProvider: process.env.SENTIMENT_PROVIDER === 'comprehend' ? 'comprehend' : 'lexicon',
+    recycleDays: recycleDaysOf(process.env.RECYCLE_DAYS),
   };
   return cached;
 }

@@ -1,12 +1,13 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { aliasFromRaw, mergedAliasKey, type MergedAlias } from '../data/alias.js';
+import { BINNED_CONTACT_TYPE, CONTACT_TYPE } from '../data/contact-type.js';
 import { contactIdFromPk, contactKey, contactPk, historyItems, isContactPk, isHistorySk } from '../data/merge-collection.js';
 import { forwardRecordItem } from '../data/merge-snapshot.js';
 import { getManyRaw, getRaw, keyId, keyOf } from '../data/raw-item.js';
 import { logger } from '../lib/logger.js';
 import { failuresOf, type RecordFailure, type StreamProcessor } from '../streams/processors.js';
 import { planMove } from './moves.js';
-import { commitWithRetry, isContact, transact, type Op } from './transact.js';
+import { commitWithRetry, isContact, transact, type Condition, type Op } from './transact.js';
 
 /**
  * Events that name a merged duplicate (its id, phone or email) resolve to
@@ -22,20 +23,28 @@ import { commitWithRetry, isContact, transact, type Op } from './transact.js';
  * stay where they landed.
  */
 
-/** Where a duplicate's alias points: a live contact, a contact merged on into another, or nothing left. */
-type PrimaryState = 'contact' | 'merged' | 'gone';
+/**
+ * Where a duplicate's alias points: a live contact, one in the recycle bin
+ * (it may be restored, and its merge undone after: the item goes to it as
+ * to a live one), a contact merged on into another, or nothing left.
+ */
+type PrimaryState = 'contact' | 'binned' | 'merged' | 'gone';
 
 async function primaryState(primaryId: string): Promise<PrimaryState> {
   const found = await getManyRaw([contactKey(primaryId), mergedAliasKey(primaryId)]);
-  if (found.get(keyId(contactKey(primaryId)))?.type?.S === 'contact') return 'contact';
+  const type = found.get(keyId(contactKey(primaryId)))?.type?.S;
+  if (type === CONTACT_TYPE) return 'contact';
+  if (type === BINNED_CONTACT_TYPE) return 'binned';
   return found.has(keyId(mergedAliasKey(primaryId))) ? 'merged' : 'gone';
 }
 
+const isBinned: Condition = { expression: '#t = :binned', names: { '#t': 'type' }, values: { ':binned': { S: BINNED_CONTACT_TYPE } } };
+
 /** The forward holds only while the primary is still what it was seen to be (a retirement may race it). */
 function primaryStillIs(primaryId: string, state: Exclude<PrimaryState, 'gone'>): Op {
-  return state === 'contact'
-    ? { kind: 'check', key: contactKey(primaryId), condition: isContact }
-    : { kind: 'check', key: mergedAliasKey(primaryId), condition: { expression: 'attribute_exists(pk)' } };
+  if (state === 'contact') return { kind: 'check', key: contactKey(primaryId), condition: isContact };
+  if (state === 'binned') return { kind: 'check', key: contactKey(primaryId), condition: isBinned };
+  return { kind: 'check', key: mergedAliasKey(primaryId), condition: { expression: 'attribute_exists(pk)' } };
 }
 
 /**

@@ -16,7 +16,8 @@ import { isConditionFailure } from '../lib/errors.js';
  * recomputed and is kept, except that a state whose membership disagrees
  * with the profile joins or leaves the base today, as the stream would have
  * done on the profile's record. A state with nothing left to count (out of
- * the base, not merged away, no facts) is a tombstone that expires.
+ * the base, not merged away nor in the recycle bin, no facts) is a tombstone
+ * that expires.
  */
 export interface StateRepair {
   contactId: string;
@@ -26,6 +27,8 @@ export interface StateRepair {
   version?: number;
   next: ContactActivity;
   away: boolean;
+  /** In the recycle bin: a restore may bring it back, so the state never expires. */
+  binned: boolean;
   /** `expiresAt` the rewritten state carries (a tombstone's), if any. */
   expiresAt?: number;
   /** Only the tombstone mark differs. */
@@ -50,10 +53,11 @@ export function planStateRepair(collection: ContactCollection, timezone: string,
   // A merged-away contact did join the base once: an undo brings it back on the day of the undo.
   if (!stored && away) next.joined = true;
   applyProfileChange(next, collection.profile, now.getTime(), timezone);
-  const tombstone = !next.inBase && !away && !hasFacts(next);
+  const binned = collection.binned !== undefined;
+  const tombstone = !next.inBase && !away && !binned && !hasFacts(next);
   if (!state) {
     if (tombstone) return {};
-  } else if (isDeepStrictEqual(stored, next) && (state.away === true) === away && (state.expiresAt !== undefined) === tombstone) {
+  } else if (isDeepStrictEqual(stored, next) && (state.away === true) === away && (state.binned === true) === binned && (state.expiresAt !== undefined) === tombstone) {
     return { final: stored };
   }
   const expiresAt = tombstone ? (typeof state?.expiresAt === 'number' ? state.expiresAt : Math.floor(now.getTime() / 1000) + TOMBSTONE_SECONDS) : undefined;
@@ -63,10 +67,11 @@ export function planStateRepair(collection: ContactCollection, timezone: string,
     version: (version ?? 0) + 1,
     ...next,
     ...(away ? { away } : {}),
+    ...(binned ? { binned } : {}),
     ...(expiresAt ? { expiresAt } : {}),
   };
-  const markOnly = stored !== undefined && isDeepStrictEqual(stored, next) && (state!.away === true) === away;
-  return { final: next, repair: { contactId, stored, version, next, away, expiresAt, markOnly, attributes } };
+  const markOnly = stored !== undefined && isDeepStrictEqual(stored, next) && (state!.away === true) === away && (state!.binned === true) === binned;
+  return { final: next, repair: { contactId, stored, version, next, away, binned, expiresAt, markOnly, attributes } };
 }
 
 /**

@@ -30,7 +30,7 @@ function analyse(collection: ContactCollection, now: Date): Analysis {
 
 const counterSignature = (r: CounterRepair) => stable({ sk: r.key.sk, exists: r.exists, wm: r.wm, add: r.add, expiry: r.expiry });
 const stateSignature = (plan: StatePlan) =>
-  plan.repair ? stable({ version: plan.repair.version, next: plan.repair.next, away: plan.repair.away, tombstone: plan.repair.expiresAt !== undefined }) : undefined;
+  plan.repair ? stable({ version: plan.repair.version, next: plan.repair.next, away: plan.repair.away, binned: plan.repair.binned, tombstone: plan.repair.expiresAt !== undefined }) : undefined;
 
 /** The next page of every segment not done yet: the contacts met, each once, and the cursors moved on. */
 async function nextContacts(run: RunState): Promise<string[]> {
@@ -77,7 +77,7 @@ export async function contactsChunk(run: RunState, opts: { settleMs: number; con
     summary.checked.contacts++;
     summary.checked.counterItems += c.counters.length;
     if (c.state) summary.checked.states++;
-    if (!c.profile && !c.alias && c.history.length > 0) summary.details.orphanHistory++;
+    if (!c.profile && !c.binned && !c.alias && c.history.length > 0) summary.details.orphanHistory++;
     const state = repairedStates.get(c.contactId) ?? (c.state ? activityFromItem(c.state) : undefined);
     if (state) addState(totals, state, timezone);
   }

@@ -54,6 +54,11 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     description: 'finishes merges and undos that a request left running (very large histories) or a crash interrupted, from their saved progress',
   },
   {
+    name: 'purge-recycle-bin',
+    everyMinutes: 60,
+    description: 'purges the contacts whose time in the recycle bin (the tenant setting recycleDays, 30 days by default) is over',
+  },
+  {
     name: 'reconcile',
     // Nightly: 03:00 in the tenant's timezone unless the tenant setting says otherwise.
     expression: (timezone) => dailyAt(3, 0, timezone),

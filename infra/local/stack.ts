@@ -48,6 +48,8 @@ export interface LocalStackOptions {
   outbound?: (dispatch: OutboundDispatch) => Promise<void>;
   timezone?: string;
   phoneRegion?: string;
+  /** Days a deleted contact stays in the recycle bin (RECYCLE_DAYS, 1-365). @default process.env.RECYCLE_DAYS, else 30 */
+  recycleDays?: number;
   tenant?: string;
   log?: (line: string) => void;
 }
@@ -163,6 +165,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     TENANT: options.tenant ?? 'demo',
     TENANT_TIMEZONE: options.timezone ?? process.env.TENANT_TIMEZONE ?? 'America/Sao_Paulo',
     DEFAULT_PHONE_REGION: options.phoneRegion ?? process.env.DEFAULT_PHONE_REGION ?? 'BR',
+    RECYCLE_DAYS: String(options.recycleDays ?? process.env.RECYCLE_DAYS ?? 30),
     // The composition keeps blobs here (./runtime.ts); named for whoever looks (tests, operators).
     BLOB_DIR: blobDir,
     SENTIMENT_PROVIDER: 'lexicon',

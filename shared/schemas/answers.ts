@@ -106,6 +106,18 @@ export const ANSWERS = {
   Merge,
   MergePage: page(Merge),
   SuggestionPage: page(Suggestion),
+  RecycleBinPage: page(
+    z.object({
+      id,
+      firstName: z.nullable(z.string()),
+      lastName: z.nullable(z.string()),
+      phone: z.nullable(z.string()),
+      email: z.nullable(z.string()),
+      deletedAt: isoTime,
+      deletedBy: z.nullable(z.object({ sub: z.string(), name: z.string() })),
+      purgeAt: z.string().register(z.globalRegistry, { format: 'date-time', description: 'When the purge schedule removes it for good (deletion + the tenant setting recycleDays).' }),
+    }),
+  ),
   Erasure: z.object({ erasedAt: isoTime, suppressions: z.array(z.object({ id, kind: z.enum(['phone', 'email']) })) }),
   SuppressionPage: page(
     z.object({

@@ -7,7 +7,7 @@
 import * as z from 'zod/mini';
 import { validatedBy, type FieldErrors } from './core.js';
 
-export const JOB_TYPES = ['delete-contacts', 'import-contacts', 'export-contacts', 'tag-contacts', 'add-to-list'] as const;
+export const JOB_TYPES = ['delete-contacts', 'restore-contacts', 'import-contacts', 'export-contacts', 'tag-contacts', 'add-to-list'] as const;
 
 const contactFilter = z.object({
   tag: z.optional(z.string()),
@@ -26,6 +26,7 @@ const selection = {
 
 const jobDoc = z.discriminatedUnion('type', [
   z.object({ type: z.literal('delete-contacts'), ...selection }),
+  z.object({ type: z.literal('restore-contacts'), contactIds: z.optional(z.array(z.string())), all: z.optional(z.literal(true)) }),
   z.object({
     type: z.literal('import-contacts'),
     fileName: z.string(),

@@ -39,7 +39,7 @@ describe('POST /v1/jobs', () => {
   it('validates the request per type and writes nothing on rejection', async () => {
     const before = (await agent().get('/v1/jobs?limit=100')).body.items.length;
     const cases: [unknown, Record<string, string>][] = [
-      [{ type: 'nope' }, { type: 'must be one of delete-contacts, import-contacts, export-contacts, tag-contacts, add-to-list' }],
+      [{ type: 'nope' }, { type: 'must be one of delete-contacts, restore-contacts, import-contacts, export-contacts, tag-contacts, add-to-list' }],
       [[], { body: 'must be a JSON object' }],
       [{ type: 'delete-contacts' }, { contactIds: 'give contactIds, a filter, or all: true' }],
       [{ type: 'delete-contacts', contactIds: [] }, { contactIds: 'must be a non-empty array of contact ids' }],

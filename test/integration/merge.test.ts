@@ -200,12 +200,15 @@ describe('merge history and roles', { timeout: 240_000 }, () => {
     expect((await agent().get(`/v1/contacts/${b.id}`)).status).toBe(200);
   });
 
-  it('once the primary is deleted, the duplicate it absorbed stops resolving and the merge cannot be undone', async () => {
+  it('once the primary is purged, the duplicate it absorbed stops resolving and the merge cannot be undone', async () => {
     const primary = await createContact(operator(), { firstName: 'Gone', phone: freshPhone() });
     const duplicate = await createContact(operator(), { firstName: 'Gone too', phone: freshPhone() });
     const merge = (await operator().post('/v1/merges', { primaryId: primary.id, duplicateIds: [duplicate.id] })).body;
+    // In the recycle bin the merge cannot be undone either (until a restore: test/integration/recycle-bin.test.ts).
     expect((await operator().delete(`/v1/contacts/${primary.id}`)).status).toBe(204);
     expect((await admin().get('/v1/merges?limit=100')).body.items.find((m: { id: string }) => m.id === merge.id)).toMatchObject({ undoable: false });
+    expect((await operator().post(`/v1/merges/${merge.id}/undo`)).status).toBe(409);
+    expect((await admin().delete(`/v1/recycle-bin/${primary.id}`)).status).toBe(204);
     expect((await operator().post(`/v1/merges/${merge.id}/undo`)).status).toBe(409);
     // The alias still answers once; forwarding finds the primary gone and retires it, with every
     // history item that landed on the duplicate (two messages in one batch here).

@@ -143,8 +143,9 @@ beforeAll(async () => {
   const posted = await stack.api.call('POST', '/v1/events', { body: { events }, headers: { 'x-api-key': apiKey } });
   expect(posted.body.accepted).toBe(events.length);
   await stack.drain();
-  // A deleted contact: its history goes, its counters fold to zero and stay as expiring tombstones.
+  // A purged contact (deleted, then purged from the recycle bin): its history goes, its counters fold to zero and stay as expiring tombstones.
   expect((await stack.api.as('operator').delete(`/v1/contacts/${gone}`)).status).toBe(204);
+  expect((await stack.api.as('admin').delete(`/v1/recycle-bin/${gone}`)).status).toBe(204);
   await stack.drain();
   // Watermark times are whole seconds: let the stream's last writes fall before the runs start.
   await sleep(1_100);

@@ -7,9 +7,10 @@ import { startLocalStack } from '../support/local-stack.js';
 import { rawClient } from '../support/raw-client.js';
 
 /**
- * Ordinary churn while the stream lags behind: contacts created and deleted
- * before the stream processed their creation, deleted with events still on
- * the stream, bulk-deleted, merged, undone and merged again, all written
+ * Ordinary churn while the stream lags behind: contacts created, deleted
+ * and purged from the recycle bin before the stream processed their
+ * creation, deleted and purged with events still on the stream,
+ * bulk-deleted into the bin, merged, undone and merged again, all written
  * while the poller is held, then processed as one backlog. Nothing may fail
  * and every derived number must equal what the stored items give.
  */
@@ -29,6 +30,12 @@ afterAll(async () => {
 
 const operator = () => stack.api.as('operator', 'olga');
 const admin = () => stack.api.as('admin', 'ana');
+
+/** Deleted (to the recycle bin) and purged from it at once: gone for good. */
+async function deleteAndPurge(id: string): Promise<void> {
+  expect((await operator().delete(`/v1/contacts/${id}`)).status).toBe(204);
+  expect((await admin().delete(`/v1/recycle-bin/${id}`)).status).toBe(204);
+}
 
 async function createContact(body: Record<string, unknown>): Promise<string> {
   const created = await operator().post('/v1/contacts', body);
@@ -63,13 +70,13 @@ async function scan(): Promise<Item[]> {
 const health = async () => (await fetch(`${stack.baseUrl}/health`)).json();
 
 describe('derived numbers under churn before the stream catches up', () => {
-  it('fail no record, keep the base equal to the listing, and leave nothing but expiring tombstones of deleted contacts', async () => {
+  it('fail no record, keep the base equal to the listing, and leave nothing but expiring tombstones of purged contacts', async () => {
     stack.poller.hold();
     const gone: string[] = [];
-    // Created and deleted a moment later, before the stream sees either.
+    // Created, deleted and purged a moment later, before the stream sees any of it.
     for (let i = 0; i < 10; i++) {
       const id = await createContact({ firstName: `Fleeting ${i}`, phone: `+55119876${String(5000 + i)}` });
-      expect((await operator().delete(`/v1/contacts/${id}`)).status).toBe(204);
+      await deleteAndPurge(id);
       gone.push(id);
     }
     const kept: string[] = [];
@@ -79,17 +86,16 @@ describe('derived numbers under churn before the stream catches up', () => {
     expect(posted.failedCalls).toBe(0);
     expect(posted.rejected).toBe(0);
 
-    // Deleted with their events still on the stream: one by one, and two in a bulk job.
+    // Deleted and purged with their events still on the stream, one by one; two bulk-deleted into the recycle bin.
     for (const id of kept.splice(0, 2)) {
-      expect((await operator().delete(`/v1/contacts/${id}`)).status).toBe(204);
+      await deleteAndPurge(id);
       gone.push(id);
     }
-    const bulk = kept.splice(0, 2);
-    const job = await operator().post('/v1/jobs', { type: 'delete-contacts', contactIds: bulk });
+    const binned = kept.splice(0, 2);
+    const job = await operator().post('/v1/jobs', { type: 'delete-contacts', contactIds: binned });
     expect(job.status).toBe(202);
     await stack.idleJobs();
     expect((await operator().get(`/v1/jobs/${job.body.id}`)).body.status).toBe('succeeded');
-    gone.push(...bulk);
 
     // Duplicates merged, undone, merged again; an edit and a block in between.
     const [primary, duplicate] = kept.splice(0, 2);
@@ -121,9 +127,9 @@ describe('derived numbers under churn before the stream catches up', () => {
     expect(panel.status).toBe(200);
     expect(panel.body.interactions.contactBase.value).toBe(listed);
 
-    // Engagement counters of every contact left equal their recomputation from the stored history.
+    // Engagement counters of every contact left, in the base or in the bin, equal their recomputation from the stored history.
     const check = engagementCheck(stack, TZ);
-    for (const id of kept) {
+    for (const id of [...kept, ...binned]) {
       const { stored, expected } = await check.counters(id);
       expect(stored, id).toEqual(expected);
     }
@@ -137,7 +143,17 @@ describe('derived numbers under churn before the stream catches up', () => {
     // The default period (the last 30 days) holds every event planned over the last 20.
     expect(panel.body.interactions.reachedContacts.value).toBe(reached.size);
 
-    // What stays of a deleted or merged-away contact is derived only, zeroed, and expiring.
+    // A binned contact is out of the base, keeps its items for a restore, and its state never expires.
+    for (const id of binned) {
+      const left = items.filter((i) => i.pk === `CONTACT#${id}`);
+      expect(left.find((i) => i.sk === 'P#PROFILE')?.type, id).toBe('binnedContact');
+      const state = left.find((i) => i.sk === 'S#ANALYTICS');
+      expect(state?.inBase, id).toBe(false);
+      expect(state?.binned, id).toBe(true);
+      expect(state?.expiresAt, id).toBeUndefined();
+    }
+
+    // What stays of a purged or merged-away contact is derived only, zeroed, and expiring.
     for (const id of gone) {
       const left = items.filter((i) => i.pk === `CONTACT#${id}`);
       for (const item of left.filter((i) => i.sk.startsWith('P#ENG'))) {

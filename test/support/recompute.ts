@@ -20,8 +20,10 @@ export type Item = Record<string, any>;
 
 export interface TableState {
   items: Item[];
-  /** Contacts that exist: a `P#PROFILE` item of type `contact`, by id. */
+  /** Contacts that exist: a `P#PROFILE` item of type `contact`, by id. A contact in the recycle bin does not: it is in no listing, count or base. */
   profiles: Map<string, Item>;
+  /** Contacts in the recycle bin: a `P#PROFILE` item of type `binnedContact`, by id (restorable: their counters stay as they are). */
+  binned: Map<string, Item>;
   /** Every `CONTACT#<id>` collection, by id (contacts that no longer exist included). */
   collections: Map<string, Item[]>;
   /** Message and conversation items of existing contacts. */
@@ -40,6 +42,7 @@ export async function readTable(raw: DynamoDBDocumentClient, tableName: string):
   } while (start);
   const collections = new Map<string, Item[]>();
   const profiles = new Map<string, Item>();
+  const binned = new Map<string, Item>();
   for (const item of items) {
     const pk = String(item.pk);
     if (!pk.startsWith('CONTACT#')) continue;
@@ -48,6 +51,7 @@ export async function readTable(raw: DynamoDBDocumentClient, tableName: string):
     list.push(item);
     collections.set(id, list);
     if (item.sk === 'P#PROFILE' && item.type === 'contact') profiles.set(id, item);
+    if (item.sk === 'P#PROFILE' && item.type === 'binnedContact') binned.set(id, item);
   }
   const messages: Item[] = [];
   const conversations: Item[] = [];
@@ -58,7 +62,7 @@ export async function readTable(raw: DynamoDBDocumentClient, tableName: string):
       else if (String(item.sk).startsWith('H#CONV#') && item.type === 'conversation') conversations.push(item);
     }
   }
-  return { items, profiles, collections, messages, conversations };
+  return { items, profiles, binned, collections, messages, conversations };
 }
 
 const contactOf = (item: Item) => String(item.pk).slice('CONTACT#'.length);
@@ -284,7 +288,7 @@ export function expectedBands(state: TableState, timezone: string, today: string
   return new Map([...tally].map(([id, t]) => [id, bandOf(percentage(t.engaged, t.delivered))]));
 }
 
-/** Members per list and tag id: membership items (`P#LIST#<id>`, `P#TAG#<id>`) of existing contacts. */
+/** Members per list and tag id: membership items (`P#LIST#<id>`, `P#TAG#<id>`) of existing contacts (those in the recycle bin keep theirs uncounted). */
 export function expectedMemberships(state: TableState): { lists: Map<string, number>; tags: Map<string, number> } {
   const lists = new Map<string, number>();
   const tags = new Map<string, number>();
@@ -315,13 +319,14 @@ export function expectedSuggestions(state: TableState): Map<string, string[]> {
 export const COUNTER_FIELD = /^(\w+_(sent|delivered|read|clicked|replied|failed|engaged)|bt_\d+_\d+|cv_(all|contact)|sn_\w+|tk_(open|resolved))$/;
 
 /**
- * Engagement counter items (`P#ENG…`) of contacts that do not exist (deleted,
- * purged or merged away) that are not expiring zeroed tombstones: one line each.
+ * Engagement counter items (`P#ENG…`) of contacts that do not exist (purged
+ * or merged away) that are not expiring zeroed tombstones: one line each. A
+ * contact in the recycle bin keeps its counters for a restore.
  */
 export function survivingCounters(state: TableState): string[] {
   const out: string[] = [];
   for (const [id, items] of state.collections) {
-    if (state.profiles.has(id)) continue;
+    if (state.profiles.has(id) || state.binned.has(id)) continue;
     for (const item of items) {
       if (!String(item.sk).startsWith('P#ENG')) continue;
       const nonZero = Object.entries(item).filter(([field, value]) => COUNTER_FIELD.test(field) && typeof value === 'number' && value !== 0);
@@ -330,6 +335,25 @@ export function survivingCounters(state: TableState): string[] {
         const alias = items.some((i) => i.sk === 'A#MERGED') ? ' (merged away)' : '';
         out.push(`CONTACT#${id}${alias} ${item.sk}: ${expiring ? '' : 'no expiresAt; '}${nonZero.length ? `counters ${JSON.stringify(Object.fromEntries(nonZero))}` : 'counters all 0'}`);
       }
+    }
+  }
+  return out;
+}
+
+/**
+ * What the recycle bin must hold for every binned contact: out of every
+ * contact index but its own two (byType BINNED, byFilter PURGE), and its
+ * memberships out of byMember (they count nowhere until a restore). One line
+ * per item that is not so.
+ */
+export function binnedLeaks(state: TableState): string[] {
+  const out: string[] = [];
+  for (const [id, profile] of state.binned) {
+    for (const name of ['gsi2pk', 'gsi3pk', 'gsi4pk', 'gsi5pk', 'gsi7pk', 'gsi8pk']) if (profile[name] !== undefined) out.push(`CONTACT#${id} P#PROFILE (binned) still has ${name}`);
+    if (profile.gsi1pk !== undefined && profile.gsi1pk !== 'BINNED') out.push(`CONTACT#${id} P#PROFILE (binned) gsi1pk ${profile.gsi1pk}`);
+    if (profile.gsi6pk !== 'PURGE') out.push(`CONTACT#${id} P#PROFILE (binned) gsi6pk ${profile.gsi6pk}`);
+    for (const item of state.collections.get(id) ?? []) {
+      if ((String(item.sk).startsWith('P#LIST#') || String(item.sk).startsWith('P#TAG#')) && item.gsi9pk !== undefined) out.push(`CONTACT#${id} ${item.sk} (binned) still in byMember`);
     }
   }
   return out;

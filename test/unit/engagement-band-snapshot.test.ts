@@ -30,8 +30,10 @@ describe('refreshBandSnapshot', () => {
     expect(updates).toHaveLength(1);
     const input = updates[0].args[0].input;
     expect(input.Key).toEqual({ pk: 'CONTACT#c', sk: 'P#PROFILE' });
-    expect(input.ConditionExpression).toBe('attribute_exists(pk) AND band = :prev');
-    expect(input.ExpressionAttributeValues).toMatchObject({ ':prev': 'low', ':band': 'very_high', ':gpk': 'BAND#very_high' });
+    // A contact, not one in the recycle bin: a bin between the read and the write leaves its band alone.
+    expect(input.ConditionExpression).toBe('#ct_type = :ct_contact AND band = :prev');
+    expect(input.ExpressionAttributeNames).toEqual({ '#ct_type': 'type' });
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':ct_contact': 'contact', ':prev': 'low', ':band': 'very_high', ':gpk': 'BAND#very_high' });
   });
 
   it('writes nothing when the band has not moved, and answers gone without a profile', async () => {
@@ -48,7 +50,7 @@ describe('refreshBandSnapshot', () => {
     expect(ddbMock.commandCalls(QueryCommand)).toHaveLength(2);
     const updates = ddbMock.commandCalls(UpdateCommand);
     expect(updates).toHaveLength(1);
-    expect(updates[0].args[0].input.ConditionExpression).toBe('attribute_exists(pk) AND attribute_not_exists(band)');
+    expect(updates[0].args[0].input.ConditionExpression).toBe('#ct_type = :ct_contact AND attribute_not_exists(band)');
   });
 
   it('removes the band and its index attributes when no delivered message is left in the window', async () => {
@@ -57,6 +59,6 @@ describe('refreshBandSnapshot', () => {
     expect(await refreshBandSnapshot('c', NOW)).toBe('updated');
     const input = ddbMock.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.UpdateExpression).toBe('REMOVE band, gsi7pk, gsi7sk');
-    expect(input.ExpressionAttributeValues).toEqual({ ':prev': 'high' });
+    expect(input.ExpressionAttributeValues).toEqual({ ':ct_contact': 'contact', ':prev': 'high' });
   });
 });

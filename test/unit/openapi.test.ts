@@ -27,9 +27,6 @@ const operations = Object.entries(document.paths).flatMap(([path, item]) =>
  * from the route table: once one is built, take it off this list.
  */
 const PENDING = [
-  'GET /v1/recycle-bin',
-  'POST /v1/recycle-bin/{id}/restore',
-  'DELETE /v1/recycle-bin/{id}',
   'GET /v1/contacts/{id}/activity',
   'GET /v1/audit',
 ];

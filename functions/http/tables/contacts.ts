@@ -12,7 +12,7 @@ export const contactRoutes = {
   'GET /v1/contacts': { answer: 'ContactPage', query: ['q', 'tag', 'list', 'blocked', 'band', 'assignee', ...PAGE], summary: 'Contacts, newest first, searched and filtered.' },
   'GET /v1/contacts/{id}': { answer: 'Profile', summary: 'A contact\'s profile.' },
   'PATCH /v1/contacts/{id}': { body: contacts.contactBody('patch', region), answer: 'Profile', summary: 'Edits a contact; null clears a field.' },
-  'DELETE /v1/contacts/{id}': { summary: 'Deletes a contact.' },
+  'DELETE /v1/contacts/{id}': { summary: 'Moves a contact to the recycle bin (restorable until it is purged).' },
   'PUT /v1/contacts/{id}/lists/{listId}': { summary: 'Adds a contact to a list (idempotent).' },
   'DELETE /v1/contacts/{id}/lists/{listId}': { summary: 'Removes a contact from a list.' },
   'POST /v1/contacts/{id}/tags': { body: contacts.tagAssignBody, answer: 'TagRef', summary: 'Tags a contact by name, creating the tag when none has it.' },
@@ -24,4 +24,7 @@ export const contactRoutes = {
   'POST /v1/contacts/{id}/unblock': { answer: 'Profile', summary: 'Unblocks a contact.' },
   'POST /v1/contacts/{id}/messages': { body: contacts.messageBody, answer: 'DispatchAnswer', status: 202, summary: 'Sends a message (or records why it cannot be sent).' },
   'GET /v1/dispatches': { answer: 'DispatchPage', query: ['contactId', 'status', ...PAGE], summary: 'The dispatch report.' },
+  'GET /v1/recycle-bin': { answer: 'RecycleBinPage', query: ['q', ...PAGE], summary: 'Deleted contacts in the recycle bin, most recently deleted first.' },
+  'POST /v1/recycle-bin/{id}/restore': { answer: 'Profile', summary: 'Restores a contact from the recycle bin exactly as it was when deleted.' },
+  'DELETE /v1/recycle-bin/{id}': { summary: 'Purges a contact in the recycle bin now, for good.' },
 } as const satisfies AreaTable;

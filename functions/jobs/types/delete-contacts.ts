@@ -1,4 +1,4 @@
-import { purgeContacts } from '../../contacts/purge.js';
+import { binContacts, type DeletedBy } from '../../contacts/recycle-bin.js';
 import { countSelection, dropSelectionBlob, nextPage, type Selection, type SelectionState } from '../contact-selection.js';
 import { jobTuning, type JobType } from '../job-runner.js';
 
@@ -11,18 +11,20 @@ interface DeleteState {
 }
 
 /**
- * Deletes contacts in chunks. Each step deletes the chunk planned by the
+ * Deletes contacts in chunks: each goes to the recycle bin (functions/contacts/recycle-bin.ts),
+ * restorable until it is purged. Each step bins the chunk planned by the
  * step before and plans the next one, so the set counted as processed never
- * depends on what a crashed attempt managed to delete: purgeContacts is safe
- * to repeat, and list/tag counts drop once per membership (each removal is
- * a transaction conditioned on the membership still being there). A contact
+ * depends on what a crashed attempt managed to bin: binning is safe to
+ * repeat, and list/tag counts drop once per membership (each in a
+ * transaction conditioned on the membership still being counted). A contact
  * already gone counts as processed: the end state the job promises holds.
  */
 export const deleteContactsJob: JobType = {
   name: 'delete-contacts',
   cleanup: dropSelectionBlob,
   async step({ job }) {
-    const selection = (job.params as { selection: Selection }).selection;
+    const { selection, deletedBy } = job.params as { selection: Selection; deletedBy?: DeletedBy };
+    const by = deletedBy ?? { sub: job.createdBy ?? '', name: job.createdBy ?? '' };
     const state = (job.state ?? {}) as DeleteState;
     const pending = state.pending ?? [];
     // The next chunk is read while this one is deleted: it lies past the selection's cursor (or
@@ -30,7 +32,7 @@ export const deleteContactsJob: JobType = {
     const [count, page] = await Promise.all([
       state.started ? undefined : countSelection(selection),
       state.exhausted ? undefined : nextPage(selection, state.sel ?? {}, jobTuning.deleteChunk),
-      purgeContacts(pending, jobTuning.deleteConcurrency),
+      binContacts(pending, by, jobTuning.deleteConcurrency),
     ]);
     const total = count ?? undefined;
     const processed = pending.length;
