@@ -44,6 +44,7 @@ export const ACTIONS = {
   'contacts.export': 'GET /v1/jobs/{id}/download',
   'contacts.delete': 'DELETE /v1/contacts/{id}',
   'contacts.deleteSelected': 'POST /v1/jobs',
+  'recycleBin.read': 'GET /v1/recycle-bin',
   'jobs.cancel': 'POST /v1/jobs/{id}/cancel',
   'merge.run': 'POST /v1/merges',
   'merge.undo': 'POST /v1/merges/{id}/undo',
@@ -56,6 +57,10 @@ export const ACTIONS = {
   'contacts.unblock': 'POST /v1/contacts/{id}/unblock',
   'channels.remove': 'DELETE /v1/contacts/{id}/channels/{channel}',
   'contacts.deleteAll': { permission: BROAD_DELETE_ACCESS },
+  'recycleBin.restore': 'POST /v1/recycle-bin/{id}/restore',
+  /** A restore-contacts job restores as the route does, so it asks what restoring one asks (API.md "Jobs": admin). */
+  'recycleBin.restoreSelected': 'POST /v1/recycle-bin/{id}/restore',
+  'recycleBin.purge': 'DELETE /v1/recycle-bin/{id}',
   'contacts.erase': 'POST /v1/contacts/{id}/erase',
   'suppressions.read': 'GET /v1/suppressions',
   'suppressions.lift': 'DELETE /v1/suppressions/{id}',
@@ -63,12 +68,6 @@ export const ACTIONS = {
   'apiKeys.manage': 'POST /v1/api-keys',
   'customFields.manage': 'POST /v1/custom-fields',
   'agents.manage': 'POST /v1/agents',
-
-  // API.md "Recycle bin"; these name their routes once the route table has them.
-  'recycleBin.read': { permission: 'work' },
-  'recycleBin.restore': { permission: 'administer' },
-  'recycleBin.restoreSelected': { permission: 'administer' },
-  'recycleBin.purge': { permission: 'administer' },
 } as const satisfies Record<string, RouteKey | { permission: Permission }>;
 
 export type Action = keyof typeof ACTIONS;
