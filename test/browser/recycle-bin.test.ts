@@ -168,7 +168,7 @@ describe('the recycle bin', { timeout: 120_000 }, () => {
     await agentPage.getByRole('heading', { name: 'Not available for your role' }).waitFor();
   });
 
-  it('switching the language to Español and Português translates the bin screen', async () => {
+  it('switching the language to Español and Português translates the bin and suppression screens', async () => {
     const page = await signedIn('ana');
     await page.goto(`${stack.baseUrl}/#/recycle-bin`);
     await page.getByRole('heading', { name: 'Recycle bin', level: 1 }).waitFor();
@@ -180,12 +180,20 @@ describe('the recycle bin', { timeout: 120_000 }, () => {
     expect(await headers()).toEqual(expect.arrayContaining(['Nombre', 'Eliminado', 'Purga']));
     expect(await page.locator('nav.sidebar').getByRole('link', { name: 'Papelera' }).count()).toBe(1);
     expect(await page.getByRole('searchbox', { name: 'Buscar en la papelera' }).count()).toBe(1);
+    await page.locator('nav.sidebar').getByRole('link', { name: 'Supresiones' }).click();
+    await page.getByRole('heading', { name: 'Supresiones', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: '¿Está suprimido este teléfono o correo?' }).waitFor();
+    await page.locator('nav.sidebar').getByRole('link', { name: 'Papelera' }).click();
+    await page.getByRole('heading', { name: 'Papelera', level: 1 }).waitFor();
 
     await page.getByTestId('language-switcher').selectOption({ label: 'Português' });
     await page.getByRole('heading', { name: 'Lixeira', level: 1 }).waitFor();
     expect(await headers()).toEqual(expect.arrayContaining(['Nome', 'Excluído em', 'Eliminação']));
     expect(await page.locator('nav.sidebar').getByRole('link', { name: 'Lixeira' }).count()).toBe(1);
     expect(await page.getByRole('searchbox', { name: 'Buscar na lixeira' }).count()).toBe(1);
+    await page.locator('nav.sidebar').getByRole('link', { name: 'Supressões' }).click();
+    await page.getByRole('heading', { name: 'Supressões', level: 1 }).waitFor();
+    expect(await page.locator('[data-testid="suppressions"] thead th').allTextContents()).toEqual(expect.arrayContaining(['Tipo', 'Criada em', 'Por', 'Motivo']));
   });
 });
 
