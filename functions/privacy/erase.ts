@@ -1,5 +1,6 @@
 import { isMergedAlias, mergedAliasKey } from '../data/alias.js';
 import { contactKey, deleteCollectionItems } from '../data/contact.js';
+import { BINNED_CONTACT_TYPE } from '../data/contact-type.js';
 import { ACTIVE_PHASES, allMergeOutlines, mergeLockKey, removeMergeNames, type MergeRecord } from '../data/merge-record.js';
 import { mergeImageKeys } from '../data/merge-snapshot.js';
 import { dropSuggestionKey } from '../data/suggestion.js';
@@ -7,6 +8,7 @@ import { batchGetItems } from '../lib/dynamo.js';
 import { ConflictError, NotFoundError } from '../lib/errors.js';
 import type { Principal } from '../lib/http.js';
 import { purgeContact } from '../contacts/purge.js';
+import { purgeFromBin } from '../contacts/recycle-bin.js';
 import { valuesOf, type SuppressibleValue } from './suppression-check.js';
 import { suppress } from './suppressions.js';
 
@@ -29,7 +31,8 @@ import { suppress } from './suppressions.js';
  *   contact shares them.
  * Derived counters and analytics states hold no personal data and stay
  * as tombstones (functions/data/keys.ts). A contact in the recycle bin is
- * read the same way: its profile is still under its own key.
+ * read the same way (its profile is still under its own key) and purged as
+ * the bin purges it.
  *
  * Order makes a repeat finish a failed erasure: the suppressions first
  * (nothing can bring the values back meanwhile), merges next, the profile
@@ -78,7 +81,8 @@ export async function eraseContact(contactId: string, principal: Principal, reas
     await removeMergeNames(merge.id, [merge.primaryId, ...merge.duplicateIds].filter((id) => person.includes(id)));
   }
   for (const id of duplicates) await purgeContact(id);
-  await purgeContact(contactId);
+  // A binned contact is purged as the bin purges it: marked first, so no restore races the purge.
+  if (profile.type !== BINNED_CONTACT_TYPE || !(await purgeFromBin(contactId))) await purgeContact(contactId);
   // After the profile is gone: the stream can no longer add the contact back to a key it is dropped from.
   await Promise.all(values.map((value) => dropSuggestionKey(`${value.kind}:${value.value}`, person)));
   return { erasedAt, suppressions: suppressions.map(({ id, kind }) => ({ id, kind })) };
