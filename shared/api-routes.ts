@@ -103,6 +103,8 @@ export const API_ROUTES = {
   'GET /v1/merges/{id}': 'work',
   'POST /v1/merges/{id}/undo': 'work',
 
+  'GET /v1/audit': 'administer',
+
   'GET /v1/openapi.json': 'public',
 } as const satisfies Record<string, RouteAccess>;
 

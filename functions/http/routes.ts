@@ -16,6 +16,7 @@ import { API_ROUTES, splitRouteKey, type HttpMethod, type RouteAccess, type Rout
 import type { AnswerName } from '../../shared/schemas/answers.js';
 import type { BodySchema } from '../../shared/schemas/fields.js';
 import { analyticsRoutes } from './tables/analytics.js';
+import { auditRoutes } from './tables/audit.js';
 import { catalogRoutes } from './tables/catalog.js';
 import { contactRoutes } from './tables/contacts.js';
 import { eventRoutes } from './tables/events.js';
@@ -52,6 +53,7 @@ const TABLES = {
   analytics: analyticsRoutes,
   merge: mergeRoutes,
   privacy: privacyRoutes,
+  audit: auditRoutes,
   openapi: openapiRoutes,
 } as const satisfies Record<string, AreaTable>;
 

@@ -6,6 +6,8 @@ import { fieldsOf, type BodyOutput } from '../../shared/schemas/fields.js';
 import type { AreaTable, RouteDefinition } from '../http/routes.js';
 import { cancellationCodes, ForbiddenError, HttpError, NotFoundError, UnauthorizedError, ValidationError } from './errors.js';
 import { logger } from './logger.js';
+import { describeWrite } from '../audit/audit-actions.js';
+import { appendAudit } from '../audit/audit-append.js';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -129,18 +131,21 @@ function checkedQuery(query: Record<string, string>): Record<string, string> {
  * Who is calling, checked against the route's access: 401 without valid
  * credentials, 403 when the role lacks the route's permission.
  */
-async function authenticate(route: RouterRoute, event: HttpEvent, headers: Record<string, string>, options: RouterOptions): Promise<Principal | undefined> {
-  if (route.access === 'public') return undefined;
+/** Who is calling: a person (a token's principal), an integration (its API key's id) or nobody (public routes). */
+type Caller = { principal?: Principal; apiKeyId?: string };
+
+async function authenticate(route: RouterRoute, event: HttpEvent, headers: Record<string, string>, options: RouterOptions): Promise<Caller> {
+  if (route.access === 'public') return {};
   if (route.access === 'apiKey') {
     const keyId = options.apiKey ? await options.apiKey(headers['x-api-key']) : undefined;
     if (!keyId) throw new UnauthorizedError('A valid x-api-key header is required.');
     logger.appendKeys({ apiKeyId: keyId });
-    return undefined;
+    return { apiKeyId: keyId };
   }
   const principal = principalFrom(event);
   if (!principal) throw new UnauthorizedError();
   if (!can(principal.role, route.access)) throw new ForbiddenError();
-  return principal;
+  return { principal };
 }
 
 const MAX_BODY_BYTES = 6 * 1024 * 1024; // Lambda's synchronous payload limit
@@ -217,6 +222,21 @@ export interface RouterOptions {
   readonly apiKey?: (key: string | undefined) => Promise<string | undefined>;
 }
 
+/** What a write that succeeded did, for the audit log (the table router's, ../audit/). */
+export interface WriteDone {
+  readonly routeKey: string;
+  readonly principal?: Principal;
+  readonly apiKeyId?: string;
+  readonly params: Record<string, string>;
+  readonly body: unknown;
+  readonly answer: unknown;
+}
+
+interface RouterHooks {
+  /** Called after a request other than a GET answered with a 2xx, before the answer leaves. */
+  readonly written?: (done: WriteDone) => Promise<void>;
+}
+
 /**
  * One Lambda per API area: a router over the area's table (./tables/ of
  * functions/http). Before a handler runs it checks, in this order, the
@@ -226,11 +246,18 @@ export interface RouterOptions {
  */
 export function httpRouter<T extends AreaTable>(table: T, handlers: TableHandlers<T>, options: RouterOptions = {}) {
   const routes = Object.entries(table as AreaTable).map(([key, spec]) => ({ key: key as RouteKey, access: API_ROUTES[key as RouteKey], body: spec?.body }));
-  return routerOf(routes, handlers as unknown as Record<string, RouteHandler>, options);
+  return routerOf(routes, handlers as unknown as Record<string, RouteHandler>, { ...options, written: auditWrite });
+}
+
+/** Every write of the route table that succeeded goes into the audit log (../audit/audit-actions.ts says what it records). */
+async function auditWrite(done: WriteDone): Promise<void> {
+  const record = describeWrite(done.routeKey, done);
+  const actor = done.principal ? { kind: 'person' as const, id: done.principal.sub } : done.apiKeyId ? { kind: 'apiKey' as const, id: done.apiKeyId } : undefined;
+  if (record && actor) await appendAudit(actor, record);
 }
 
 /** The router over any routes (the unit tests give it their own). */
-export function routerOf(routes: readonly RouterRoute[], handlers: Readonly<Record<string, RouteHandler>>, options: RouterOptions = {}) {
+export function routerOf(routes: readonly RouterRoute[], handlers: Readonly<Record<string, RouteHandler>>, options: RouterOptions & RouterHooks = {}) {
   const byKey = new Map(routes.map((route) => [route.key as string, route]));
   const base = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const deadline = Date.now() + (context?.getRemainingTimeInMillis?.() ?? 29_000);
@@ -242,11 +269,17 @@ export function routerOf(routes: readonly RouterRoute[], handlers: Readonly<Reco
       return errorResult(new HttpError(413, 'too_large', 'The request body is too large.'));
     }
     const headers = lowerHeaders(event.headers);
-    const principal = await authenticate(route, event, headers, options);
+    const { principal, apiKeyId } = await authenticate(route, event, headers, options);
     const params = checkedParams((event.pathParameters ?? {}) as Record<string, string>);
     const query = checkedQuery((event.queryStringParameters ?? {}) as Record<string, string>);
     const body = parsedBody(route, event, rawBody);
-    return toResult(await handler({ principal, params, query, headers, body, rawBody, deadline } as Request));
+    const value = await handler({ principal, params, query, headers, body, rawBody, deadline } as Request);
+    const result = toResult(value);
+    const status = result.statusCode ?? 200;
+    if (options.written && !route.key.startsWith('GET ') && status >= 200 && status < 300) {
+      await options.written({ routeKey: route.key, principal, apiKeyId, params, body, answer: isReply(value) ? value.body : value });
+    }
+    return result;
   };
   return middy(base).use({
     before: (request) => {

@@ -43,9 +43,9 @@ export interface ApiProps {
    */
   readonly apiKeyThrottle?: ThrottleSettings;
   /**
-   * Table access per area. Everything writes except the analytics panel;
-   * the OpenAPI document needs no table.
-   * @default readWrite for every area but analytics (read) and openapi (none)
+   * Table access per area. Everything writes except the analytics panel
+   * and the audit log's reader; the OpenAPI document needs no table.
+   * @default readWrite for every area but analytics and audit (read) and openapi (none)
    */
   readonly tableAccess?: Partial<Record<HttpArea, TableAccess | 'none'>>;
   /** @default RetentionDays.THREE_MONTHS */
@@ -61,6 +61,7 @@ const DEFAULT_TABLE_ACCESS: Record<HttpArea, TableAccess | 'none'> = {
   analytics: 'read',
   merge: 'readWrite',
   privacy: 'readWrite',
+  audit: 'read',
   openapi: 'none',
 };
 

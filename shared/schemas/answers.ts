@@ -102,6 +102,16 @@ export const ANSWERS = {
   }),
   ApiKeyCreated: z.object({ ...ApiKey.shape, key: z.string().register(z.globalRegistry, { description: 'Shown once; stored only as a hash.' }) }),
   ApiKeyPage: page(ApiKey),
+  AuditPage: page(
+    z.object({
+      id,
+      at: isoTime,
+      by: z.union([z.object({ sub: z.string(), name: z.string() }), z.object({ apiKeyId: z.string(), name: z.string() })]),
+      action: z.string().register(z.globalRegistry, { description: '`<target type>.<verb>`, for example `contact.created`.' }),
+      target: z.object({ type: z.string(), id: z.nullable(z.string()) }),
+      details: z.looseObject({}),
+    }),
+  ),
   ContactBehaviorPanel: z.looseObject({}).register(z.globalRegistry, { description: 'The Contact Behavior panel for the period: see METRICS.md.' }),
   Merge,
   MergePage: page(Merge),

@@ -28,7 +28,6 @@ const operations = Object.entries(document.paths).flatMap(([path, item]) =>
  */
 const PENDING = [
   'GET /v1/contacts/{id}/activity',
-  'GET /v1/audit',
 ];
 
 /** The routes API.md names: `GET /v1/...`, `GET/POST /v1/...`, without query strings. */
