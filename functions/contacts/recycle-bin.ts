@@ -1,12 +1,12 @@
 import { looksLikePhone, normalizePhone } from '../../shared/phone.js';
 import { fold } from '../../shared/text.js';
-import { binContactItems, binnedContactsFrom, binnedDueBy, getBinnedItem, listingKey, markPurging, restoreContactItems, type DeletedBy } from '../data/binned-contact.js';
+import { binContactItems, binnedContactsFrom, binnedDueBy, listingKey, markPurging, restoreContactItems, type DeletedBy } from '../data/binned-contact.js';
 import type { Item, Page } from '../data/query.js';
 import { refreshBandSnapshot } from '../engagement/band-snapshot.js';
 import { inParallel } from '../lib/concurrency.js';
 import { config } from '../lib/config.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
-import { NotFoundError, ValidationError } from '../lib/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import { purgeContact } from './purge.js';
 
@@ -23,20 +23,35 @@ const DAY_MS = 86_400_000;
 /** When a contact deleted at `now` is purged: `recycleDays` (tenant setting, RECYCLE_DAYS) later. */
 export const purgeTimeOf = (now: Date, days = config().recycleDays) => new Date(now.getTime() + days * DAY_MS).toISOString();
 
-/** Moves one contact to the bin; false when it is not a contact (already in the bin, purged, merged away, never was). */
-export async function binContact(contactId: string, by: DeletedBy, now = new Date()): Promise<boolean> {
-  const outcome = await binContactItems(contactId, { deletedAt: now.toISOString(), deletedBy: by, purgeAt: purgeTimeOf(now) });
-  return outcome === 'done';
+/**
+ * Moves one contact to the bin: 'done', 'absent' when it is not a contact
+ * (already in the bin, purged, merged away, never was), or 'locked' while a
+ * merge or undo involving it runs (nothing changed).
+ */
+export function binContact(contactId: string, by: DeletedBy, now = new Date()) {
+  return binContactItems(contactId, { deletedAt: now.toISOString(), deletedBy: by, purgeAt: purgeTimeOf(now) });
 }
 
-/** `DELETE /v1/contacts/{id}`: to the bin; 404 when there is no such contact. */
+const MERGING = 'This contact is part of a merge or undo that is still running; delete it once that has finished.';
+
+/** `DELETE /v1/contacts/{id}`: to the bin; 404 when there is no such contact, 409 while a merge holds it. */
 export async function deleteContact(contactId: string, by: DeletedBy): Promise<void> {
-  if (!(await binContact(contactId, by))) throw new NotFoundError('contact');
+  const outcome = await binContact(contactId, by);
+  if (outcome === 'absent') throw new NotFoundError('contact');
+  if (outcome === 'locked') throw new ConflictError(MERGING);
 }
 
-/** Bins many contacts (delete jobs), `concurrency` at a time; contacts already gone are skipped. Safe to repeat. */
-export async function binContacts(contactIds: readonly string[], by: DeletedBy, concurrency = 8, now = new Date()): Promise<void> {
-  await inParallel(contactIds, concurrency, async (id) => void (await binContact(id, by, now)));
+/**
+ * Bins many contacts (delete jobs), `concurrency` at a time; contacts
+ * already gone are skipped. Safe to repeat. Returns those a running merge
+ * held, which stay where they are.
+ */
+export async function binContacts(contactIds: readonly string[], by: DeletedBy, concurrency = 8, now = new Date()): Promise<{ locked: string[] }> {
+  const locked: string[] = [];
+  await inParallel(contactIds, concurrency, async (id) => {
+    if ((await binContact(id, by, now)) === 'locked') locked.push(id);
+  });
+  return { locked };
 }
 
 /**
@@ -137,11 +152,4 @@ export async function listRecycleBin(query: { q?: string; limit: number; cursor?
   const start = decodeCursor(query.cursor, LISTING_KEYS, (state) => state.gsi1pk === 'BINNED');
   const page = await binnedContactsFrom(start, query.limit, matcherOf(query.q));
   return { items: page.items.map(binnedView), cursor: page.next ? encodeCursor(listingKey(page.next)) : null };
-}
-
-/** A binned contact as the bin lists it; 404 when the id is not in the bin. */
-export async function getBinned(contactId: string): Promise<BinnedContact> {
-  const item = await getBinnedItem(contactId);
-  if (!item || item.purging !== undefined) throw new NotFoundError('contact in the recycle bin');
-  return binnedView(item);
 }

@@ -4,7 +4,7 @@ import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { cancellationCodes, isConditionFailure } from '../lib/errors.js';
 import { contactIndexAttributes, fromContactItem } from './contact.js';
 import { BINNED_CONTACT_TYPE, CONTACT_TYPE } from './contact-type.js';
-import { contactKey, contactPk, gsi, PROFILE_PREFIX } from './keys.js';
+import { contactKey, contactPk, gsi, mergeLockKey, PROFILE_PREFIX } from './keys.js';
 import { COUNTER, indexKey, membershipKey, membershipOf, membershipParentKey, type MembershipOf } from './membership.js';
 import { queryAll, queryCount, queryFrom, type Item } from './query.js';
 
@@ -42,7 +42,7 @@ export interface DeletedBy {
 
 /** Profile and membership items of the binned contact: fields the bin reads and writes. */
 const BIN_READ_PROJECTION = 'pk, sk, #type, id, version, binnedVersion, purging, listId, tagId, gsi9pk, #name';
-/** Memberships per transaction beside the profile (2 items each: the membership and its count; DynamoDB allows 100). */
+/** Memberships per transaction beside the profile and the merge-lock check (2 items each: the membership and its count; DynamoDB allows 100). */
 const MEMBERSHIPS_PER_TRANSACTION = 49;
 const INDEX_ATTRIBUTES = ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk', 'gsi5pk', 'gsi5sk', 'gsi6pk', 'gsi6sk', 'gsi7pk', 'gsi7sk', 'gsi8pk', 'gsi8sk'];
 const BIN_ATTRIBUTES = ['deletedAt', 'deletedBy', 'purgeAt', 'binnedVersion'];
@@ -101,14 +101,15 @@ const countChange = (of: MembershipOf, delta: number): TransactItem => ({
   },
 });
 
-type Outcome = 'done' | 'absent';
+/** 'locked': a merge or undo holds the contact (its lock item exists); nothing was changed. */
+type Outcome = 'done' | 'absent' | 'locked';
 /** A membership's transaction items; the last is its count's change when it has one (`parent` names that list or tag). */
 interface Move {
   items: TransactItem[];
   parent?: string;
 }
-/** Transactions to send in order, the profile's the last; `counts[i]` names the list or tag whose count item i changes. */
-type Planned = { items: TransactItem[]; counts: (string | undefined)[] }[];
+/** Transactions to send in order, the profile's the last; `counts[i]` names the list or tag whose count item i changes; `guardAt` is the merge-lock check. */
+type Planned = { items: TransactItem[]; counts: (string | undefined)[]; guardAt?: number }[];
 
 function moveOf(contactId: string, item: Item, direction: 'out' | 'in', parent: { exists: boolean; name?: string }): Move {
   const items = membershipMove(contactId, item, direction, parent);
@@ -117,17 +118,23 @@ function moveOf(contactId: string, item: Item, direction: 'out' | 'in', parent: 
 
 const countsOf = (moves: Move[]) => moves.flatMap((m) => m.items.map((_, i) => (i === 1 ? m.parent : undefined)));
 
-/** Cuts membership moves into transactions, the profile's own last (with as many as fit beside it). */
-function plan(moves: Move[], profile: TransactItem): Planned {
+/** Cuts membership moves into transactions, the profile's own last (with as many as fit beside it, and `guard`). */
+function plan(moves: Move[], profile: TransactItem, guard?: TransactItem): Planned {
   const transactions: Planned = [];
   const rest = [...moves];
   while (rest.length > MEMBERSHIPS_PER_TRANSACTION) {
     const chunk = rest.splice(0, MEMBERSHIPS_PER_TRANSACTION + 1);
     transactions.push({ items: chunk.flatMap((m) => m.items), counts: countsOf(chunk) });
   }
-  transactions.push({ items: [...rest.flatMap((m) => m.items), profile], counts: [...countsOf(rest), undefined] });
+  const last = [...rest.flatMap((m) => m.items), profile, ...(guard ? [guard] : [])];
+  transactions.push({ items: last, counts: last.map((_, i) => countsOf(rest)[i]), guardAt: guard ? last.length - 1 : undefined });
   return transactions;
 }
+
+/** A merge or undo running on the contact holds its lock: the bin waits for it (the merge checks the contacts it moves). */
+const noMergeLock = (contactId: string): TransactItem => ({
+  ConditionCheck: { TableName: tableName(), Key: mergeLockKey(contactId), ConditionExpression: 'attribute_not_exists(pk)' },
+});
 
 /**
  * Sends planned transactions in order. A list or tag found gone (its
@@ -142,6 +149,7 @@ async function send(planned: Planned, gone: Set<string>): Promise<Outcome | type
     } catch (error) {
       const codes = cancellationCodes(error);
       if (codes.length === 0) throw error;
+      if (transaction.guardAt !== undefined && codes[transaction.guardAt] === 'ConditionalCheckFailed') return 'locked';
       codes.forEach((code, i) => {
         if (code === 'ConditionalCheckFailed' && transaction.counts[i]) gone.add(transaction.counts[i]!);
       });
@@ -155,7 +163,8 @@ const STEP_RETRIES = { attempts: 8, baseMs: 20, maxMs: 500, exhausted: () => new
 
 /**
  * Moves a contact into the recycle bin in one step (see above); 'absent'
- * when it is no contact (already binned, purged, merged away, never was).
+ * when it is no contact (already binned, purged, merged away, never was),
+ * 'locked' while a merge or undo holds it (nothing changed: try again).
  * Active memberships that a racing "add to list" put after our read are
  * moved out afterwards, each with its count: once the profile is binned no
  * new one can come (every membership write checks the profile is a contact).
@@ -166,7 +175,7 @@ export async function binContactItems(contactId: string, at: { deletedAt: string
     const { profile, memberships } = await readBinState(contactId, false);
     if (profile?.type !== CONTACT_TYPE) return 'absent' as const;
     const moves = memberships.filter((m) => m.gsi9pk !== undefined).map((m) => moveOf(contactId, m, 'out', { exists: !gone.has(parentId(membershipOf(m)!)) }));
-    return send(plan(moves, binProfileUpdate(contactId, at)), gone);
+    return send(plan(moves, binProfileUpdate(contactId, at), noMergeLock(contactId)), gone);
   }, STEP_RETRIES);
   if (outcome === 'done') await stripLateMemberships(contactId);
   return outcome;
@@ -299,12 +308,6 @@ export async function markPurging(contactId: string, now: string): Promise<boole
   }
 }
 
-/** A binned contact's profile item (consistent), or undefined when the contact is not in the bin. */
-export async function getBinnedItem(contactId: string): Promise<Item | undefined> {
-  const { profile } = await readBinState(contactId, true);
-  return profile?.type === BINNED_CONTACT_TYPE ? profile : undefined;
-}
-
 /**
  * Binned contacts newest deletion first, from `start` (an item key of the
  * listing, or none), keeping those `keep` accepts, until `limit` are kept or
@@ -322,7 +325,7 @@ export async function binnedContactsFrom(
   let read = 0;
   let at = start;
   for (;;) {
-    const page = await queryFrom({ index: 'byType', partition, limit: Math.min(100, maxRead - read) || 1 }, at);
+    const page = await queryFrom({ index: 'byType', partition, limit: Math.max(1, Math.min(maxRead - read, Math.max(limit - kept.length, 100))) }, at);
     for (let i = 0; i < page.items.length; i++) {
       const item = page.items[i];
       read++;

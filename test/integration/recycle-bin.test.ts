@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { contactPk } from '../../functions/data/keys.js';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { contactPk, mergeLockKey } from '../../functions/data/keys.js';
 import { canonical, queryRaw, type RawItem } from '../../functions/data/raw-item.js';
 import { resetConfig } from '../../functions/lib/config.js';
 import { runReconcile, type ReconcileResult } from '../../functions/reconcile/reconcile.js';
 import { useLocalStack, usersOf } from '../support/api-suite.js';
+import { rawClient } from '../support/raw-client.js';
 import { DAY, ago, contactBody, createApiKey, createContact, createContacts, expectFieldErrors, uniqueId as uid } from '../support/factories.js';
 
 /**
@@ -79,6 +81,22 @@ describe('DELETE /v1/contacts/{id} and GET /v1/recycle-bin', () => {
       expect(found.body.items.map((c: { id: string }) => c.id), q).toEqual([a.id]);
     }
     expect((await operator().get('/v1/recycle-bin?q=nobody-like-this')).body).toEqual({ items: [], cursor: null });
+  });
+
+  it('answers 409 while a merge or undo holds the contact, and changes nothing', async () => {
+    const contact = await createContact(operator());
+    const raw = rawClient(stack.dynamoEndpoint);
+    try {
+      await raw.send(new PutCommand({ TableName: stack.tableName, Item: { ...mergeLockKey(contact.id), mergeId: 'planted' } }));
+      expect((await operator().delete(`/v1/contacts/${contact.id}`)).status).toBe(409);
+      const job = await operator().post('/v1/jobs', { type: 'delete-contacts', contactIds: [contact.id] });
+      expect(await waitForJob(job.body.id)).toMatchObject({ status: 'succeeded', processed: 0, failed: 1 });
+      expect((await agent().get(`/v1/contacts/${contact.id}`)).status).toBe(200);
+      await raw.send(new DeleteCommand({ TableName: stack.tableName, Key: mergeLockKey(contact.id) }));
+    } finally {
+      raw.destroy();
+    }
+    expect((await operator().delete(`/v1/contacts/${contact.id}`)).status).toBe(204);
   });
 
   it('pages with a cursor', async () => {
@@ -194,6 +212,27 @@ describe('POST /v1/recycle-bin/{id}/restore', () => {
     expect((await agent().get(`/v1/contacts?assignee=agent:${agentEntry.body.id}`)).body.items.map((c: { id: string }) => c.id)).toEqual([contact.id]);
     expect((await operator().get('/v1/recycle-bin?limit=100')).body.items.map((c: { id: string }) => c.id)).not.toContain(contact.id);
     expect((await admin().post(`/v1/recycle-bin/${contact.id}/restore`)).status).toBe(404);
+  });
+
+  it('moves a contact with more memberships than one transaction holds, both ways, with every count exact', async () => {
+    const contact = await createContact(operator());
+    const names = Array.from({ length: 60 }, () => uid('many'));
+    const tagIds: string[] = [];
+    for (const name of names) tagIds.push((await operator().post(`/v1/contacts/${contact.id}/tags`, { name })).body.id);
+    const counts = async () => Promise.all(tagIds.map(tagCount));
+    expect(await counts()).toEqual(tagIds.map(() => 1));
+    const items = await collection(contact.id);
+    expect((await operator().delete(`/v1/contacts/${contact.id}`)).status).toBe(204);
+    expect(await counts()).toEqual(tagIds.map(() => 0));
+    // A tag deleted while the contact is in the bin is not brought back.
+    expect((await admin().delete(`/v1/tags/${tagIds[0]}`)).status).toBe(204);
+    await stack.idleJobs();
+    expect((await admin().post(`/v1/recycle-bin/${contact.id}/restore`)).status).toBe(200);
+    expect(await Promise.all(tagIds.slice(1).map(tagCount))).toEqual(tagIds.slice(1).map(() => 1));
+    const profileTags = (await agent().get(`/v1/contacts/${contact.id}`)).body.tags.map((t: { id: string }) => t.id);
+    expect(profileTags.sort()).toEqual(tagIds.slice(1).sort());
+    items.delete(`P#TAG#${tagIds[0]}`);
+    expect(await collection(contact.id)).toEqual(items);
   });
 
   it('restores a merge primary, whose merge can still be undone afterwards', async () => {

@@ -771,6 +771,7 @@ describe('derived numbers under churn (issue 15, property)', () => {
         await stack.idleJobs();
         const report = await recorder.feed(traced(processBatch), { seed: feedSeed });
         const problems = await check(report);
+        if (process.env.CHURN_VERBOSE) for (const line of journal.filter((l) => /^\s+(restore|purge)/.test(l))) console.log(`run ${runNumber} bin:${line}`);
         if (problems.length > 0) {
           if (process.env.CHURN_DUMP) {
             // Everything needed to look into a failure afterwards: the table, the recorded stream and the aliases.

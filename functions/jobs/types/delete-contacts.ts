@@ -29,19 +29,24 @@ export const deleteContactsJob: JobType = {
     const pending = state.pending ?? [];
     // The next chunk is read while this one is deleted: it lies past the selection's cursor (or
     // offset), where these deletes cannot move it, and the two share the step's time.
-    const [count, page] = await Promise.all([
+    const [count, page, binned] = await Promise.all([
       state.started ? undefined : countSelection(selection),
       state.exhausted ? undefined : nextPage(selection, state.sel ?? {}, jobTuning.deleteChunk),
       binContacts(pending, by, jobTuning.deleteConcurrency),
     ]);
     const total = count ?? undefined;
-    const processed = pending.length;
-    const doneCount = job.processed + processed + job.failed;
-    if (!page) return { state: { started: true, exhausted: true }, processed, total: doneCount, done: true };
+    // A contact a running merge held stays in the base: reported, not deleted (delete it again once the merge is done).
+    const failed = binned.locked.length;
+    const errors = binned.locked.map((id) => ({ message: `${id}: part of a merge or undo that was still running; not deleted` }));
+    const processed = pending.length - failed;
+    const doneCount = job.processed + processed + job.failed + failed;
+    if (!page) return { state: { started: true, exhausted: true }, processed, failed, errors, total: doneCount, done: true };
     const done = page.ids.length === 0 && page.exhausted;
     return {
       state: { started: true, sel: page.state, pending: page.ids, exhausted: page.exhausted },
       processed,
+      failed,
+      errors,
       total: done ? doneCount : total,
       done,
     };
