@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mergeLockKey } from '../../functions/data/keys.js';
+import { runReconcile, type ReconcileSummary } from '../../functions/reconcile/reconcile.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useLocalStack, usersOf } from '../support/api-suite.js';
 import { contactBody, createApiKey, createContact, expectFieldErrors, uniqueId, type UserClient } from '../support/factories.js';
@@ -319,5 +320,16 @@ describe('/v1/suppressions', { timeout: 120_000 }, () => {
       expect((await as.delete('/v1/suppressions/abc')).status).toBe(403);
     }
     expect((await admin().delete('/v1/suppressions/no-such-entry')).status).toBe(404);
+  });
+});
+
+describe('after the erasures above', { timeout: 120_000 }, () => {
+  it('leaves nothing for the scheduled recomputation to repair: every count and aggregate dropped exactly', async () => {
+    await stack.drain();
+    const result = await runReconcile({ settleMs: 300, clockSkewMs: 0 });
+    expect(result.status).toBe('finished');
+    const summary = (result as { summary: ReconcileSummary }).summary;
+    expect(summary.repaired).toEqual({ engagementCounters: 0, activityStates: 0, aggregates: 0 });
+    expect(summary.unsettled).toEqual({ engagementCounters: 0, activityStates: 0, aggregates: 0 });
   });
 });
