@@ -195,6 +195,31 @@ describe('the recycle bin', { timeout: 120_000 }, () => {
     await page.getByRole('heading', { name: 'Supressões', level: 1 }).waitFor();
     expect(await page.locator('[data-testid="suppressions"] thead th').allTextContents()).toEqual(expect.arrayContaining(['Tipo', 'Criada em', 'Por', 'Motivo']));
   });
+
+  it('the delete and erase confirmations speak Spanish and Portuguese, and cancelling them changes nothing', async () => {
+    const contact = await createContact(operator(), contactBody({ firstName: 'Lena', lastName: 'Idiomas' }));
+    const page = await signedIn('ana');
+    await page.goto(`${stack.baseUrl}/#/contacts/${contact.id}`);
+    const LANGUAGES = [
+      { label: 'Español', remove: 'Eliminar', moved: 'se moverá a la papelera', erase: 'Borrar datos personales', title: '¿Borrar los datos personales de Lena Idiomas?', suppressed: 'lista de supresión' },
+      { label: 'Português', remove: 'Excluir', moved: 'será movido para a lixeira', erase: 'Apagar dados pessoais', title: 'Apagar os dados pessoais de Lena Idiomas?', suppressed: 'lista de supressão' },
+    ];
+    const dialog = page.getByRole('dialog');
+    for (const language of LANGUAGES) {
+      await page.getByTestId('language-switcher').selectOption({ label: language.label });
+      await page.getByRole('button', { name: language.erase }).waitFor();
+      await page.getByRole('button', { name: language.remove, exact: true }).click();
+      expect(await dialog.textContent()).toContain(language.moved);
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      await page.getByRole('button', { name: language.erase }).click();
+      expect(await dialog.getByRole('heading').textContent()).toBe(language.title);
+      expect(await dialog.textContent()).toContain(language.suppressed);
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+    }
+    expect((await operator().get(`/v1/contacts/${contact.id}`)).status).toBe(200);
+  });
 });
 
 describe('erasure and suppressions', { timeout: 120_000 }, () => {
