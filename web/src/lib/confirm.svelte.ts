@@ -5,6 +5,10 @@ import { toasts } from './toasts.svelte';
 export interface ConfirmRequest {
   title: string;
   message: string;
+  /** What the action takes away, one line each, under the message (an erasure names everything it removes). */
+  items?: string[];
+  /** A last word under the items. */
+  note?: string;
   confirmLabel?: string;
   danger?: boolean;
   /** Text the user must type (a count of contacts) before the confirm button is enabled. */

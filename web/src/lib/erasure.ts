@@ -6,6 +6,8 @@ import { t } from './i18n.svelte';
 export const eraseRequest = (name: string): ConfirmRequest => ({
   title: t('profile.eraseTitle', { name }),
   message: t('profile.eraseMessage'),
+  items: [t('profile.eraseItemProfile'), t('profile.eraseItemMessages'), t('profile.eraseItemMerges'), t('profile.eraseItemBin')],
+  note: t('profile.eraseSuppression'),
   confirmLabel: t('profile.eraseConfirm'),
   danger: true,
 });
