@@ -94,6 +94,8 @@ describe('POST /v1/contacts/{id}/erase', { timeout: 180_000 }, () => {
     expect(await tagCount(tagName)).toBe(2);
     const baseBefore = await panelBase();
 
+    // A duplicate merged away is no contact of its own: the person is erased through the contact it was merged into.
+    expect((await admin().post(`/v1/contacts/${duplicate.contact.id}/erase`)).status).toBe(404);
     const erased = await admin().post(`/v1/contacts/${person.contact.id}/erase`, { reason: 'GDPR request #41' });
     expect(erased.status, JSON.stringify(erased.body)).toBe(200);
     expect(erased.body).toEqual({ erasedAt: expect.any(String), suppressions: expect.any(Array) });
