@@ -30,4 +30,5 @@ export const ROUTES: readonly RouteDefinition[] = [
   route('/settings/api-keys', () => import('./pages/ApiKeysPage.svelte'), 'apiKeys.manage'),
   route('/recycle-bin', () => import('./pages/RecycleBinPage.svelte'), 'recycleBin.read'),
   route('/suppressions', () => import('./pages/SuppressionsPage.svelte'), 'suppressions.read'),
+  route('/audit', () => import('./pages/audit/AuditPage.svelte'), 'audit.read'),
 ];

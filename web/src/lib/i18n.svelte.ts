@@ -17,6 +17,17 @@ import {
 
 const STORAGE_KEY = 'cem.locale';
 
+/** Units of a relative time, largest first, with their length in seconds. */
+const RELATIVE_UNITS: ReadonlyArray<readonly [Intl.RelativeTimeFormatUnit, number]> = [
+  ['year', 365 * 86_400],
+  ['month', 30 * 86_400],
+  ['week', 7 * 86_400],
+  ['day', 86_400],
+  ['hour', 3_600],
+  ['minute', 60],
+  ['second', 1],
+];
+
 class I18n {
   locale = $state<Locale>('en');
   #catalog = $state.raw<Catalog>(en);
@@ -86,6 +97,19 @@ class I18n {
     return this.#memo('dateTime', () =>
       new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: this.timeZone }),
     ).format(d);
+  };
+
+  /** How long ago (or how soon) `iso` is, in words: "2 min. ago", "yesterday", "in 3 days". */
+  relative = (iso: string | null | undefined, now: number = Date.now()): string => {
+    if (!iso) return '—';
+    const time = new Date(iso).getTime();
+    if (Number.isNaN(time)) return iso;
+    const seconds = Math.round((time - now) / 1000);
+    const format = this.#memo('relative', () => new Intl.RelativeTimeFormat(this.locale, { numeric: 'auto', style: 'short' }));
+    for (const [unit, size] of RELATIVE_UNITS) {
+      if (Math.abs(seconds) >= size || unit === 'second') return format.format(Math.round(seconds / size), unit);
+    }
+    return format.format(seconds, 'second');
   };
 
   /** A calendar day `YYYY-MM-DD` (already in the tenant's timezone) shown as a short date. */

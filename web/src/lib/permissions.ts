@@ -65,6 +65,7 @@ export const ACTIONS = {
   'suppressions.read': 'GET /v1/suppressions',
   'suppressions.lift': 'DELETE /v1/suppressions/{id}',
   'merge.history': 'GET /v1/merges',
+  'audit.read': 'GET /v1/audit',
   'apiKeys.manage': 'POST /v1/api-keys',
   'customFields.manage': 'POST /v1/custom-fields',
   'agents.manage': 'POST /v1/agents',

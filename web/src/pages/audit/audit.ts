@@ -1,0 +1,260 @@
+/**
+ * The tenant's audit log (API.md "Activity and audit", `GET /v1/audit`,
+ * admins): its entries, the words the Audit screen shows for them, and the
+ * CSV of a filtered log.
+ */
+import { csvRows, safeCell } from '../../../../shared/csv-cell.js';
+import type { MessageKey } from '../../../../shared/i18n/index.js';
+import { send } from '../../lib/api';
+import { i18n, t } from '../../lib/i18n.svelte';
+import { channelLabel, fieldLabel } from '../../lib/labels';
+import type { Page } from '../../lib/types';
+
+export type AuditActor = { sub: string; name: string } | { apiKeyId: string; name: string };
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  by: AuditActor;
+  action: string;
+  target: { type: string; id: string | null };
+  details: Record<string, unknown>;
+}
+
+/** What the screen filters by: an actor's sub or API key id, an action, and days `YYYY-MM-DD`. */
+export interface AuditFilters {
+  actor: string;
+  action: string;
+  from: string;
+  to: string;
+}
+
+/**
+ * The actions the log records (functions/audit/audit-actions.ts), by target
+ * type, with their words. The action filter offers these; an action the SPA
+ * does not know yet shows as the API names it.
+ */
+export const AUDIT_ACTIONS = {
+  contact: {
+    'contact.created': 'audit.action.contact.created',
+    'contact.updated': 'audit.action.contact.updated',
+    'contact.deleted': 'audit.action.contact.deleted',
+    'contact.restored': 'audit.action.contact.restored',
+    'contact.purged': 'audit.action.contact.purged',
+    'contact.erased': 'audit.action.contact.erased',
+    'contact.tagged': 'audit.action.contact.tagged',
+    'contact.untagged': 'audit.action.contact.untagged',
+    'contact.listed': 'audit.action.contact.listed',
+    'contact.unlisted': 'audit.action.contact.unlisted',
+    'contact.blocked': 'audit.action.contact.blocked',
+    'contact.unblocked': 'audit.action.contact.unblocked',
+    'contact.subscribed': 'audit.action.contact.subscribed',
+    'contact.unsubscribed': 'audit.action.contact.unsubscribed',
+    'contact.channel_removed': 'audit.action.contact.channel_removed',
+    'contact.message_sent': 'audit.action.contact.message_sent',
+  },
+  job: {
+    'job.started': 'audit.action.job.started',
+    'job.cancelled': 'audit.action.job.cancelled',
+  },
+  merge: {
+    'merge.created': 'audit.action.merge.created',
+    'merge.undone': 'audit.action.merge.undone',
+  },
+  list: {
+    'list.created': 'audit.action.list.created',
+    'list.updated': 'audit.action.list.updated',
+    'list.deleted': 'audit.action.list.deleted',
+  },
+  tag: {
+    'tag.created': 'audit.action.tag.created',
+    'tag.updated': 'audit.action.tag.updated',
+    'tag.deleted': 'audit.action.tag.deleted',
+  },
+  company: {
+    'company.created': 'audit.action.company.created',
+    'company.updated': 'audit.action.company.updated',
+    'company.deleted': 'audit.action.company.deleted',
+  },
+  department: {
+    'department.created': 'audit.action.department.created',
+    'department.updated': 'audit.action.department.updated',
+    'department.deleted': 'audit.action.department.deleted',
+  },
+  custom_field: {
+    'custom_field.created': 'audit.action.custom_field.created',
+    'custom_field.updated': 'audit.action.custom_field.updated',
+    'custom_field.deleted': 'audit.action.custom_field.deleted',
+  },
+  agent: {
+    'agent.created': 'audit.action.agent.created',
+    'agent.updated': 'audit.action.agent.updated',
+    'agent.deleted': 'audit.action.agent.deleted',
+  },
+  api_key: {
+    'api_key.created': 'audit.action.api_key.created',
+    'api_key.deleted': 'audit.action.api_key.deleted',
+  },
+  suppression: {
+    'suppression.lifted': 'audit.action.suppression.lifted',
+  },
+  events: {
+    'events.received': 'audit.action.events.received',
+  },
+} as const satisfies Record<string, Record<string, MessageKey>>;
+
+export type AuditTargetType = keyof typeof AUDIT_ACTIONS;
+
+const ACTION_KEYS: Record<string, MessageKey> = Object.assign({}, ...Object.values(AUDIT_ACTIONS));
+
+export const TARGET_KEYS: Record<AuditTargetType, MessageKey> = {
+  contact: 'audit.target.contact',
+  job: 'audit.target.job',
+  merge: 'audit.target.merge',
+  list: 'audit.target.list',
+  tag: 'audit.target.tag',
+  company: 'audit.target.company',
+  department: 'audit.target.department',
+  custom_field: 'audit.target.custom_field',
+  agent: 'audit.target.agent',
+  api_key: 'audit.target.api_key',
+  suppression: 'audit.target.suppression',
+  events: 'audit.target.events',
+};
+
+export const isKnownAction = (action: string): boolean => action in ACTION_KEYS;
+
+/** The action in words ("Created a contact"); an unknown one as the API names it. */
+export function actionLabel(action: string): string {
+  const key = ACTION_KEYS[action];
+  return key ? t(key) : action;
+}
+
+export function targetLabel(type: string): string {
+  const key = TARGET_KEYS[type as AuditTargetType];
+  return key ? t(key) : type;
+}
+
+/** The filter value that names this actor: a person's sub or an API key's id. */
+export const actorId = (by: AuditActor): string => ('sub' in by ? by.sub : by.apiKeyId);
+export const isApiKey = (by: AuditActor): boolean => 'apiKeyId' in by;
+
+/**
+ * A day of the date inputs as the bound of the user's own day (local
+ * midnight), in the ISO time the API takes.
+ */
+export function dayBound(day: string, edge: 'from' | 'to'): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const time = new Date(`${day}T${edge === 'from' ? '00:00:00.000' : '23:59:59.999'}`);
+  return Number.isNaN(time.getTime()) ? undefined : time.toISOString();
+}
+
+export function listAudit(filters: AuditFilters, page: { limit: number; cursor?: string }, signal?: AbortSignal): Promise<Page<AuditEntry>> {
+  return send<Page<AuditEntry>>('GET', '/v1/audit', {
+    query: {
+      actor: filters.actor || undefined,
+      action: filters.action || undefined,
+      from: dayBound(filters.from, 'from'),
+      to: dayBound(filters.to, 'to'),
+      limit: page.limit,
+      cursor: page.cursor,
+    },
+    signal,
+  });
+}
+
+/** Names of tags and lists by id, for the details of an entry that names one by id. */
+export interface CatalogNames {
+  tag(id: string): string | undefined;
+  list(id: string): string | undefined;
+}
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+
+/** A job type's name ("Contact import"), or its code when the SPA has no words for it. */
+export function jobTypeLabel(type: string): string {
+  const key = `job.type.${type}`;
+  return i18n.has(key) ? t(key) : type;
+}
+
+/** Keys of details the compact summary says in words; any other is shown as `key: value`. */
+const WORDED = new Set(['fields', 'tagId', 'listId', 'channel', 'name', 'key', 'type', 'contacts', 'all', 'filtered', 'accepted', 'duplicates', 'rejected', 'primaryId', 'duplicateIds']);
+
+/** An entry's details in a few words: "Fields: First name, Last name", "Tag: VIP", "Contact import · 3 contacts". */
+export function detailsText(entry: Pick<AuditEntry, 'action' | 'details'>, names: CatalogNames): string {
+  const d = entry.details ?? {};
+  const parts: string[] = [];
+  if (Array.isArray(d.fields) && d.fields.length > 0) parts.push(t('audit.details.fields', { fields: d.fields.map((f) => fieldLabel(String(f))).join(', ') }));
+  const tagId = str(d.tagId);
+  if (tagId) parts.push(t('audit.details.tag', { name: names.tag(tagId) ?? tagId }));
+  const listId = str(d.listId);
+  if (listId) parts.push(t('audit.details.list', { name: names.list(listId) ?? listId }));
+  const channel = str(d.channel);
+  if (channel) parts.push(t('audit.details.channel', { name: channelLabel(channel) }));
+  const name = str(d.name);
+  if (name) parts.push(`“${name}”`);
+  const key = str(d.key);
+  if (key) parts.push(t('audit.details.key', { key }));
+  const type = str(d.type);
+  if (type) parts.push(entry.action.startsWith('job.') ? jobTypeLabel(type) : type);
+  const contacts = num(d.contacts);
+  if (contacts !== undefined) parts.push(t('audit.details.contacts', { n: i18n.number(contacts) }));
+  if (d.all === true) parts.push(t('audit.details.all'));
+  if (d.filtered === true) parts.push(t('audit.details.filtered'));
+  if (num(d.accepted) !== undefined) {
+    parts.push(
+      t('audit.details.events', { accepted: i18n.number(num(d.accepted)), duplicates: i18n.number(num(d.duplicates) ?? 0), rejected: i18n.number(num(d.rejected) ?? 0) }),
+    );
+  }
+  if (Array.isArray(d.duplicateIds)) parts.push(t('audit.details.duplicates', { n: i18n.number(d.duplicateIds.length) }));
+  for (const [k, value] of Object.entries(d)) {
+    if (WORDED.has(k) || value === null || value === undefined) continue;
+    parts.push(`${k}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+  }
+  return parts.join(' · ');
+}
+
+/** The contact an entry is about, when it is about one (merges name their kept contact in the details). */
+export function contactOf(entry: Pick<AuditEntry, 'target' | 'details'>): string | null {
+  if (entry.target.type === 'contact') return entry.target.id;
+  if (entry.target.type === 'merge') return str(entry.details?.primaryId) ?? null;
+  return null;
+}
+
+export const CSV_HEADER = ['at', 'actor', 'actorId', 'action', 'description', 'targetType', 'targetId', 'details'] as const;
+
+/**
+ * The CSV of entries: one row each, header first; the description and the
+ * details in the user's language, codes and ids as the API gives them.
+ * Every cell goes through safeCell (catalog names are the tenant's words).
+ */
+export function auditCsv(entries: readonly AuditEntry[], names: CatalogNames): string {
+  const rows = entries.map((e) => [
+    e.at,
+    e.by.name,
+    actorId(e.by),
+    e.action,
+    actionLabel(e.action),
+    e.target.type,
+    e.target.id ?? '',
+    detailsText(e, names),
+  ]);
+  return csvRows([[...CSV_HEADER], ...rows].map((row) => row.map(safeCell)));
+}
+
+/**
+ * Every entry the filters select, page after page (100 at a time);
+ * `onPage` hears how many have been read so far.
+ */
+export async function walkAudit(filters: AuditFilters, onPage: (read: AuditEntry[]) => void, signal?: AbortSignal): Promise<AuditEntry[]> {
+  const all: AuditEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listAudit(filters, { limit: 100, cursor }, signal);
+    all.push(...(page.items ?? []));
+    onPage(all);
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
+  return all;
+}
