@@ -59,8 +59,12 @@ async function itemsHolding(needles: string[]): Promise<string[]> {
 
 /** A person with every kind of data: names, phone, email, list, tag, channels, a dispatch text, message and conversation events. */
 async function aPerson(as: UserClient, names: { firstName: string; lastName: string }, listId: string, tagName: string) {
-  const body = contactBody({ ...names, channels: { sms: 'subscribed', email: 'subscribed' } });
-  const contact = await createContact(as, body);
+  const body = contactBody({ ...names, lastName: `Formerly${names.lastName}`, channels: { sms: 'subscribed', email: 'subscribed' } });
+  const created = await createContact(as, body);
+  // An edit, so that whatever records changes (their old and new values) holds the person's name too.
+  const edited = await as.patch(`/v1/contacts/${created.id}`, { lastName: names.lastName });
+  expect(edited.status).toBe(200);
+  const contact = { ...created, lastName: names.lastName };
   expect((await as.put(`/v1/contacts/${contact.id}/lists/${listId}`)).status).toBe(204);
   expect((await as.post(`/v1/contacts/${contact.id}/tags`, { name: tagName })).status).toBe(200);
   const text = `Dear ${names.firstName} ${names.lastName}, your order is ready`;
