@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { functionsIn } from '../../infra/constructs/monitoring.js';
 import { TenantSettingsError } from '../../infra/constructs/tenant-settings.js';
 import type { TenantStack } from '../../infra/tenant-stack.js';
 import { aTenantApp, logicalIdOf, synthesizedTenant, SYNTH_TIMEOUT } from './support.js';
@@ -38,15 +39,21 @@ describe('user attributes', () => {
     expect(client.Properties.WriteAttributes).toEqual(['email']);
   });
 
-  it('give the merge area the user pool to read names from (cognito-idp:ListUsers on this pool only)', () => {
-    const merge = stack.api.handlers.merge;
-    const fn = template.findResources('AWS::Lambda::Function')[logicalId(merge)];
-    expect(fn.Properties.Environment.Variables.USER_POOL_ID).toEqual({ Ref: logicalId(stack.auth.userPool) });
+  it('give the functions that name staff (merges, suppressions...) the user pool to read names from (cognito-idp:ListUsers on this pool only)', () => {
+    // The functions whose code reads the user directory (the stack gives that port only to them); merges and suppressions among them.
+    const readers = functionsIn(stack).filter((fn) => fn.ports.has('userDirectory'));
+    expect(readers).toEqual(expect.arrayContaining([stack.api.handlers.merge, stack.api.handlers.privacy]));
+    for (const reader of readers) {
+      const fn = template.findResources('AWS::Lambda::Function')[logicalId(reader)];
+      expect(fn.Properties.Environment.Variables.USER_POOL_ID).toEqual({ Ref: logicalId(stack.auth.userPool) });
+    }
     const listing = resourcesOf(template, 'AWS::IAM::Policy').filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('cognito-idp:ListUsers'));
-    expect(listing).toHaveLength(1);
-    expect(listing[0].Properties.Roles).toEqual([{ Ref: logicalId(merge.role!) }]);
-    const statement = listing[0].Properties.PolicyDocument.Statement.find((s: { Action: unknown }) => s.Action === 'cognito-idp:ListUsers');
-    expect(statement.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.auth.userPool), 'Arn'] });
+    const roles = (listing.flatMap((p) => p.Properties.Roles) as { Ref: string }[]).map((r) => r.Ref).sort();
+    expect(roles).toEqual(readers.map((reader) => logicalId(reader.role!)).sort());
+    for (const policy of listing) {
+      const statement = policy.Properties.PolicyDocument.Statement.find((s: { Action: unknown }) => s.Action === 'cognito-idp:ListUsers');
+      expect(statement.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.auth.userPool), 'Arn'] });
+    }
   });
 });
 
