@@ -737,7 +737,7 @@ export const en = {
   'audit.details.list': 'List: {name}',
   'audit.details.channel': 'Channel: {name}',
   'audit.details.key': 'Key: {key}',
-  'audit.details.contacts': '{n} contacts',
+  'audit.details.contacts': 'Contacts: {n}',
   'audit.details.all': 'All contacts',
   'audit.details.filtered': 'Contacts matching a filter',
   'audit.details.events': '{accepted} accepted, {duplicates} duplicates, {rejected} rejected',

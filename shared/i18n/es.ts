@@ -739,7 +739,7 @@ export const es: Catalog = {
   'audit.details.list': 'Lista: {name}',
   'audit.details.channel': 'Canal: {name}',
   'audit.details.key': 'Clave: {key}',
-  'audit.details.contacts': '{n} contactos',
+  'audit.details.contacts': 'Contactos: {n}',
   'audit.details.all': 'Todos los contactos',
   'audit.details.filtered': 'Contactos que cumplen un filtro',
   'audit.details.events': '{accepted} aceptados, {duplicates} duplicados, {rejected} rechazados',

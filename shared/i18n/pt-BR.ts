@@ -739,7 +739,7 @@ export const ptBR: Catalog = {
   'audit.details.list': 'Lista: {name}',
   'audit.details.channel': 'Canal: {name}',
   'audit.details.key': 'Chave: {key}',
-  'audit.details.contacts': '{n} contatos',
+  'audit.details.contacts': 'Contatos: {n}',
   'audit.details.all': 'Todos os contatos',
   'audit.details.filtered': 'Contatos que atendem a um filtro',
   'audit.details.events': '{accepted} aceitos, {duplicates} duplicados, {rejected} recusados',

@@ -181,8 +181,22 @@ export function jobTypeLabel(type: string): string {
 /** Keys of details the compact summary says in words; any other is shown as `key: value`. */
 const WORDED = new Set(['fields', 'tagId', 'listId', 'channel', 'name', 'key', 'type', 'contacts', 'all', 'filtered', 'accepted', 'duplicates', 'rejected', 'primaryId', 'duplicateIds']);
 
-/** An entry's details in a few words: "Fields: First name, Last name", "Tag: VIP", "Contact import · 3 contacts". */
-export function detailsText(entry: Pick<AuditEntry, 'action' | 'details'>, names: CatalogNames): string {
+/**
+ * The name of what an entry is about when it is a tag, list or other
+ * catalog entry: as the entry recorded it, else as the catalog names it now.
+ */
+export function targetName(entry: Pick<AuditEntry, 'target' | 'details'>, names: CatalogNames): string | undefined {
+  const id = entry.target.id;
+  const current = id && entry.target.type === 'tag' ? names.tag(id) : id && entry.target.type === 'list' ? names.list(id) : undefined;
+  return current ?? str(entry.details?.name);
+}
+
+/**
+ * An entry's details in a few words: "Fields: First name, Last name", "Tag:
+ * VIP", "Bulk tagging · Contacts: 3". `nameShown`: the target column already
+ * says the recorded name.
+ */
+export function detailsText(entry: Pick<AuditEntry, 'action' | 'details'>, names: CatalogNames, nameShown = false): string {
   const d = entry.details ?? {};
   const parts: string[] = [];
   if (Array.isArray(d.fields) && d.fields.length > 0) parts.push(t('audit.details.fields', { fields: d.fields.map((f) => fieldLabel(String(f))).join(', ') }));
@@ -193,7 +207,7 @@ export function detailsText(entry: Pick<AuditEntry, 'action' | 'details'>, names
   const channel = str(d.channel);
   if (channel) parts.push(t('audit.details.channel', { name: channelLabel(channel) }));
   const name = str(d.name);
-  if (name) parts.push(`“${name}”`);
+  if (name && !nameShown) parts.push(`“${name}”`);
   const key = str(d.key);
   if (key) parts.push(t('audit.details.key', { key }));
   const type = str(d.type);
