@@ -1,28 +1,13 @@
-import { type BrowserContext, type Page } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createJob } from '../../functions/jobs/job-service.js';
 import { useLocalStack } from '../support/api-suite.js';
-import { useChromium } from '../support/browser.js';
+import { useChromium, useSignedInPages } from '../support/browser.js';
 import { createContacts } from '../support/factories.js';
 
 /** The job page's Cancel button (API.md "Jobs": `POST /v1/jobs/{id}/cancel`), in each language; and the typed count before deleting everything. */
 const stack = useLocalStack();
 const browser = useChromium();
-let context: BrowserContext | undefined;
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-async function signedIn(locale: string, user: 'ana' | 'otto'): Promise<Page> {
-  context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(stack.baseUrl + '/');
-  await page.getByTestId(`demo-${user}`).click();
-  await page.locator('.shell').waitFor();
-  return page;
-}
+const signedIn = useSignedInPages(browser, stack);
 
 const LANGUAGES = [
   { locale: 'en-US', cancel: 'Cancel job', cancelled: 'Cancelled' },
@@ -36,7 +21,7 @@ describe('the job page', { timeout: 120_000 }, () => {
     for (const language of LANGUAGES) {
       // A job whose worker has not come yet: it stays queued until cancelled.
       const job = await createJob({ type: 'delete-contacts', contactIds: ids }, { sub: 'otto', name: 'otto', role: 'operator' }, { start: false });
-      const page = await signedIn(language.locale, 'otto');
+      const page = await signedIn('otto', language.locale);
       await page.goto(`${stack.baseUrl}/#/jobs/${job.id}`);
       const button = page.getByTestId('job-cancel');
       await button.waitFor();
@@ -46,8 +31,6 @@ describe('the job page', { timeout: 120_000 }, () => {
       await page.getByTestId('job-cancelled').waitFor();
       expect(await page.getByTestId('job-cancel').count()).toBe(0);
       expect((await stack.api.as('agent').get(`/v1/jobs/${job.id}`)).body).toMatchObject({ status: 'cancelled', processed: 0 });
-      await context!.close();
-      context = undefined;
     }
     for (const id of ids) expect((await stack.api.as('agent').get(`/v1/contacts/${id}`)).status).toBe(200);
   });
@@ -63,7 +46,7 @@ describe('deleting every contact', { timeout: 120_000 }, () => {
       total += r.body.items.length;
       cursor = r.body.cursor;
     }
-    const page = await signedIn('en-US', 'ana');
+    const page = await signedIn('ana');
     await page.goto(`${stack.baseUrl}/#/contacts`);
     await page.getByRole('checkbox', { name: 'Select all on this page' }).check();
     await page.getByRole('button', { name: 'Select all contacts' }).click();

@@ -1,7 +1,7 @@
-import { type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { type Locator, type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { useLocalStack } from '../support/api-suite.js';
-import { signInAs, useChromium, type DemoUser } from '../support/browser.js';
+import { useChromium, useSignedInPages } from '../support/browser.js';
 import { contactBody, createContact } from '../support/factories.js';
 
 /**
@@ -14,19 +14,7 @@ import { contactBody, createContact } from '../support/factories.js';
  */
 const stack = useLocalStack();
 const browser = useChromium();
-let context: BrowserContext | undefined;
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-async function signedIn(user: DemoUser): Promise<Page> {
-  context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await signInAs(page, stack.baseUrl, user);
-  return page;
-}
+const signedIn = useSignedInPages(browser, stack);
 
 const admin = () => stack.api.as('admin', 'ana');
 const operator = () => stack.api.as('operator', 'otto');
@@ -160,7 +148,6 @@ describe('the recycle bin', { timeout: 120_000 }, () => {
     const row = await searchUntilShown(page, '#/recycle-bin', 'Search the recycle bin', 'Opview', contact.id);
     expect(await row.getByRole('button').count()).toBe(0);
     expect(await row.getByRole('checkbox').count()).toBe(0);
-    await context!.close();
 
     const agentPage = await signedIn('gil');
     expect(await agentPage.locator('nav.sidebar').getByRole('link', { name: 'Recycle bin' }).count()).toBe(0);

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { AxeResults, ImpactValue } from 'axe-core';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterEach, expect } from 'vitest';
 import { startedForFile } from './api-suite.js';
 
 /** Debian's Chromium, as the browser tests drive it (no browser download). */
@@ -31,6 +31,26 @@ export async function signInAs(page: Page, baseUrl: string, user: DemoUser): Pro
   await page.goto(baseUrl + '/');
   await page.getByTestId(`demo-${user}`).click();
   await page.locator('.shell').waitFor();
+}
+
+/**
+ * Pages signed in as a demo user, each in a browser context of its own
+ * (the locale the browser announces, a 1280x900 window), all closed after
+ * every test: `const signedIn = useSignedInPages(browser, stack)`, then
+ * `await signedIn('ana')` or `await signedIn('otto', 'es-ES')`.
+ */
+export function useSignedInPages(browser: Browser, stack: { readonly baseUrl: string }): (user: DemoUser, locale?: string) => Promise<Page> {
+  const open: BrowserContext[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((context) => context.close()));
+  });
+  return async (user, locale = 'en-US') => {
+    const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
+    open.push(context);
+    const page = await context.newPage();
+    await signInAs(page, stack.baseUrl, user);
+    return page;
+  };
 }
 
 /** WCAG 2.0 and 2.1, levels A and AA: the rules the SPA is held to. */
