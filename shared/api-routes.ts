@@ -21,6 +21,7 @@ export const API_ROUTES = {
   'POST /v1/contacts': 'work',
   'GET /v1/contacts': 'read',
   'GET /v1/contacts/{id}': 'read',
+  'GET /v1/contacts/{id}/activity': 'read',
   'PATCH /v1/contacts/{id}': 'work',
   'DELETE /v1/contacts/{id}': 'work',
   'PUT /v1/contacts/{id}/lists/{listId}': 'work',

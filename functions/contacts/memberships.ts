@@ -10,8 +10,8 @@ async function addMembership(contactId: string, of: MembershipOf & { name: strin
   if (outcome === 'noParent') throw new NotFoundError(of.kind);
 }
 
-/** Removes a membership with its count; false when there was none. */
-export const removeMembership = (contactId: string, of: MembershipOf): Promise<boolean> => deleteMembership(contactId, of);
+/** Removes a membership with its count; false when there was none. `activity`: a person's change, recorded on the contact's timeline. */
+export const removeMembership = (contactId: string, of: MembershipOf, options: { activity?: boolean } = {}): Promise<boolean> => deleteMembership(contactId, of, options);
 
 export async function addToList(contactId: string, listId: string): Promise<void> {
   const list = await getList(listId);

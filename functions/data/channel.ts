@@ -1,7 +1,8 @@
-import { DeleteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Channel } from '../../shared/contact-schema.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { isConditionFailure } from '../lib/errors.js';
+import { activityItem } from './activity.js';
 import { IS_CONTACT } from './contact-type.js';
 import { channelKey, contactKey } from './keys.js';
 import type { Item } from './query.js';
@@ -63,6 +64,7 @@ export async function putChannelStatus(contactId: string, channel: Channel, stat
               ExpressionAttributeValues: { ':type': CHANNEL_TYPE, ':cid': contactId, ':ch': channel, ':status': status, ':now': now },
             },
           },
+          { Put: { TableName: tableName(), Item: activityItem(contactId, status, { channel }, now) } },
         ],
       }),
     );
@@ -73,6 +75,18 @@ export async function putChannelStatus(contactId: string, channel: Channel, stat
   }
 }
 
+/** Removes a channel state with its activity entry; nothing (and no entry) when the contact had none on that channel. */
 export async function deleteChannel(contactId: string, channel: Channel): Promise<void> {
-  await ddb().send(new DeleteCommand({ TableName: tableName(), Key: channelKey(contactId, channel) }));
+  try {
+    await ddb().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Delete: { TableName: tableName(), Key: channelKey(contactId, channel), ConditionExpression: 'attribute_exists(pk)' } },
+          { Put: { TableName: tableName(), Item: activityItem(contactId, 'channel_removed', { channel }) } },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
 }

@@ -4,6 +4,8 @@ import { fold } from '../../shared/text.js';
 import { batchWriteAll } from '../lib/dynamo-batch.js';
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { isConditionFailure } from '../lib/errors.js';
+import { activityItem } from './activity.js';
+import { currentActor } from '../lib/actor.js';
 import { BINNED_CONTACT_TYPE, CONTACT_TYPE, IS_CONTACT } from './contact-type.js';
 import { contactKey, contactPk, gsi, isDerivedContactItem, PROFILE_PREFIX } from './keys.js';
 import { membershipOf, type MembershipOf } from './membership.js';
@@ -113,8 +115,26 @@ export async function profileItems(id: string): Promise<Item[]> {
 /** Puts a new contact (version 1; refused if the id exists), with `alongside` items in the same transaction. */
 export async function putNewContact(record: ContactRecord, alongside: Item[] = []): Promise<void> {
   const put = { TableName: tableName(), Item: { ...toContactItem(record), version: 1 }, ConditionExpression: 'attribute_not_exists(pk)' };
-  if (alongside.length === 0) await ddb().send(new PutCommand(put));
-  else await ddb().send(new TransactWriteCommand({ TransactItems: [{ Put: put }, ...alongside.map((Item) => ({ Put: { TableName: tableName(), Item } }))] }));
+  // Its first activity entry, in the same transaction: `imported` when a job (a CSV import) creates it.
+  const entry = activityItem(record.id, currentActor().kind === 'job' ? 'imported' : 'created', {}, record.createdAt);
+  await ddb().send(new TransactWriteCommand({ TransactItems: [{ Put: put }, ...[...alongside, entry].map((Item) => ({ Put: { TableName: tableName(), Item } }))] }));
+}
+
+/** Fields an `updated` entry reports, from and to (company and department by name, custom fields one by one). */
+const REPORTED_FIELDS = ['firstName', 'lastName', 'phone', 'email', 'country', 'language', 'assignee'] as const;
+
+export function fieldChanges(current: Item, next: ContactRecord): { field: string; from: unknown; to: unknown }[] {
+  const changes: { field: string; from: unknown; to: unknown }[] = [];
+  const note = (field: string, from: unknown, to: unknown) => {
+    if (JSON.stringify(from ?? null) !== JSON.stringify(to ?? null)) changes.push({ field, from: from ?? null, to: to ?? null });
+  };
+  for (const field of REPORTED_FIELDS) note(field, current[field], next[field]);
+  note('company', (current.company as { name?: string } | undefined)?.name, next.company?.name);
+  note('department', (current.department as { name?: string } | undefined)?.name, next.department?.name);
+  const before = (current.customFields as Record<string, unknown> | undefined) ?? {};
+  const after = next.customFields ?? {};
+  for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) note(`customFields.${key}`, before[key], after[key]);
+  return changes;
 }
 
 /** Fields a patch writes, and the index attributes that follow from them (blocked and band have writers of their own). */
@@ -167,8 +187,10 @@ export async function replaceContactFields(current: Item, next: ContactRecord, a
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
-  if (alongside.length === 0) await ddb().send(new UpdateCommand(update));
-  else await ddb().send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...alongside.map((Item) => ({ Put: { TableName: tableName(), Item } }))] }));
+  const changes = fieldChanges(current, next);
+  const items = changes.length ? [...alongside, activityItem(next.id, 'updated', { changes }, next.updatedAt)] : alongside;
+  if (items.length === 0) await ddb().send(new UpdateCommand(update));
+  else await ddb().send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...items.map((Item) => ({ Put: { TableName: tableName(), Item } }))] }));
 }
 
 /** Blocks or unblocks a contact (the sparse byFilter entry comes and goes with it); false when there is no such contact. */
@@ -176,18 +198,25 @@ export async function setContactBlocked(id: string, blocked: boolean, now: strin
   const entry = gsi.blocked(id);
   try {
     await ddb().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: contactKey(id),
-        ConditionExpression: IS_CONTACT.expression,
-        UpdateExpression: blocked
-          ? 'SET blocked = :t, updatedAt = :now, gsi6pk = :gpk, gsi6sk = :gsk ADD version :one'
-          : 'SET blocked = :f, updatedAt = :now ADD version :one REMOVE gsi6pk, gsi6sk',
-        ExpressionAttributeNames: IS_CONTACT.names,
-        ExpressionAttributeValues: {
-          ...IS_CONTACT.values,
-          ...(blocked ? { ':t': true, ':now': now, ':one': 1, ':gpk': entry.gsi6pk, ':gsk': entry.gsi6sk } : { ':f': false, ':now': now, ':one': 1 }),
-        },
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName(),
+              Key: contactKey(id),
+              ConditionExpression: IS_CONTACT.expression,
+              UpdateExpression: blocked
+                ? 'SET blocked = :t, updatedAt = :now, gsi6pk = :gpk, gsi6sk = :gsk ADD version :one'
+                : 'SET blocked = :f, updatedAt = :now ADD version :one REMOVE gsi6pk, gsi6sk',
+              ExpressionAttributeNames: IS_CONTACT.names,
+              ExpressionAttributeValues: {
+                ...IS_CONTACT.values,
+                ...(blocked ? { ':t': true, ':now': now, ':one': 1, ':gpk': entry.gsi6pk, ':gsk': entry.gsi6sk } : { ':f': false, ':now': now, ':one': 1 }),
+              },
+            },
+          },
+          { Put: { TableName: tableName(), Item: activityItem(id, blocked ? 'blocked' : 'unblocked', {}, now) } },
+        ],
       }),
     );
     return true;

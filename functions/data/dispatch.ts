@@ -1,4 +1,5 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { activityItem } from './activity.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { contactPk, dispatchKey, gsi } from './keys.js';
 import { queryFrom, queryIndexPage, type Item, type Page } from './query.js';
@@ -47,7 +48,9 @@ export const fromDispatchItem = (item: Item) => ({
 });
 
 export async function putDispatch(dispatch: Dispatch): Promise<void> {
-  await ddb().send(new PutCommand({ TableName: tableName(), Item: toDispatchItem(dispatch) }));
+  // The contact's `message_sent` entry goes with it (the channel and outcome, never the text).
+  const entry = activityItem(dispatch.contactId, 'message_sent', { channel: dispatch.channel, dispatchId: dispatch.id, status: dispatch.status }, dispatch.at);
+  await ddb().send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: tableName(), Item: toDispatchItem(dispatch) } }, { Put: { TableName: tableName(), Item: entry } }] }));
 }
 
 /**

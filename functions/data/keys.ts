@@ -10,6 +10,7 @@
  *                  P#TAG#<tagId>         tag membership       (byMember: TAG#<tagId> / <contactId>)
  *                  P#ENG...              engagement summary, daily counters, tickets, satisfaction
  *                  H#...                 history (messages, conversations, dispatches): NOT part of the profile read
+ *                  T#<at>#<id>           activity entry (data/activity.ts): moves with the history in a merge
  *   LIST#<id>      #META                 list with memberCount (byType: LIST)
  *   TAG#<id>       #META                 tag with contactCount (byType: TAG)
  *   TAGNAME#<folded name> #NAME          uniqueness guard for tag names
@@ -27,6 +28,8 @@ export const PROFILE_PREFIX = 'P#';
 export const HISTORY_PREFIX = 'H#';
 
 export const contactKey = (id: string) => ({ pk: `CONTACT#${id}`, sk: 'P#PROFILE' });
+export const ACTIVITY_PREFIX = 'T#';
+export const activityKey = (contactId: string, at: string, id: string) => ({ pk: contactPk(contactId), sk: `${ACTIVITY_PREFIX}${at}#${id}` });
 export const contactPk = (id: string) => `CONTACT#${id}`;
 export const contactIdFromPk = (pk: string) => pk.slice('CONTACT#'.length);
 /** Whether a key (a stream record's Keys, unmarshalled) is a contact's profile item. */

@@ -2,6 +2,7 @@ import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { transact } from '../lib/dynamo-batch.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { cancellationCodes } from '../lib/errors.js';
+import { activityItem } from './activity.js';
 import { IS_CONTACT } from './contact-type.js';
 import { contactKey, gsi, listKey, listMemberKey, tagKey, tagMemberKey } from './keys.js';
 import { queryIndexPage, type Item, type Page } from './query.js';
@@ -50,6 +51,12 @@ export function membershipOf(item: Item): MembershipOf | undefined {
  * Returns what stood in the way: the contact or the list/tag missing, or
  * the membership already there.
  */
+/** The activity entry of a membership change (`tagged`, `unlisted`…), with the list's or tag's id and name when known. */
+function membershipActivity(contactId: string, of: MembershipOf & { name?: string }, change: 'added' | 'removed'): Item {
+  const action = of.kind === 'list' ? (change === 'added' ? 'listed' : 'unlisted') : change === 'added' ? 'tagged' : 'untagged';
+  return activityItem(contactId, action, { [`${of.kind}Id`]: of.id, ...(of.name ? { [`${of.kind}Name`]: of.name } : {}) });
+}
+
 export async function putMembership(contactId: string, of: MembershipOf & { name: string }): Promise<'added' | 'exists' | 'noContact' | 'noParent'> {
   try {
     await transact([
@@ -73,6 +80,7 @@ export async function putMembership(contactId: string, of: MembershipOf & { name
           ExpressionAttributeValues: { ':one': 1 },
         },
       },
+      { Put: { TableName: tableName(), Item: membershipActivity(contactId, of, 'added'), ConditionExpression: 'attribute_not_exists(pk)' } },
     ]);
     return 'added';
   } catch (error) {
@@ -90,7 +98,7 @@ export async function putMembership(contactId: string, of: MembershipOf & { name
  * deleted alone. One a contact keeps in the recycle bin (no byMember entry,
  * not counted: ./binned-contact.ts) is not a membership here.
  */
-export async function deleteMembership(contactId: string, of: MembershipOf): Promise<boolean> {
+export async function deleteMembership(contactId: string, of: MembershipOf, options: { activity?: boolean } = {}): Promise<boolean> {
   const memberKey = membershipKey(contactId, of);
   try {
     await transact([
@@ -105,6 +113,8 @@ export async function deleteMembership(contactId: string, of: MembershipOf): Pro
           ExpressionAttributeValues: { ':minus': -1 },
         },
       },
+      // A person's untag or unlist is the contact's activity; a purge taking memberships with the contact is not.
+      ...(options.activity ? [{ Put: { TableName: tableName(), Item: membershipActivity(contactId, of, 'removed'), ConditionExpression: 'attribute_not_exists(pk)' } }] : []),
     ]);
     return true;
   } catch (error) {

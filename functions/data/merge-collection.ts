@@ -5,6 +5,7 @@ import {
   contactPk,
   engagementDayOf,
   engagementSummaryKey,
+  ACTIVITY_PREFIX,
   HISTORY_PREFIX,
   listKey,
   listMemberKey,
@@ -74,9 +75,11 @@ export const historyItems = (contactId: string): Promise<RawItem[]> => queryRaw(
 /**
  * Sort-key prefixes of the movable items, in the order chunks take them:
  * the switch already moved the profile-side ones in any ordinary merge, so
- * history comes first and the others are only looked for once it is done.
+ * history and activity come first and the others are only looked for once
+ * they are done. Activity entries move like history: while merged, the
+ * primary's timeline shows the duplicate's.
  */
-const MOVABLE_PREFIXES = [HISTORY_PREFIX, CHANNEL_PREFIX, LIST_MEMBER_PREFIX, TAG_MEMBER_PREFIX];
+const MOVABLE_PREFIXES = [HISTORY_PREFIX, ACTIVITY_PREFIX, CHANNEL_PREFIX, LIST_MEMBER_PREFIX, TAG_MEMBER_PREFIX];
 
 /** Up to `limit` items of a contact that a merge moves, history first. */
 export async function movableItems(contactId: string, limit: number): Promise<RawItem[]> {

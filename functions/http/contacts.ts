@@ -8,6 +8,7 @@ import { listDispatches, sendMessage } from '../dispatches/dispatch-service.js';
 import { parseLimit } from '../lib/cursor.js';
 import { httpRouter, reply } from '../lib/http.js';
 import { contactRoutes } from './tables/contacts.js';
+import { contactActivity } from '../contacts/contact-activity.js';
 
 export const handler = httpRouter(contactRoutes, {
   'GET /v1/me': async ({ principal }) => ({ sub: principal.sub, name: principal.name, role: principal.role }),
@@ -20,6 +21,7 @@ export const handler = httpRouter(contactRoutes, {
     return listContacts({ q, tag, list, blocked, band, assignee, cursor, limit: parseLimit(req.query.limit) });
   },
   'GET /v1/contacts/{id}': async (req) => getProfile(req.params.id),
+  'GET /v1/contacts/{id}/activity': async (req) => contactActivity(req.params.id, { limit: parseLimit(req.query.limit), cursor: req.query.cursor }),
   'PATCH /v1/contacts/{id}': async (req) => {
     await updateContact(req.params.id, req.body);
     return getProfile(req.params.id);
@@ -34,13 +36,13 @@ export const handler = httpRouter(contactRoutes, {
   },
   'DELETE /v1/contacts/{id}/lists/{listId}': async (req) => {
     await getContact(req.params.id);
-    await removeMembership(req.params.id, { kind: 'list', id: req.params.listId });
+    await removeMembership(req.params.id, { kind: 'list', id: req.params.listId }, { activity: true });
     return reply(204);
   },
   'POST /v1/contacts/{id}/tags': async (req) => addTagByName(req.params.id, req.body),
   'DELETE /v1/contacts/{id}/tags/{tagId}': async (req) => {
     await getContact(req.params.id);
-    await removeMembership(req.params.id, { kind: 'tag', id: req.params.tagId });
+    await removeMembership(req.params.id, { kind: 'tag', id: req.params.tagId }, { activity: true });
     return reply(204);
   },
   'POST /v1/contacts/{id}/channels/{channel}/unsubscribe': async (req) => setSubscription(req.params.id, req.params.channel, 'unsubscribed'),

@@ -4,6 +4,7 @@ import { logger } from '../lib/logger.js';
 import { METRIC } from '../lib/metric-names.js';
 import { emitMetrics } from '../lib/metrics.js';
 import { acquireLease, commitStep, finishCancelled, getJob, handOverLease, MAX_STORED_ERRORS, type CounterUpdate, type JobError, type JobOutput, type JobRecord } from '../data/job.js';
+import { runAs } from '../lib/actor.js';
 
 /**
  * What a job type does in one step. Steps are short (seconds): after each
@@ -168,7 +169,8 @@ export async function runJob(jobId: string, options: { remainingMs: () => number
     let counters: CounterUpdate[] = [];
     try {
       if (!type) throw new JobFailure(`Unknown job type ${job.jobType}.`);
-      const outcome = await type.step({ job, maybeRedo });
+      // What a step changes reads, on each contact's timeline, as the job's (of the person who started it).
+      const outcome = await runAs({ kind: 'job', jobId: job.id, sub: job.createdBy }, () => type.step({ job, maybeRedo }));
       next = applyOutcome(job, outcome);
       counters = outcome.counters ?? [];
     } catch (error) {

@@ -6,6 +6,7 @@ import { fieldsOf, type BodyOutput } from '../../shared/schemas/fields.js';
 import type { AreaTable, RouteDefinition } from '../http/routes.js';
 import { cancellationCodes, ForbiddenError, HttpError, NotFoundError, UnauthorizedError, ValidationError } from './errors.js';
 import { logger } from './logger.js';
+import { runAs, type Actor } from './actor.js';
 import { describeWrite } from '../audit/audit-actions.js';
 import { appendAudit } from '../audit/audit-append.js';
 
@@ -273,7 +274,9 @@ export function routerOf(routes: readonly RouterRoute[], handlers: Readonly<Reco
     const params = checkedParams((event.pathParameters ?? {}) as Record<string, string>);
     const query = checkedQuery((event.queryStringParameters ?? {}) as Record<string, string>);
     const body = parsedBody(route, event, rawBody);
-    const value = await handler({ principal, params, query, headers, body, rawBody, deadline } as Request);
+    const actor: Actor | undefined = principal ? { kind: 'person', sub: principal.sub } : apiKeyId ? { kind: 'apiKey', id: apiKeyId } : undefined;
+    const run = () => handler({ principal, params, query, headers, body, rawBody, deadline } as Request);
+    const value = actor ? await runAs(actor, run) : await run();
     const result = toResult(value);
     const status = result.statusCode ?? 200;
     if (options.written && !route.key.startsWith('GET ') && status >= 200 && status < 300) {

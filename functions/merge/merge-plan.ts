@@ -1,8 +1,9 @@
+import { activityItem } from '../data/activity.js';
 import { snapshotItem, type SnapshotEntry } from '../data/merge-snapshot.js';
 import { mergedAliasItem } from '../data/alias.js';
 import { classify, contactKey, contactPk, membershipParent, movableItems, profileSideItems } from '../data/merge-collection.js';
 import type { MergeRecord } from '../data/merge-record.js';
-import { approxSize, getManyRaw, getRaw, keyId, keyOf, unchangedCondition, type RawItem } from '../data/raw-item.js';
+import { approxSize, getManyRaw, getRaw, keyId, keyOf, toRaw, unchangedCondition, type RawItem } from '../data/raw-item.js';
 import { assertLocksFree, earlyDuplicates, fitting, lateDuplicates, prepSlice, primaryMarkerOps, switchTuning } from './markers.js';
 import { progressOp } from './merge-record.js';
 import { planMove } from './moves.js';
@@ -56,10 +57,15 @@ export async function planSwitch(record: MergeRecord, owner: string): Promise<Op
     ...primaryMarkerOps(record),
   ];
   const early = earlyDuplicates(record);
+  // The timelines: the primary's says what it took in; each duplicate's entry then moves to the primary with its history.
+  const by = { kind: 'person' as const, sub: record.by };
+  ops.push({ kind: 'put', item: toRaw(activityItem(record.primaryId, 'merged', { mergeId: record.id, role: 'primary', duplicateIds: record.duplicateIds }, now, by)), condition: notExists });
   for (const duplicate of duplicates.slice(0, early.length) as RawItem[]) {
     entries.push({ op: 'delete', key: keyOf(duplicate), before: duplicate });
     ops.push({ kind: 'delete', key: keyOf(duplicate), condition: unchangedCondition(duplicate, 'p') });
     ops.push({ kind: 'put', item: mergedAliasItem(duplicate, record.primaryId, record.id, record.at), condition: notExists });
+    const duplicateId = duplicate.contactId?.S ?? duplicate.id?.S ?? '';
+    ops.push({ kind: 'put', item: toRaw(activityItem(duplicateId, 'merged', { mergeId: record.id, role: 'duplicate', primaryId: record.primaryId }, now, by)), condition: notExists });
   }
 
   // Memberships and channel states join the switch while they fit (every ordinary merge); the rest move first thing after it.

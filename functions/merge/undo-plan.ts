@@ -1,4 +1,5 @@
 import { customFieldValue } from '../../shared/custom-field-key.js';
+import { activityItem } from '../data/activity.js';
 import { contactIndexAttributes, fromContactItem } from '../data/contact.js';
 import { CONTACT_INDEX_ATTRIBUTES } from '../data/keys.js';
 import { mergedAliasKey } from '../data/alias.js';
@@ -111,6 +112,10 @@ export async function planSwitchBack(record: MergeRecord, owner: string): Promis
     ),
     sameItem(restored, current) ? { kind: 'check', key: keyOf(current), condition: unchangedCondition(current, 'p') } : { kind: 'put', item: restored, condition: unchangedCondition(current, 'p') },
     ...profiles.flatMap((entry) => switchBackOps(record.id, entry.before)),
+    // Each contact's timeline says the merge was undone (the duplicates' entries come back with their history).
+    ...[record.primaryId, ...profiles.map((entry) => entry.before.id?.S ?? '')].map(
+      (contactId): Op => ({ kind: 'put', item: toRaw(activityItem(contactId, 'merge_undone', { mergeId: record.id }, now, { kind: 'person', sub: record.undoBy ?? record.by })), condition: notExists }),
+    ),
   ];
 }
 

@@ -102,6 +102,15 @@ export const ANSWERS = {
   }),
   ApiKeyCreated: z.object({ ...ApiKey.shape, key: z.string().register(z.globalRegistry, { description: 'Shown once; stored only as a hash.' }) }),
   ApiKeyPage: page(ApiKey),
+  ActivityPage: page(
+    z.object({
+      id,
+      at: isoTime,
+      by: z.nullable(z.object({ sub: z.string(), name: z.string() })),
+      action: z.string(),
+      details: z.looseObject({}),
+    }),
+  ),
   AuditPage: page(
     z.object({
       id,

@@ -128,7 +128,8 @@ async function write(spec: ContactSpec): Promise<string> {
   return id;
 }
 
-const collection = async (contactId: string) => (await queryRaw(`CONTACT#${contactId}`, '')).map(canonical);
+/** A contact's items as stored, but its activity entries: the timeline gains `merged` and `merge_undone` (test/integration/activity.test.ts). */
+const collection = async (contactId: string) => (await queryRaw(`CONTACT#${contactId}`, '')).filter((item) => !item.sk.S!.startsWith('T#')).map(canonical);
 
 async function everything(ids: string[]) {
   const catalog = await Promise.all([...lists.map(listKey), ...tags.map(tagKey)].map(async (Key) => JSON.stringify((await ddb().send(new GetCommand({ TableName: tableName(), Key }))).Item)));

@@ -20,6 +20,8 @@ beforeAll(() => {
   resetConfig();
   setDdbClient(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })));
 });
+// No phone or email here is suppressed (the suppression check is one BatchGet of their hashes).
+beforeEach(() => ddbMock.on(BatchGetCommand).resolves({ Responses: {} }));
 afterEach(() => ddbMock.reset());
 // The suppression check (one BatchGet of the values' hashes) finds nothing unless a test says otherwise.
 beforeEach(() => ddbMock.on(BatchGetCommand).resolves({ Responses: { unit: [] } }));

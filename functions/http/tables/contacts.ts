@@ -11,6 +11,7 @@ export const contactRoutes = {
   'POST /v1/contacts': { body: contacts.contactBody('create', region), answer: 'Profile', status: 201, summary: 'Creates a contact.' },
   'GET /v1/contacts': { answer: 'ContactPage', query: ['q', 'tag', 'list', 'blocked', 'band', 'assignee', ...PAGE], summary: 'Contacts, newest first, searched and filtered.' },
   'GET /v1/contacts/{id}': { answer: 'Profile', summary: 'A contact\'s profile.' },
+  'GET /v1/contacts/{id}/activity': { answer: 'ActivityPage', query: PAGE, summary: 'What was done to the contact and by whom, newest first.' },
   'PATCH /v1/contacts/{id}': { body: contacts.contactBody('patch', region), answer: 'Profile', summary: 'Edits a contact; null clears a field.' },
   'DELETE /v1/contacts/{id}': { summary: 'Moves a contact to the recycle bin (restorable until it is purged).' },
   'PUT /v1/contacts/{id}/lists/{listId}': { summary: 'Adds a contact to a list (idempotent).' },

@@ -21,6 +21,8 @@ import { JobFailure, jobTuning, type JobType } from '../job-runner.js';
 import type { JobError } from '../../data/job.js';
 import { addMergedAliases, holderOf, withoutAliasedValues, type ValueHolders } from '../../merge/aliases.js';
 import { suppressedAmong, suppressedFieldErrors, valuesOf } from '../../privacy/suppression-check.js';
+import { activityItem } from '../../data/activity.js';
+import { currentActor } from '../../lib/actor.js';
 
 export type OnDuplicate = 'update' | 'skip' | 'create';
 
@@ -260,10 +262,13 @@ export const importContactsJob: JobType = {
       created += creates.length;
 
       // After a crash the step may have written some of its contacts already: keep those as they are.
-      const already = new Set(maybeRedo ? (await getContacts(creates.map((c) => c.id))).map((c) => c.id) : []);
+      const already = new Map(maybeRedo ? (await getContacts(creates.map((c) => c.id))).map((c) => [c.id, c.createdAt]) : []);
       const requests: Record<string, unknown>[] = [];
       for (const { id, row } of creates) {
         if (!already.has(id)) requests.push({ PutRequest: { Item: newContactItem(id, row, { origin, now, createdBy: job.createdBy }) } });
+        // Its `imported` entry, the same item again on a redo (the contact's own time and a fixed id): batch
+        // writes are no transaction, so a redo that finds the contact written writes its entry anyway.
+        requests.push({ PutRequest: { Item: activityItem(id, 'imported', {}, already.get(id) ?? now, currentActor(), `imp-${id}`) } });
         if (list && !listGone) {
           requests.push({ PutRequest: { Item: toMembershipItem(id, { kind: 'list', id: list.id, name: list.name }, now) } });
         }
