@@ -132,6 +132,7 @@ const SCREENS: Screen[] = [
     },
   },
   { name: 'suppressions', pattern: '/suppressions', hash: () => '#/suppressions' },
+  { name: 'audit log', pattern: '/audit', hash: () => '#/audit' },
   { name: 'not found', pattern: '', hash: () => '#/no-such-screen' },
 ];
 
