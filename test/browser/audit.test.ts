@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Locator, type Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useLocalStack } from '../support/api-suite.js';
-import { signInAs, useChromium, type DemoUser } from '../support/browser.js';
+import { useChromium, useSignedInPages } from '../support/browser.js';
 import { contactBody, createContact, type CreatedContact } from '../support/factories.js';
 
 /**
@@ -15,19 +15,7 @@ import { contactBody, createContact, type CreatedContact } from '../support/fact
  */
 const stack = useLocalStack();
 const browser = useChromium();
-let context: BrowserContext | undefined;
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-async function signedIn(user: DemoUser): Promise<Page> {
-  context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await signInAs(page, stack.baseUrl, user);
-  return page;
-}
+const signedIn = useSignedInPages(browser, stack);
 
 const admin = () => stack.api.as('admin', 'ana');
 const operator = () => stack.api.as('operator', 'otto');
