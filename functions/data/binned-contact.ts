@@ -2,6 +2,7 @@ import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { RETRY, withBackoff } from '../lib/backoff.js';
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { cancellationCodes, isConditionFailure } from '../lib/errors.js';
+import { activityItem } from './activity.js';
 import { contactIndexAttributes, fromContactItem } from './contact.js';
 import { BINNED_CONTACT_TYPE, CONTACT_TYPE } from './contact-type.js';
 import { contactKey, contactPk, gsi, mergeLockKey, PROFILE_PREFIX } from './keys.js';
@@ -42,8 +43,8 @@ export interface DeletedBy {
 
 /** Profile and membership items of the binned contact: fields the bin reads and writes. */
 const BIN_READ_PROJECTION = 'pk, sk, #type, id, version, binnedVersion, purging, listId, tagId, gsi9pk, #name';
-/** Memberships per transaction beside the profile and the merge-lock check (2 items each: the membership and its count; DynamoDB allows 100). */
-const MEMBERSHIPS_PER_TRANSACTION = 49;
+/** Memberships per transaction beside the profile, its activity entry and the merge-lock check (2 items each: the membership and its count; DynamoDB allows 100). */
+const MEMBERSHIPS_PER_TRANSACTION = 48;
 const INDEX_ATTRIBUTES = ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk', 'gsi5pk', 'gsi5sk', 'gsi6pk', 'gsi6sk', 'gsi7pk', 'gsi7sk', 'gsi8pk', 'gsi8sk'];
 const BIN_ATTRIBUTES = ['deletedAt', 'deletedBy', 'purgeAt', 'binnedVersion'];
 
@@ -118,15 +119,15 @@ function moveOf(contactId: string, item: Item, direction: 'out' | 'in', parent: 
 
 const countsOf = (moves: Move[]) => moves.flatMap((m) => m.items.map((_, i) => (i === 1 ? m.parent : undefined)));
 
-/** Cuts membership moves into transactions, the profile's own last (with as many as fit beside it, and `guard`). */
-function plan(moves: Move[], profile: TransactItem, guard?: TransactItem): Planned {
+/** Cuts membership moves into transactions, the profile's own last (with as many as fit beside it, its activity `entry`, and `guard`). */
+function plan(moves: Move[], profile: TransactItem, entry: Item, guard?: TransactItem): Planned {
   const transactions: Planned = [];
   const rest = [...moves];
   while (rest.length > MEMBERSHIPS_PER_TRANSACTION) {
     const chunk = rest.splice(0, MEMBERSHIPS_PER_TRANSACTION + 1);
     transactions.push({ items: chunk.flatMap((m) => m.items), counts: countsOf(chunk) });
   }
-  const last = [...rest.flatMap((m) => m.items), profile, ...(guard ? [guard] : [])];
+  const last = [...rest.flatMap((m) => m.items), { Put: { TableName: tableName(), Item: entry } }, profile, ...(guard ? [guard] : [])];
   transactions.push({ items: last, counts: last.map((_, i) => countsOf(rest)[i]), guardAt: guard ? last.length - 1 : undefined });
   return transactions;
 }
@@ -175,7 +176,7 @@ export async function binContactItems(contactId: string, at: { deletedAt: string
     const { profile, memberships } = await readBinState(contactId, false);
     if (profile?.type !== CONTACT_TYPE) return 'absent' as const;
     const moves = memberships.filter((m) => m.gsi9pk !== undefined).map((m) => moveOf(contactId, m, 'out', { exists: !gone.has(parentId(membershipOf(m)!)) }));
-    return send(plan(moves, binProfileUpdate(contactId, at), noMergeLock(contactId)), gone);
+    return send(plan(moves, binProfileUpdate(contactId, at), activityItem(contactId, 'deleted', {}, at.deletedAt), noMergeLock(contactId)), gone);
   }, STEP_RETRIES);
   if (outcome === 'done') await stripLateMemberships(contactId);
   return outcome;
@@ -251,7 +252,7 @@ export async function restoreContactItems(contactId: string): Promise<Outcome> {
       const exists = parent !== undefined && !gone.has(parentId(of));
       return moveOf(contactId, m, 'in', { exists, name: parent?.name as string | undefined });
     });
-    return send(plan(moves, restoreProfileUpdate(profile)), gone);
+    return send(plan(moves, restoreProfileUpdate(profile), activityItem(contactId, 'restored')), gone);
   }, STEP_RETRIES);
 }
 

@@ -75,6 +75,17 @@ describe('a contact’s activity', { timeout: 180_000 }, () => {
     // Removing what is not there records nothing.
     expect((await admin().delete(`/v1/contacts/${contact.id}/channels/whatsapp`)).status).toBe(204);
     expect(await actions(contact.id)).toHaveLength(entries.length);
+
+    // To the recycle bin and back: the timeline is kept and says both.
+    expect((await operator().delete(`/v1/contacts/${contact.id}`)).status).toBe(204);
+    expect((await agent().get(`/v1/contacts/${contact.id}/activity`)).status).toBe(404);
+    expect((await admin().post(`/v1/recycle-bin/${contact.id}/restore`)).status).toBe(200);
+    const back = await timeline(contact.id);
+    expect(back.slice(0, 2).map((e) => [e.action, e.by?.sub])).toEqual([
+      ['restored', 'ana'],
+      ['deleted', 'otto'],
+    ]);
+    expect(back).toHaveLength(entries.length + 2);
   });
 
   it('pages, answers 404 for an unknown contact, and names an import by its job', async () => {

@@ -36,10 +36,10 @@ const listCount = async (id: string) => (await agent().get(`/v1/lists/${id}`)).b
 const tagCount = async (id: string) => (await agent().get(`/v1/tags/${id}`)).body.contactCount as number;
 const base = async () => (await operator().get('/v1/analytics/contacts')).body.interactions.contactBase.value as number;
 
-/** Every item of the contact's collection as stored, by sort key (the analytics state aside: its base history moves by design). */
+/** Every item of the contact's collection as stored, by sort key (the analytics state aside: its base history moves by design; and its activity entries, which gain `deleted` and `restored`). */
 async function collection(id: string): Promise<Map<string, string>> {
   const items = await queryRaw(contactPk(id), '');
-  return new Map(items.filter((item) => item.sk.S !== 'S#ANALYTICS').map((item: RawItem) => [item.sk.S!, canonical(item)]));
+  return new Map(items.filter((item) => item.sk.S !== 'S#ANALYTICS' && !item.sk.S!.startsWith('T#')).map((item: RawItem) => [item.sk.S!, canonical(item)]));
 }
 
 async function waitForJob(id: string) {
