@@ -1,9 +1,10 @@
-import { afterAll } from 'vitest';
 import { startDynamoLocal, type DynamoLocal } from '../../infra/local/dynamo-local.js';
 
 /**
  * One DynamoDB Local per test file, started on first use and stopped after
- * the file (test/support/file-setup.ts). A run-wide one is not an option:
+ * the file (test/support/file-setup.ts registers the hook, so that the bench,
+ * which starts stacks through ./local-stack.ts outside vitest, can import
+ * this module). A run-wide one is not an option:
  * DynamoDB Local keeps every stream record it ever wrote (deleting the table
  * does not drop them) and each later write gets slower with their number,
  * so the files that ran last took ten times their own time.
@@ -23,5 +24,3 @@ export async function stopFileDynamo(): Promise<void> {
   local = undefined;
   if (started) await (await started).stop();
 }
-
-afterAll(stopFileDynamo);
