@@ -90,6 +90,22 @@ export function listAudit(filters: AuditFilters, page: { limit: number; cursor?:
   });
 }
 
+/**
+ * A page of up to `limit` entries for the table. The API answers a short
+ * page with a cursor when it has read its share of months (a long range, a
+ * narrow filter), so this asks on until the page is full or the log ends:
+ * otherwise "Next" would lead to an empty page.
+ */
+export async function fullAuditPage(filters: AuditFilters, page: { limit: number; cursor?: string }, signal?: AbortSignal): Promise<Page<AuditEntry>> {
+  let answer = await listAudit(filters, page, signal);
+  const items = [...(answer.items ?? [])];
+  for (let asks = 1; answer.cursor && items.length < page.limit && asks < 10; asks++) {
+    answer = await listAudit(filters, { limit: page.limit - items.length, cursor: answer.cursor }, signal);
+    items.push(...(answer.items ?? []));
+  }
+  return { items, cursor: answer.cursor ?? null };
+}
+
 /** Names of tags and lists by id, for the details of an entry that names one by id. */
 export interface CatalogNames {
   tag(id: string): string | undefined;
