@@ -202,6 +202,13 @@ export const ROWS: Row[] = [
     pass: (v) => v('bulkDelete.countsExact') === 1,
   },
   {
+    what: 'Restore 10,000 contacts from the recycle bin vs delete them (jobs)',
+    goal: 'restore >= 50% of delete; counts exact',
+    keys: ['restore.rowsPerSecond', 'delete.rowsPerSecond'],
+    show: (v) => `${n(v('restore.rowsPerSecond'))} vs ${n(v('delete.rowsPerSecond'))} rows/s = ${n((v('restore.rowsPerSecond')! / v('delete.rowsPerSecond')!) * 100)}%`,
+    pass: (v) => v('restore.rowsPerSecond')! >= 0.5 * v('delete.rowsPerSecond')! && v('restore.countsExact') === 1,
+  },
+  {
     what: 'Analytics panel: DynamoDB requests at 10k / 100k contacts',
     goal: 'equal, <= 10',
     keys: ['analytics.ddbRequests.at10k', 'analytics.ddbRequests.at100k'],

@@ -9,6 +9,7 @@ import { round } from './lib/stats.js';
 import { measureAnalytics } from './measures/analytics.js';
 import { measureBulkDelete, measureImport, measureRawBatchWrite } from './measures/big-base.js';
 import { measureBundles } from './measures/bundles.js';
+import { measureDeleteRestore } from './measures/recycle-bin.js';
 import { measureContactPage, measureProfileRead, richContact } from './measures/profile.js';
 import { soak } from './measures/soak.js';
 import { measureEventVisibility, measureStream } from './measures/stream.js';
@@ -21,7 +22,8 @@ import { get, META_FILE, merge, renderMarkdown, renderText, RESULTS_FILE, type R
  * (date, machine, what could not be measured and why).
  *
  * BENCH_SCALE (default 1) shrinks the data for a quick trial of the harness;
- * BENCH_ONLY=web,bundles,small,big picks phases, and BENCH_ONLY=stream the
+ * BENCH_ONLY=web,bundles,small,bin,big picks phases (bin: delete and restore
+ * of a 10,000-contact base through the recycle bin), and BENCH_ONLY=stream the
  * event pipeline alone (a base of the stream's contacts, the stream rounds
  * and the visibility probe; BENCH_STREAM_ROUNDS rounds, default 3). Any of
  * them writes its figures to the temp directory, never over the real results.
@@ -122,6 +124,7 @@ const PHASE_KEYS: Record<string, string[]> = {
   web: ['web'],
   bundles: ['bundles'],
   small: ['profileRead', 'rawQuery', 'contactPage', 'stream', 'eventVisible', 'analytics.ddbRequests.at10k', 'analytics.at10k', 'soak'],
+  bin: ['delete', 'restore'],
   big: ['rawBatchWrite', 'rawBatchDelete', 'import', 'analytics.ddbRequests.at100k', 'analytics.at100k', 'bulkDelete'],
 };
 const selected = (phase: string) => {
@@ -181,6 +184,21 @@ async function main() {
         });
         await measure(['soak'], `Soak: ${SOAK_MS / 1000} s of mixed traffic`, async () => soak(b, features.apiKey, SOAK_MS, log));
       }
+    } finally {
+      await b.stop();
+    }
+  }
+
+  if (selected('bin')) {
+    log(`\n== Recycle bin: a base of ${SMALL_BASE} contacts deleted, then restored ==`);
+    const b = await startBenchStack(`bench-bin-${Date.now().toString(36)}`);
+    try {
+      const features = await probe(b);
+      await measure(['delete', 'restore'], `Delete job then restore-contacts job of ${SMALL_BASE} contacts`, async () => {
+        if (!features.jobs) throw new FeatureMissing('POST /v1/jobs delete-contacts and restore-contacts');
+        await seedBase(b, SMALL_BASE, 0, true);
+        return measureDeleteRestore(b, SMALL_BASE, await contactIds(b, 100), log);
+      });
     } finally {
       await b.stop();
     }
