@@ -826,6 +826,7 @@ export const en = {
   'activity.imported': 'Imported from a CSV file',
   'activity.importedBy': '{who} imported it from a CSV file',
   'activity.mergedIn': '{who} merged a duplicate into this contact',
+  'activity.mergedInMany': '{who} merged {n} duplicates into this contact',
   'activity.mergedAway': '{who} merged this contact into another contact',
   'activity.mergeUndone': '{who} undid a merge',
   'activity.deleted': '{who} moved the contact to the recycle bin',

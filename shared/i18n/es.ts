@@ -828,6 +828,7 @@ export const es: Catalog = {
   'activity.imported': 'Importado desde un archivo CSV',
   'activity.importedBy': '{who} lo importó desde un archivo CSV',
   'activity.mergedIn': '{who} fusionó un duplicado en este contacto',
+  'activity.mergedInMany': '{who} fusionó {n} duplicados en este contacto',
   'activity.mergedAway': '{who} fusionó este contacto en otro contacto',
   'activity.mergeUndone': '{who} deshizo una fusión',
   'activity.deleted': '{who} movió el contacto a la papelera',

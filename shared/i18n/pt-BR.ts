@@ -828,6 +828,7 @@ export const ptBR: Catalog = {
   'activity.imported': 'Importado de um arquivo CSV',
   'activity.importedBy': '{who} importou de um arquivo CSV',
   'activity.mergedIn': '{who} mesclou um duplicado neste contato',
+  'activity.mergedInMany': '{who} mesclou {n} duplicados neste contato',
   'activity.mergedAway': '{who} mesclou este contato em outro contato',
   'activity.mergeUndone': '{who} desfez uma mesclagem',
   'activity.deleted': '{who} moveu o contato para a lixeira',

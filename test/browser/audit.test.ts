@@ -124,6 +124,24 @@ describe('the audit log', { timeout: 120_000 }, () => {
   });
 });
 
+/** The sentences of a contact's Activity card, once its newest entry reads `newest` (the profile is opened afresh until it does). */
+async function storyUntil(page: Page, contactId: string, newest: string): Promise<() => Promise<string[]>> {
+  const card = page.getByTestId('activity');
+  const sentences = () => card.locator('[data-testid="activity-entry"] .sentence').allInnerTexts();
+  await expect
+    .poll(
+      async () => {
+        await page.goto(`${stack.baseUrl}/#/tags`);
+        await page.goto(`${stack.baseUrl}/#/contacts/${contactId}`);
+        await card.getByTestId('activity-entry').first().waitFor();
+        return (await sentences())[0];
+      },
+      { timeout: 20_000, interval: 500 },
+    )
+    .toBe(newest);
+  return sentences;
+}
+
 describe("the profile's Activity card", { timeout: 120_000 }, () => {
   it('tells the contact’s story in sentences, newest first, and shows older entries on Show more', async () => {
     const list = await operator().post('/v1/lists', { name: 'Newsletter Audit' });
@@ -136,18 +154,7 @@ describe("the profile's Activity card", { timeout: 120_000 }, () => {
 
     const page = await signedIn('otto');
     const card = page.getByTestId('activity');
-    const sentences = () => card.locator('[data-testid="activity-entry"] .sentence').allInnerTexts();
-    await expect
-      .poll(
-        async () => {
-          await page.goto(`${stack.baseUrl}/#/tags`);
-          await page.goto(`${stack.baseUrl}/#/contacts/${tim.id}`);
-          await card.getByTestId('activity-entry').first().waitFor();
-          return (await sentences())[0];
-        },
-        { timeout: 20_000, interval: 500 },
-      )
-      .toBe('otto changed last name from Line9 to Line10');
+    const sentences = await storyUntil(page, tim.id, 'otto changed last name from Line9 to Line10');
     expect(await sentences()).toHaveLength(10);
     expect(await sentences()).not.toContain('otto created the contact');
     expect(await card.locator('time').first().getAttribute('title')).toMatch(/\d{4}/);
@@ -165,5 +172,24 @@ describe("the profile's Activity card", { timeout: 120_000 }, () => {
     await page.getByTestId('language-switcher').selectOption({ label: 'Português' });
     await card.getByRole('heading', { name: 'Atividade' }).waitFor();
     await card.getByText(`otto adicionou a etiqueta ${TAG}`).waitFor();
+  });
+
+  it('after a merge the kept contact shows the duplicate’s entries too; after the undo each has its own again', async () => {
+    const kept = await createContact(operator(), contactBody({ firstName: 'Kim', lastName: 'Kept' }));
+    const dup = await createContact(operator(), contactBody({ firstName: 'Kim', lastName: 'Dup' }));
+    expect((await operator().post(`/v1/contacts/${dup.id}/tags`, { name: 'From dup' })).status).toBeLessThan(300);
+    const merge = await operator().post('/v1/merges', { primaryId: kept.id, duplicateIds: [dup.id] });
+    expect(merge.status, JSON.stringify(merge.body)).toBe(201);
+
+    const page = await signedIn('otto');
+    let story = await storyUntil(page, kept.id, 'otto merged a duplicate into this contact');
+    // The duplicate's own "merged into another contact" is left out: the line above says it.
+    expect(await story()).toEqual(['otto merged a duplicate into this contact', 'otto added the tag From dup', 'otto created the contact', 'otto created the contact']);
+
+    expect((await operator().post(`/v1/merges/${merge.body.id}/undo`)).status).toBe(200);
+    story = await storyUntil(page, kept.id, 'otto undid a merge');
+    expect(await story()).toEqual(['otto undid a merge', 'otto merged a duplicate into this contact', 'otto created the contact']);
+    story = await storyUntil(page, dup.id, 'otto undid a merge');
+    expect(await story()).toEqual(['otto undid a merge', 'otto merged this contact into another contact', 'otto added the tag From dup', 'otto created the contact']);
   });
 });

@@ -35,6 +35,16 @@ export async function listActivity(contactId: string, page: { limit: number; cur
   }
 }
 
+/**
+ * Whether the card shows an entry on this contact's timeline. A merge moves
+ * the duplicate's entries to the kept contact, its "merged into another
+ * contact" among them: there the kept contact's own "merged a duplicate
+ * into this contact" says it already.
+ */
+export function shownOn(contactId: string, entry: Pick<ActivityEntry, 'action' | 'details'>): boolean {
+  return !(entry.action === 'merged' && entry.details?.role === 'duplicate' && entry.details.primaryId === contactId);
+}
+
 /** Names of the tags and lists an entry names by id, when the entry does not carry them. */
 export interface NameLookup {
   tag(id: string): string | undefined;
@@ -133,6 +143,10 @@ export function activitySentence(entry: ActivityEntry, names: NameLookup): strin
     return changes.length > 1 ? t('activity.changedMany', { who, n: changes.length }) : t('activity.updated', { who });
   }
   if (entry.action === 'imported') return entry.by ? t('activity.importedBy', { who }) : t('activity.imported');
-  if (entry.action === 'merged') return d.role === 'duplicate' ? t('activity.mergedAway', { who }) : t('activity.mergedIn', { who });
+  if (entry.action === 'merged') {
+    if (d.role === 'duplicate') return t('activity.mergedAway', { who });
+    const merged = Array.isArray(d.duplicateIds) ? d.duplicateIds.length : 1;
+    return merged > 1 ? t('activity.mergedInMany', { who, n: merged }) : t('activity.mergedIn', { who });
+  }
   return t('activity.other', { who, action: entry.action });
 }
