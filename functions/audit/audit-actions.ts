@@ -25,7 +25,8 @@ export interface AuditRecord {
 }
 
 type WriteRoute = Exclude<RouteKey, `GET ${string}`>;
-type Describe = (ctx: AuditContext) => AuditRecord;
+/** What the write did, or undefined when it changed nothing (an events call that accepted none). */
+type Describe = (ctx: AuditContext) => AuditRecord | undefined;
 
 const field = (value: unknown, name: string): unknown => (value && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined);
 const text = (value: unknown, name: string): string | null => {
@@ -104,6 +105,7 @@ export const AUDIT_ACTIONS: { readonly [K in WriteRoute]: Describe } = {
 
   'POST /v1/events': (ctx) => {
     const rejected = field(ctx.answer, 'rejected');
+    if (field(ctx.answer, 'accepted') === 0) return undefined;
     return {
       action: 'events.received',
       target: { type: 'events', id: null },

@@ -83,7 +83,8 @@ describe('throttling and timeouts the SDK retries', () => {
   });
 
   it('creates a contact exactly once when its write timed out before reaching DynamoDB', async () => {
-    await arm({ fault: 'timeout', operation: 'Put', key: /^CONTACT#.*\|P#PROFILE$/, times: 2 });
+    // The profile goes in one transaction with its activity entry.
+    await arm({ fault: 'timeout', operation: 'TransactWrite', key: /^CONTACT#.*\|P#PROFILE$/, times: 2 });
     const r = await operator().post('/v1/contacts', { firstName: 'Timeout', email: 'timeout@faults.example' });
     expect(r.status).toBe(201);
     expect(faults.pending()).toEqual([]);
@@ -129,7 +130,7 @@ describe('answers lost after the write was applied (the SDK sends it again)', ()
   });
 
   it('never creates a contact twice; the request answers it or an error JSON', async () => {
-    await arm({ fault: 'lost-answer', operation: 'Put', key: /^CONTACT#.*\|P#PROFILE$/ });
+    await arm({ fault: 'lost-answer', operation: 'TransactWrite', key: /^CONTACT#.*\|P#PROFILE$/ });
     const r = await operator().post('/v1/contacts', { firstName: 'Lost', email: 'lost.answer@faults.example' });
     expect(faults.pending()).toEqual([]);
     if (r.status !== 201) expectErrorJson(r, [409, 500, 503]);
@@ -178,7 +179,7 @@ describe('a request that still fails after retries', () => {
     const contact = await freshContact();
     await arm({ fault: 'throttle', operation: 'Query', where: 'final' });
     expectErrorJson(await stack.api.as('agent').get(`/v1/contacts/${contact.id}`), [429]);
-    await arm({ fault: 'throttle', operation: 'Put', where: 'final' });
+    await arm({ fault: 'throttle', operation: 'TransactWrite', where: 'final' });
     const r = await operator().post('/v1/contacts', { firstName: 'Throttled', email: 'throttled@faults.example' });
     expectErrorJson(r, [429]);
     expect(r.body.error.code).toBe('throttled');
@@ -187,7 +188,7 @@ describe('a request that still fails after retries', () => {
 
   it('answers a generic 5xx for a timeout and a conflict, writes nothing half-way, and keeps counts exact', async () => {
     const contact = await freshContact();
-    await arm({ fault: 'timeout', operation: 'Update', where: 'final' });
+    await arm({ fault: 'timeout', operation: 'TransactWrite', key: /\|P#PROFILE$/, where: 'final' });
     expectErrorJson(await operator().patch(`/v1/contacts/${contact.id}`, { lastName: 'Never' }), [500, 503, 504]);
     expect((await stack.api.as('agent').get(`/v1/contacts/${contact.id}`)).body.lastName).toBeNull();
 
