@@ -1,6 +1,4 @@
-import { contactCollection, deleteCollectionItems, deleteContactProfiles, type ItemKey } from '../data/contact.js';
-import type { MembershipOf } from '../data/membership.js';
-import { inParallel } from '../lib/concurrency.js';
+import { contactCollection, deleteCollectionItems, deleteContactProfiles } from '../data/contact.js';
 import { removeMembership } from './memberships.js';
 
 /**
@@ -19,23 +17,4 @@ export async function purgeContact(contactId: string): Promise<boolean> {
   await deleteCollectionItems(rest);
   await deleteContactProfiles([contactId]);
   return found;
-}
-
-/**
- * purgeContact for many contacts at once (bulk delete jobs): collections
- * are read in parallel, each membership still leaves in its own counted
- * transaction, and the other items of all the contacts share BatchWriteItem
- * calls, profiles last. Safe to repeat, like purgeContact.
- */
-export async function purgeContacts(contactIds: readonly string[], concurrency = 8): Promise<void> {
-  const memberships: { contactId: string; of: MembershipOf }[] = [];
-  const rest: ItemKey[] = [];
-  await inParallel(contactIds, concurrency, async (contactId) => {
-    const collection = await contactCollection(contactId);
-    for (const of of collection.memberships) memberships.push({ contactId, of });
-    rest.push(...collection.rest);
-  });
-  await inParallel(memberships, concurrency, async ({ contactId, of }) => void (await removeMembership(contactId, of)));
-  await deleteCollectionItems(rest, concurrency);
-  await deleteContactProfiles(contactIds, concurrency);
 }
