@@ -19,8 +19,8 @@ import { MAX_ACTIONS, type Op } from './transact.js';
  * duplicates' collections while history is still moving.
  */
 export const switchTuning = {
-  /** Duplicates whose profiles switch in the switch transaction itself: 2 actions each, beside the primary, its markers, the progress and the snapshot. */
-  duplicates: 40,
+  /** Duplicates whose profiles switch in the switch transaction itself: 3 actions each (profile, alias, activity entry), beside the primary, its markers and activity entry, the progress and the snapshot; on undo 3 each too. */
+  duplicates: 30,
   /** Late duplicates switched per chunk after it: 2 actions each, beside the progress, the primary check and the snapshot. */
   latePerStep: 48,
   /** Profile bytes one switch's snapshot may hold (before compression; the snapshot is one item, 400 KB at most). */
