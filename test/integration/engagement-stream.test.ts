@@ -199,7 +199,12 @@ describe('engagement stream processor', () => {
     const n = message(purged, 'x', { sent: recent(1) }, 'sms');
     expect((await stack.api.as('operator').delete(`/v1/contacts/${purged}`)).status).toBe(204);
     await processEngagementRecords([change(n, undefined)]);
-    expect(await counters(purged)).toEqual({});
+    // No counts come back: at most an expiring tombstone holding the record's watermark (a re-cut retry
+    // of an earlier batch cannot then apply a part of what it netted away; see the counter store).
+    for (const item of Object.values(await counters(purged))) {
+      expect(Object.entries(item).filter(([k, v]) => typeof v === 'number' && k !== 'expiresAt' && v !== 0)).toEqual([]);
+      expect(item.expiresAt).toBeGreaterThan(Date.now() / 1000);
+    }
 
     // A message written before the purge but processed after it: its counts come and go with
     // its own records, and the zeroed item stays only as an expiring tombstone (it guards replays).
