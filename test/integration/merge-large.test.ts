@@ -91,7 +91,8 @@ describe('a merge of a large history', () => {
     expect(resumed[merge.id]).toBe('completed');
     expect((await collection(duplicate.id, 'H#')).length).toBe(0);
     expect((await collection(primary.id, 'H#')).length).toBe(30 + HISTORY - shared);
-    expect((await operator().get(`/v1/merges/${merge.id}`)).body).toMatchObject({ status: 'completed', movedItems: HISTORY });
+    // The history, and the duplicate's two activity entries (created, and merged by the switch).
+    expect((await operator().get(`/v1/merges/${merge.id}`)).body).toMatchObject({ status: 'completed', movedItems: HISTORY + 2 });
     expect(await numbers(primary.id)).toEqual({
       dispatched: before.p.dispatched + before.d.dispatched,
       open: before.p.open + before.d.open - 2,
