@@ -3,8 +3,8 @@ import type { Channel } from '../../shared/contact-schema.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { isConditionFailure } from '../lib/errors.js';
 import { activityItem } from './activity.js';
-import { IS_CONTACT } from './contact-type.js';
-import { channelKey, contactKey } from './keys.js';
+import { contactCheck } from './contact-type.js';
+import { channelKey } from './keys.js';
 import type { Item } from './query.js';
 
 /**
@@ -46,15 +46,7 @@ export async function putChannelStatus(contactId: string, channel: Channel, stat
     await ddb().send(
       new TransactWriteCommand({
         TransactItems: [
-          {
-            ConditionCheck: {
-              TableName: tableName(),
-              Key: contactKey(contactId),
-              ConditionExpression: IS_CONTACT.expression,
-              ExpressionAttributeNames: IS_CONTACT.names,
-              ExpressionAttributeValues: IS_CONTACT.values,
-            },
-          },
+          contactCheck(contactId),
           {
             Update: {
               TableName: tableName(),

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Assignee, CustomFieldValue, Origin } from '../../shared/contact-schema.js';
 import { fold } from '../../shared/text.js';
 import { batchWriteAll } from '../lib/dynamo-batch.js';
@@ -123,7 +123,7 @@ export async function putNewContact(record: ContactRecord, alongside: Item[] = [
 /** Fields an `updated` entry reports, from and to (company and department by name, custom fields one by one). */
 const REPORTED_FIELDS = ['firstName', 'lastName', 'phone', 'email', 'country', 'language', 'assignee'] as const;
 
-export function fieldChanges(current: Item, next: ContactRecord): { field: string; from: unknown; to: unknown }[] {
+function fieldChanges(current: Item, next: ContactRecord): { field: string; from: unknown; to: unknown }[] {
   const changes: { field: string; from: unknown; to: unknown }[] = [];
   const note = (field: string, from: unknown, to: unknown) => {
     if (JSON.stringify(from ?? null) !== JSON.stringify(to ?? null)) changes.push({ field, from: from ?? null, to: to ?? null });

@@ -3,8 +3,8 @@ import { transact } from '../lib/dynamo-batch.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { cancellationCodes } from '../lib/errors.js';
 import { activityItem } from './activity.js';
-import { IS_CONTACT } from './contact-type.js';
-import { contactKey, gsi, listKey, listMemberKey, tagKey, tagMemberKey } from './keys.js';
+import { contactCheck } from './contact-type.js';
+import { gsi, listKey, listMemberKey, tagKey, tagMemberKey } from './keys.js';
 import { queryIndexPage, type Item, type Page } from './query.js';
 
 /**
@@ -60,15 +60,7 @@ function membershipActivity(contactId: string, of: MembershipOf & { name?: strin
 export async function putMembership(contactId: string, of: MembershipOf & { name: string }): Promise<'added' | 'exists' | 'noContact' | 'noParent'> {
   try {
     await transact([
-      {
-        ConditionCheck: {
-          TableName: tableName(),
-          Key: contactKey(contactId),
-          ConditionExpression: IS_CONTACT.expression,
-          ExpressionAttributeNames: IS_CONTACT.names,
-          ExpressionAttributeValues: IS_CONTACT.values,
-        },
-      },
+      contactCheck(contactId),
       { Put: { TableName: tableName(), Item: toMembershipItem(contactId, of, new Date().toISOString()), ConditionExpression: 'attribute_not_exists(pk)' } },
       {
         Update: {

@@ -226,8 +226,8 @@ export interface RouterOptions {
 /** What a write that succeeded did, for the audit log (the table router's, ../audit/). */
 export interface WriteDone {
   readonly routeKey: string;
-  readonly principal?: Principal;
-  readonly apiKeyId?: string;
+  /** The person or API key the request ran as. */
+  readonly actor: Actor;
   readonly params: Record<string, string>;
   readonly body: unknown;
   readonly answer: unknown;
@@ -253,7 +253,7 @@ export function httpRouter<T extends AreaTable>(table: T, handlers: TableHandler
 /** Every write of the route table that succeeded goes into the audit log (../audit/audit-actions.ts says what it records). */
 async function auditWrite(done: WriteDone): Promise<void> {
   const record = describeWrite(done.routeKey, done);
-  const actor = done.principal ? { kind: 'person' as const, id: done.principal.sub } : done.apiKeyId ? { kind: 'apiKey' as const, id: done.apiKeyId } : undefined;
+  const actor = done.actor.kind === 'person' ? { kind: 'person' as const, id: done.actor.sub } : done.actor.kind === 'apiKey' ? { kind: 'apiKey' as const, id: done.actor.id } : undefined;
   if (record && actor) await appendAudit(actor, record);
 }
 
@@ -279,8 +279,8 @@ export function routerOf(routes: readonly RouterRoute[], handlers: Readonly<Reco
     const value = actor ? await runAs(actor, run) : await run();
     const result = toResult(value);
     const status = result.statusCode ?? 200;
-    if (options.written && !route.key.startsWith('GET ') && status >= 200 && status < 300) {
-      await options.written({ routeKey: route.key, principal, apiKeyId, params, body, answer: isReply(value) ? value.body : value });
+    if (actor && options.written && !route.key.startsWith('GET ') && status >= 200 && status < 300) {
+      await options.written({ routeKey: route.key, actor, params, body, answer: isReply(value) ? value.body : value });
     }
     return result;
   };
