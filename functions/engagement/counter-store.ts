@@ -349,16 +349,19 @@ function allZero(item: Record<string, unknown>): boolean {
  * written); a write that did come decides for itself.
  */
 async function markTombstone(key: CounterKey, item: Record<string, unknown>, watermarks: Watermarks, expiresAt: number): Promise<void> {
-  const names: Record<string, string> = { '#x': TTL_ATTRIBUTE, '#wm': 'wm' };
-  const values: Record<string, unknown> = { ':x': expiresAt, ':zero': 0 };
+  // Only the names and values the expressions use: DynamoDB refuses any other.
+  const names: Record<string, string> = { '#x': TTL_ATTRIBUTE };
+  const values: Record<string, unknown> = { ':x': expiresAt };
   const conditions: string[] = [];
   Object.keys(item)
     .filter((name) => typeof item[name] === 'number' && name !== TTL_ATTRIBUTE)
     .forEach((name, i) => {
       names[`#c${i}`] = name;
+      values[':zero'] = 0;
       conditions.push(`#c${i} = :zero`);
     });
   Object.entries(watermarks).forEach(([source, mark], i) => {
+    names['#wm'] = 'wm';
     names[`#w${i}`] = source;
     values[`:w${i}`] = mark.s;
     conditions.push(`#wm.#w${i}.s = :w${i}`);
