@@ -7,7 +7,9 @@ import { queryAll, queryIndexPage, type Item } from './query.js';
  * What an integration event lands on (shapes in functions/engagement/items.ts):
  *   CONTACT#<id>  H#MSG#<messageId>        a message's state (stage -> earliest time)
  *                 H#CONV#<conversationId>  a conversation's state (status, messages per hour)
- *   EVT#<eventId> #EVT                     a counted event's idempotency marker (TTL)
+ *   EVT#<eventId> #EVT                     a conversation message's idempotency marker (TTL): written by
+ *                                          earlier versions for every message, now only past the ids a
+ *                                          conversation item keeps (functions/events/message-ids.ts)
  * and how an event's contact is found: by id (the profile, or a merged
  * duplicate's alias item), by phone or by email (their indexes, oldest
  * contact first).
@@ -30,10 +32,19 @@ export const isEngagementStateSk = (sk: string): boolean => sk.startsWith(MESSAG
 /** A key in a contact's collection. */
 export const isContactPk = (pk: string): boolean => pk.startsWith(CONTACT_PK_PREFIX);
 
-/** The idempotency marker of a counted event, written in the transaction that applies it. */
-export function eventMarkerItem(eventId: string, target: ItemKey, receivedAt: string, expiresAt: number): Item {
-  return { ...eventMarkerKey(eventId), type: EVENT_MARKER_TYPE, eventId, target, receivedAt, expiresAt };
+/**
+ * The idempotency marker of a conversation message counted past its
+ * conversation's kept ids (functions/events/message-ids.ts), written in the
+ * transaction that applies it; `w` is that write's id, so an attempt whose
+ * answer was lost knows the marker for its own.
+ */
+export function eventMarkerItem(eventId: string, target: ItemKey, receivedAt: string, expiresAt: number, w?: string): Item {
+  return { ...eventMarkerKey(eventId), type: EVENT_MARKER_TYPE, eventId, target, receivedAt, expiresAt, ...(w ? { w } : {}) };
 }
+
+/** The EVT# markers that exist among these event ids (strongly consistent, BatchGets of 100). */
+export const eventMarkers = (eventIds: readonly string[]): Promise<Item[]> =>
+  batchGetItems(eventIds.map(eventMarkerKey), { consistent: true, projection: 'eventId, w' });
 
 /** Current state items (strongly consistent), in BatchGets of 100. */
 export const engagementStates = (keys: readonly ItemKey[]): Promise<Item[]> => batchGetItems([...keys], { consistent: true });

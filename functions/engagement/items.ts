@@ -4,13 +4,14 @@
  * OLD and NEW images; the profile, the window roll, analytics and merge read
  * them. Key builders live in functions/data/keys.ts.
  *
- *   event -> POST /v1/events -> H#MSG# / H#CONV# state item (a conversation message: + EVT# marker, one transaction)
+ *   event -> POST /v1/events -> H#MSG# / H#CONV# state item (one conditional PutItem; the event ids it applied kept on it)
  *         -> table stream -> counters: P#ENGD#<day> per contact, P#ENG#SUMMARY tickets
  *         -> band snapshot on the profile (band, gsi7), moved only when the band moves
  *
  * State items are convergent: applying the same events in any order, any
  * number of times, gives the same item (earliest time per stage, latest
- * status by event time, message counts guarded by the EVT# marker). Every
+ * status by event time, message counts guarded by the ids kept on the
+ * conversation item, `msgIds`, and past those by EVT# markers). Every
  * counter is a pure function of the state item's image ("contribution"),
  * so the stream adds contribution(NEW) - contribution(OLD): a message whose
  * first event arrives late moves to its earlier day, a state item moved
@@ -89,8 +90,19 @@ export interface ConversationItem {
   /** Totals over `hours`. */
   contactMessages: number;
   agentMessages: number;
-  /** The latest status events applied (not messages: those are guarded by EVT# markers). */
+  /** The latest status events applied (not messages: those are in `msgIds`). */
   recentEvents?: RecentEvent[];
+  /**
+   * Every counted message of the conversation, in the order applied, one
+   * 16-character entry each: a 12-character hash of the event id and the
+   * 4-character token of the write that applied it (functions/events/message-ids.ts).
+   * Never trimmed; a merge joins two items' entries. Absent on conversations
+   * whose messages were all counted before ids were kept here (their EVT#
+   * markers guard them). At most KEPT_MESSAGE_IDS (150) from ingestion; a
+   * message past them is guarded by an EVT# marker, so `contactMessages +
+   * agentMessages` above the entries' number means markers must be read.
+   */
+  msgIds?: string[];
   version: number;
   updatedAt: string;
 }
@@ -151,7 +163,12 @@ export interface ActiveDayItem {
   expiresAt: number;
 }
 
-/** `EVT#<eventId>` / `#EVT`: an ingested event id (duplicates change nothing). */
+/**
+ * `EVT#<eventId>` / `#EVT`: a counted conversation message (duplicates change
+ * nothing). Written by earlier versions for every message; now only for a
+ * conversation's messages past the ids its item keeps (`msgIds`), in the
+ * transaction that applies them.
+ */
 export interface EventMarkerItem {
   pk: string;
   sk: string;
@@ -162,6 +179,8 @@ export interface EventMarkerItem {
   receivedAt: string;
   /** Epoch seconds; far beyond stream retention (24 h) and any client retry. */
   expiresAt: number;
+  /** Id of the write that applied it (absent on markers of earlier versions): a retry after a lost answer knows it for its own. */
+  w?: string;
 }
 
 /** `APIKEY#<id>` / `#META`: an integration key; the key itself is never stored, only its SHA-256. */

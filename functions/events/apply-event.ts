@@ -6,8 +6,9 @@ import type { ConversationMessageEvent, ConversationStatusEvent, IntegrationEven
  * Pure reducers from an event to the next state item. They are commutative
  * and idempotent on their own terms (earliest time per stage, latest status
  * by event time, first channel/kind seen), except that a conversation
- * message adds to counts: the EVT# marker written in the same transaction
- * makes sure each event id is applied once.
+ * message adds to counts: the ids kept on the conversation item (`msgIds`,
+ * checked and written by ingest.ts in the same conditional write) make sure
+ * each event id is applied once.
  */
 export type StateItem = MessageItem | ConversationItem;
 

@@ -3,11 +3,12 @@ import { config } from '../lib/config.js';
 import { ddb, tableName } from '../lib/dynamo.js';
 import { cancellationCodes, isConditionFailure, TooLargeError, ValidationError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
-import { engagementState, engagementStates, eventMarkerItem } from '../data/engagement-state.js';
+import { engagementState, engagementStates, eventMarkerItem, eventMarkers } from '../data/engagement-state.js';
 import { RETRY, withBackoff } from '../lib/backoff.js';
 import { inParallel } from '../lib/concurrency.js';
 import { EVENT_MARKER_TTL_SECONDS, type SentimentLabel } from '../engagement/items.js';
 import { applyEvent, targetKey, type StateItem } from './apply-event.js';
+import { KEPT_MESSAGE_IDS, keptEntry, keptIds, messageIdHash, writeToken } from './message-ids.js';
 import { MAX_EVENTS_PER_CALL, parseEvent, type IntegrationEvent } from './event-schema.js';
 import { resolveContact, resolveContactIds, type ContactRef, type ResolvedContact } from './resolve-contact.js';
 import { sentimentOf } from './sentiment.js';
@@ -26,7 +27,7 @@ interface Pending {
   sentiment?: SentimentLabel;
 }
 
-/** A transaction holds at most 100 items: the state item and up to 99 event markers (a group is cut into slices this size). */
+/** A group is cut into slices of this size: a slice past its conversation's kept ids is a transaction of at most 100 items, the state item and up to 99 EVT# markers. */
 const MARKERS_PER_TRANSACTION = 99;
 const MAX_ATTEMPTS = 8;
 /** An event group's item kept changing under it for every attempt. */
@@ -153,33 +154,76 @@ const counts = (p: Pending) => p.event.type === 'conversation.message';
 /** Status events kept on a state item: enough to answer a retried call's events as duplicates (a message has a handful of statuses). */
 const RECENT_STATUS_EVENTS = 20;
 
+type Current = StateItem & { writeId?: string; msgIds?: string[] };
+
+/**
+ * Whether the item counts messages whose ids it does not keep: messages
+ * counted before ids were kept on the item (every message of a conversation
+ * that predates them, guarded by its EVT# marker alone) or past the bound
+ * (KEPT_MESSAGE_IDS, guarded by a marker again). Only then can a marker
+ * answer for a message, so only then are markers read.
+ *
+ * Why read at all: markers written by the previous version live 180 days.
+ * A client whose call was answered by a timeout just before a deploy
+ * retries it minutes later, against the new code; without this read its
+ * messages would be counted a second time on the conversation item that
+ * already counts them. The read costs one strongly consistent BatchGet of
+ * the group's new message ids, paid only by conversations that counted
+ * messages before this change (or past the bound); a conversation started
+ * since never pays it. A message's marker from an older conversation whose
+ * item is gone (a purged contact) is no longer consulted, as for status events.
+ */
+const countsUnkeptMessages = (current: Current | undefined, kept: number): boolean =>
+  current?.type === 'conversation' && (current.contactMessages ?? 0) + (current.agentMessages ?? 0) > kept;
+
 /**
  * One read-modify-write of a state item for the group's events, conditioned
- * on the item's version. Status events need no EVT# marker: their reducers
- * are idempotent, and their ids are kept on the item (with the nonce of the
- * write that applied them) so a retried call is answered with duplicates; such a group is one conditional PutItem. Only a
- * group with conversation messages pays for a transaction with their
- * markers, so each message is counted once.
+ * on the item's version: one conditional PutItem (a transaction only for a
+ * long conversation's messages past its kept ids, below). An event
+ * applied once stays applied once through client retries and racing calls
+ * because the item itself says which events it holds:
+ * - status events (idempotent reducers) by `recentEvents`, the last 20 ids
+ *   with the id of the write that applied each;
+ * - conversation messages (they add to counts) by `msgIds`, a compact entry
+ *   per counted message (message-ids.ts: a hash of the event id and the
+ *   token of the write that applied it), never trimmed. Past
+ *   KEPT_MESSAGE_IDS a conversation's further messages are guarded by EVT#
+ *   markers again, written in a transaction with the item.
+ * An id the item holds is `accepted` when one of this call's own attempts
+ * wrote it (its answer was lost, or the item was written again since), a
+ * `duplicate` otherwise. A version race reads the item again.
  */
 async function applyGroup(group: Pending[], prefetched?: { item: StateItem | undefined }): Promise<{ accepted: number; duplicates: number; failed: Pending[] }> {
   const target = targetKey(group[0].event, group[0].contact.contactId);
   let remaining = group;
   let accepted = 0;
   let duplicates = 0;
-  let markerCodes: (string | undefined)[] = [];
-  // Each attempt stamps the item with a nonce: if an attempt whose answer was lost did land, the next read shows it.
+  // Each attempt stamps the item with a write id (and its kept message ids with a short token of it):
+  // if an attempt whose answer was lost did land, the next read shows it.
   const nonces = new Set<string>();
+  const tokens = new Set<string>();
+  // After a cancelled marker transaction the markers are read back (taken by another call, or by our own lost attempt).
+  let readMarkers = false;
   // The first attempt uses the prefetched item (prefetchStates); later ones read the item again.
   let first: { item: StateItem | undefined } | undefined = prefetched;
   type Outcome = { accepted: number; duplicates: number; failed: Pending[] };
   const attemptWrite = async (): Promise<Outcome | typeof RETRY> => {
-    const current = (first ? first.item : await engagementState(target)) as (StateItem & { writeId?: string }) | undefined;
+    const current = (first ? first.item : await engagementState(target)) as Current | undefined;
     first = undefined;
     if (current?.writeId && nonces.has(current.writeId)) return { accepted: accepted + remaining.length, duplicates, failed: [] };
-    // Already applied: a status event on the item (by an attempt of this call whose answer was lost, or
-    // before it), or a message whose marker the last attempt found taken.
+    // Already applied (id -> whether by an attempt of this call): a status event on the item, a message
+    // among its kept ids, or a message with an EVT# marker.
     const applied = new Map((current?.recentEvents ?? []).map((e) => [e.id, nonces.has(e.w)]));
-    for (const p of remaining.filter(counts).filter((_, i) => markerCodes[i] === 'ConditionalCheckFailed')) applied.set(p.event.id, false);
+    const kept = keptIds(current?.msgIds);
+    const unkept: Pending[] = [];
+    for (const p of remaining.filter(counts)) {
+      const token = kept.get(messageIdHash(p.event.id));
+      if (token !== undefined) applied.set(p.event.id, tokens.has(token));
+      else unkept.push(p);
+    }
+    if (unkept.length > 0 && (readMarkers || countsUnkeptMessages(current, kept.size))) {
+      for (const marker of await eventMarkers(unkept.map((p) => p.event.id))) applied.set(marker.eventId as string, nonces.has(marker.w as string));
+    }
     for (const p of remaining) {
       const ours = applied.get(p.event.id);
       if (ours === true) accepted++;
@@ -192,13 +236,20 @@ async function applyGroup(group: Pending[], prefetched?: { item: StateItem | und
     for (const p of remaining) next = applyEvent(next, p.event, p.contact.contactId, p.sentiment);
     const receivedAt = new Date().toISOString();
     const writeId = `${receivedAt}/${Math.random().toString(36).slice(2)}`;
+    const token = writeToken();
     nonces.add(writeId);
+    tokens.add(token);
     const applying = remaining.filter((p) => !counts(p)).map((p) => ({ id: p.event.id, w: writeId }));
+    const messages = remaining.filter(counts);
+    const room = Math.max(0, KEPT_MESSAGE_IDS - kept.size);
+    const listed = messages.slice(0, room);
+    const marked = messages.slice(room);
     const state = {
       TableName: tableName(),
       Item: {
         ...next!,
         ...(applying.length > 0 ? { recentEvents: [...(current?.recentEvents ?? []), ...applying].slice(-RECENT_STATUS_EVENTS) } : {}),
+        ...(listed.length > 0 ? { msgIds: [...(current?.msgIds ?? []), ...listed.map((p) => keptEntry(p.event.id, token))] } : {}),
         version: (current?.version ?? 0) + 1,
         updatedAt: receivedAt,
         writeId,
@@ -207,10 +258,9 @@ async function applyGroup(group: Pending[], prefetched?: { item: StateItem | und
       ...(current ? { ExpressionAttributeValues: { ':v': current.version } } : {}),
     };
     const expiresAt = Math.floor(Date.now() / 1000) + EVENT_MARKER_TTL_SECONDS;
-    const markers = remaining
-      .filter(counts)
-      .map((p) => ({ Put: { TableName: tableName(), Item: eventMarkerItem(p.event.id, target, receivedAt, expiresAt), ConditionExpression: 'attribute_not_exists(pk)' } }));
-    markerCodes = [];
+    const markers = marked.map((p) => ({
+      Put: { TableName: tableName(), Item: eventMarkerItem(p.event.id, target, receivedAt, expiresAt, writeId), ConditionExpression: 'attribute_not_exists(pk)' },
+    }));
     try {
       if (markers.length === 0) await ddb().send(new PutCommand(state));
       else await ddb().send(new TransactWriteCommand({ TransactItems: [...markers, { Put: state }] }));
@@ -218,7 +268,7 @@ async function applyGroup(group: Pending[], prefetched?: { item: StateItem | und
     } catch (error) {
       const codes = cancellationCodes(error);
       if (!isConditionFailure(error) && codes.length === 0 && (error as Error).name !== 'TransactionConflictException') throw error;
-      markerCodes = codes.slice(0, markers.length);
+      if (markers.length > 0) readMarkers = true;
       // Another attempt reads the item again: a lost creation race or version race is answered by the read.
       return RETRY;
     }

@@ -1,4 +1,5 @@
 import type { ConversationHour, ConversationItem, MessageItem } from '../engagement/items.js';
+import { unionKeptIds } from '../events/message-ids.js';
 
 /**
  * Two partial states of the same message or conversation in one contact
@@ -7,7 +8,9 @@ import type { ConversationHour, ConversationItem, MessageItem } from '../engagem
  * reducers in functions/events/apply-event.ts make state items convergent,
  * so two partial states combine like the events behind them: earliest time
  * per stage, latest status by event time, message counts added (each event
- * id reached only one of the two, guarded by its EVT# marker).
+ * id reached only one of the two; each item keeps the ids of the messages it
+ * counted, `msgIds`, and the combination keeps both lists, so a retried
+ * message is still known as counted).
  *
  * `into` is the item that stays (its key, owner and version lineage);
  * the result carries `into.version + 1` for the optimistic write.
@@ -64,6 +67,8 @@ export function combineConversations(into: ConversationItem, from: ConversationI
   if (statusAt !== undefined) out.statusAt = statusAt;
   if (openedAt !== undefined) out.openedAt = openedAt;
   if (resolvedAt !== undefined) out.resolvedAt = resolvedAt;
+  const msgIds = unionKeptIds(into.msgIds, from.msgIds);
+  if (msgIds !== undefined) out.msgIds = msgIds;
   return out;
 }
 

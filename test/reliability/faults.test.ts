@@ -139,7 +139,7 @@ describe('answers lost after the write was applied (the SDK sends it again)', ()
 });
 
 describe('the engagement pipeline under faults', () => {
-  it('ingests through transaction conflicts and lost answers and counts through throttled and lost counter writes, exactly once', async () => {
+  it('ingests through write conflicts and lost answers and counts through throttled and lost counter writes, exactly once', async () => {
     const contacts = [await freshContact(), await freshContact(), await freshContact()];
     const key = (await createApiKey(stack.api))!;
     const plan = planEvents(
@@ -148,7 +148,10 @@ describe('the engagement pipeline under faults', () => {
       { series: `faults-${serial}` },
     );
     await arm(
-      { fault: 'conflict', operation: 'TransactWrite', key: /^EVT#/, times: 3 },
+      // A conversation's write (a message is one conditional Put of the conversation, its id kept on it) meets a
+      // concurrent transaction, then lands with its answer lost: its messages are accepted and counted once.
+      { fault: 'conflict', operation: 'Put', key: /\|H#CONV#/, times: 3 },
+      { fault: 'lost-answer', operation: 'Put', key: /\|H#CONV#/, times: 2 },
       // A status event's write applied but its answer lost: the retry meets its own write, and the event is accepted once.
       { fault: 'lost-answer', operation: 'Put', key: /\|H#MSG#/, times: 3 },
       { fault: 'throttle', operation: 'Update', key: /\|P#ENGD#/, times: 2 },
@@ -204,7 +207,7 @@ describe('a request that still fails after retries', () => {
     const contact = await freshContact();
     const key = (await createApiKey(stack.api))!;
     const plan = planEvents([contact.id], 5, { series: `throttled-call-${serial}` });
-    await arm({ fault: 'throttle', operation: 'TransactWrite', key: /^EVT#/, where: 'final', times: 50 });
+    await arm({ fault: 'throttle', operation: 'Put', key: /\|H#(MSG|CONV)#/, where: 'final', times: 50 });
     const refused = await stack.api.call('POST', '/v1/events', { body: { events: plan.events }, headers: { 'x-api-key': key } });
     faults.clear();
     if (refused.status !== 202) expectErrorJson(refused, [429, 500, 503]);
