@@ -1,6 +1,7 @@
 import { looksLikePhone, normalizePhone } from '../../shared/phone.js';
 import { fold } from '../../shared/text.js';
 import { contactsPage, getContacts, type ContactFilters, type ContactIndex, type ContactRecord } from '../data/contact.js';
+import { withBands } from '../data/contact-band.js';
 import { membersAmong, membersPage, type MembershipOf } from '../data/membership.js';
 import type { Page } from '../data/query.js';
 import { config } from '../lib/config.js';
@@ -41,7 +42,8 @@ function parseFilters(query: ContactQuery): ContactFilters {
  * a page, a phone lookup and an email lookup are each one Query; list and
  * tag filters read the membership index and then the profiles (BatchGet).
  * Remaining profile-attribute filters are applied to whichever index
- * serves the page.
+ * serves the page; the band (an item of its own) comes with each page in
+ * one BatchGet, or, with `band` alone, is the index (data/contact.ts).
  */
 export async function listContacts(query: ContactQuery): Promise<Page<ContactSummary>> {
   const filters = parseFilters(query);
@@ -93,7 +95,8 @@ async function searchByName(prefix: string, query: ContactQuery, filters: Contac
 /** A page of a list's or tag's members (with `list` as well as `tag`, those of the tag in the list). */
 async function listMembers(of: MembershipOf, query: ContactQuery, filters: ContactFilters): Promise<Page<ContactSummary>> {
   const page = await membersPage(of, { limit: query.limit, cursor: query.cursor });
-  let contacts = await getContacts(page.items);
+  // Rows show the band, and `band` may narrow the members: the page's band items, one BatchGet.
+  let contacts = await withBands(await getContacts(page.items));
   if (query.tag && query.list) {
     const inList = await membersAmong(page.items, { kind: 'list', id: query.list });
     contacts = contacts.filter((c) => inList.has(c.id));

@@ -3,6 +3,7 @@ import { DEFAULT_ORIGINS, type ContactFields, type Origin } from '../../shared/c
 import { channelItems, channelsOf } from '../data/channel.js';
 import { CONTACT_TYPE, fromContactItem, getContactItem, profileItemOf, profileItems, putNewContact, replaceContactFields, setContactBlocked, type ContactRecord } from '../data/contact.js';
 import { ENGAGEMENT_COUNTER_PREFIX } from '../data/keys.js';
+import { bandAmong } from '../data/contact-band.js';
 import { membershipsOf } from '../data/membership.js';
 import { getCatalogItem } from '../data/catalog-entity.js';
 import { validateCustomFieldValues } from '../catalog/custom-field-validation.js';
@@ -154,7 +155,7 @@ export async function getProfile(id: string, now = new Date()) {
   if (!profileItem || profileItem.type !== CONTACT_TYPE) throw new NotFoundError('contact');
   const engagementItems = items.filter((item) => String(item.sk).startsWith(ENGAGEMENT_COUNTER_PREFIX));
   return {
-    ...contactSummary(fromContactItem(profileItem)),
+    ...contactSummary({ ...fromContactItem(profileItem), band: bandAmong(items, profileItem) }),
     channels: channelsOf(items),
     ...membershipsOf(items),
     ...buildProfileEngagement(engagementItems, now, config().timezone),

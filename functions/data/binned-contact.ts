@@ -18,8 +18,10 @@ import { queryAll, queryCount, queryFrom, type Item } from './query.js';
  *   `deletedBy` ({sub, name}), `purgeAt` and `binnedVersion`, and leaves
  *   every contact index: byType moves to BINNED (<deletedAt>#<id>, the bin
  *   listing, newest deletion first), byFilter to PURGE (<purgeAt>#<id>, the
- *   purge schedule), the phone, email, name, band and assignee entries go.
- *   Its fields stay, so a restore recomputes those entries with the same
+ *   purge schedule), the phone, email, name and assignee entries go (and
+ *   the byBand entry a profile written before band items still carries).
+ *   Its band item (./contact-band.ts) stays: band listings and counts join
+ *   with live profiles, so it is out of them too. Its fields stay, so a restore recomputes those entries with the same
  *   function that wrote them (contact.ts contactIndexAttributes);
  * - each list and tag membership loses its byMember entry (gsi9) with its
  *   list's or tag's count dropped in the same transaction; a restore puts

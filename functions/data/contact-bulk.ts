@@ -1,5 +1,6 @@
+import { liveBandEntries } from './contact-band.js';
 import { gsi } from './keys.js';
-import { queryAll, queryCount, type Item } from './query.js';
+import { queryAll, queryCount, queryFrom, type Item } from './query.js';
 
 /**
  * Reads of the contact base for bulk jobs (functions/jobs): the count of
@@ -25,9 +26,31 @@ function partitionOf(counted: CountedContacts) {
   }
 }
 
-/** How many contacts the partition holds (COUNT queries); null when counting would run past `deadline` (epoch ms). */
+/**
+ * How many contacts the partition holds (COUNT queries); null when counting
+ * would run past `deadline` (epoch ms). A band's partition holds band items
+ * (data/contact-band.ts), which stay while their contact is in the recycle
+ * bin or until a refresh finds it merged away: those are counted against
+ * the live profiles, a page of entries and one BatchGet at a time.
+ */
 export function countContacts(counted: CountedContacts, deadline: number): Promise<number | null> {
+  if (counted.by === 'band') return countBand(counted.band, deadline);
   return queryCount({ ...partitionOf(counted), deadline });
+}
+
+/** Entries per page of a band count (each page is one Query and BatchGets of their profiles' type). */
+const BAND_COUNT_PAGE = 500;
+
+async function countBand(band: string, deadline: number): Promise<number | null> {
+  let count = 0;
+  let startKey: Item | undefined;
+  do {
+    if (Date.now() > deadline) return null;
+    const page = await queryFrom({ ...partitionOf({ by: 'band', band }), limit: BAND_COUNT_PAGE, projection: 'pk, sk, gsi7sk' }, startKey);
+    count += (await liveBandEntries(band, page.items, { projection: 'pk, #t, gsi7pk', names: { '#t': 'type' } })).length;
+    startKey = page.next;
+  } while (startKey);
+  return count;
 }
 
 /** id, phone and email of every contact, oldest first (so the oldest holder of a value comes first). */

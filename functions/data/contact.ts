@@ -8,6 +8,7 @@ import { activityItem } from './activity.js';
 import { currentActor } from '../lib/actor.js';
 import { BINNED_CONTACT_TYPE, CONTACT_TYPE, IS_CONTACT } from './contact-type.js';
 import { contactKey, contactPk, gsi, isDerivedContactItem, PROFILE_PREFIX } from './keys.js';
+import { liveBandEntries, withBands } from './contact-band.js';
 import { membershipOf, type MembershipOf } from './membership.js';
 import { queryAll, queryIndexPage, type Item, type Page } from './query.js';
 import type { IndexName } from './table-schema.js';
@@ -16,7 +17,9 @@ import type { IndexName } from './table-schema.js';
  * A contact: its profile item `CONTACT#<id>` / `P#PROFILE`, carrying a
  * `version` for optimistic concurrency and the index attributes that follow
  * from its fields (byType, byPhone, byEmail, byFirstName, byLastName, and
- * the sparse byFilter, byBand, byAssignee). The rest of its collection
+ * the sparse byFilter, byAssignee). Its engagement band is an item of its
+ * own (./contact-band.ts; byBand), which profiles written before it
+ * still carry themselves until the band's next refresh. The rest of its collection
  * (channel states, memberships, engagement, history) hangs off the same pk.
  */
 export { BINNED_CONTACT_TYPE, CONTACT_TYPE, IS_CONTACT };
@@ -41,6 +44,7 @@ export interface ContactRecord {
   assignee?: Assignee;
   customFields: Record<string, CustomFieldValue>;
   blocked: boolean;
+  /** The engagement band snapshot: from the band item (./contact-band.ts), never stored on a new profile. */
   band?: string | null;
   createdAt: string;
   updatedAt: string;
@@ -58,13 +62,14 @@ export function contactIndexAttributes(c: ContactRecord): Record<string, string>
   if (full) Object.assign(attributes, gsi.byFirstName(full, c.id));
   if (c.lastName && fold(c.lastName)) Object.assign(attributes, gsi.byLastName(fold(c.lastName), c.id));
   if (c.blocked) Object.assign(attributes, gsi.blocked(c.id));
-  if (c.band) Object.assign(attributes, gsi.band(c.band, c.id));
   if (c.assignee) Object.assign(attributes, gsi.assignee(c.assignee.type, c.assignee.id, c.id));
   return attributes;
 }
 
 export function toContactItem(c: ContactRecord): ContactItem {
-  return { ...contactKey(c.id), type: CONTACT_TYPE, ...stripUndefined(c), ...contactIndexAttributes(c) } as ContactItem;
+  // The band lives on the band item (./contact-band.ts), never on the profile.
+  const { band: _band, ...stored } = c;
+  return { ...contactKey(c.id), type: CONTACT_TYPE, ...stripUndefined(stored), ...contactIndexAttributes(c) } as ContactItem;
 }
 
 const RECORD_FIELDS = [
@@ -237,14 +242,14 @@ export type ContactIndex =
   | { by: 'firstName'; prefix: string }
   | { by: 'lastName'; prefix: string };
 
-/** Profile attributes a page can be narrowed by, beyond what its index serves. */
+/** Profile attributes (and the band) a page can be narrowed by, beyond what its index serves. */
 export interface ContactFilters {
   blocked?: boolean;
   band?: string;
   assignee?: { type: string; id: string };
 }
 
-function indexQuery(index: ContactIndex): { index: IndexName; partition: string; sortPrefix?: string; newestFirst?: boolean } {
+function indexQuery(index: ContactIndex): { index: IndexName; partition: string; sortPrefix?: string; newestFirst?: boolean; projection?: string } {
   switch (index.by) {
     case 'all':
       return { index: 'byType', partition: CONTACTS };
@@ -255,7 +260,7 @@ function indexQuery(index: ContactIndex): { index: IndexName; partition: string;
     case 'blocked':
       return { index: 'byFilter', partition: gsi.blocked('').gsi6pk };
     case 'band':
-      return { index: 'byBand', partition: gsi.band(index.band, '').gsi7pk };
+      return { index: 'byBand', partition: gsi.band(index.band, '').gsi7pk, projection: 'pk, sk, gsi7sk' };
     case 'assignee':
       return { index: 'byAssignee', partition: gsi.assignee(index.type, index.id, '').gsi8pk };
     case 'firstName':
@@ -265,7 +270,7 @@ function indexQuery(index: ContactIndex): { index: IndexName; partition: string;
   }
 }
 
-/** The filter expression of the filters the index does not serve itself. */
+/** The filter expression of the profile filters the index does not serve itself (the band is not on the profile: contactsPage). */
 function filterOf(index: ContactIndex, filters: ContactFilters) {
   const parts: string[] = [];
   const names: Record<string, string> = {};
@@ -277,15 +282,42 @@ function filterOf(index: ContactIndex, filters: ContactFilters) {
   };
   if (filters.blocked === true && index.by !== 'blocked') add('blocked', '=', true);
   if (filters.blocked === false) add('blocked', '<>', true);
-  if (filters.band && index.by !== 'band') add('band', '=', filters.band);
   if (filters.assignee && index.by !== 'assignee') add('gsi8pk', '=', gsi.assignee(filters.assignee.type, filters.assignee.id, '').gsi8pk);
   return parts.length ? { FilterExpression: parts.join(' AND '), ExpressionAttributeNames: names, ExpressionAttributeValues: values } : undefined;
 }
 
-/** One page of contacts from an index (newest first, names in order), narrowed by `filters`; the cursor belongs to that index. */
-export async function contactsPage(index: ContactIndex, page: { limit: number; cursor?: string }, filters: ContactFilters = {}): Promise<Page<ContactRecord>> {
+/** Whether a record passes the profile filters (those a byBand page cannot put in its Query). */
+function passes(c: ContactRecord, filters: ContactFilters): boolean {
+  if (filters.blocked !== undefined && c.blocked !== filters.blocked) return false;
+  if (filters.assignee && (c.assignee?.type !== filters.assignee.type || c.assignee?.id !== filters.assignee.id)) return false;
+  return true;
+}
+
+/**
+ * One page of contacts from an index (newest first, names in order),
+ * narrowed by `filters`; the cursor belongs to that index. Each record has
+ * its `band` (one BatchGet of the page's band items, ./contact-band.ts)
+ * unless `bands: false`. A byBand page reads band items: their live
+ * contacts' profiles come with one BatchGet (binned, merged-away and purged
+ * contacts drop out), in the index's order, the cursor still the index's.
+ */
+export async function contactsPage(
+  index: ContactIndex,
+  page: { limit: number; cursor?: string },
+  filters: ContactFilters = {},
+  options: { bands?: boolean } = {},
+): Promise<Page<ContactRecord>> {
+  if (index.by === 'band') {
+    const result = await queryIndexPage({ ...indexQuery(index), limit: page.limit, cursor: page.cursor });
+    const profiles = await liveBandEntries(index.band, result.items);
+    const items = profiles.map((item) => ({ ...fromContactItem(item), band: index.band })).filter((c) => passes(c, filters));
+    return { items, cursor: result.cursor };
+  }
   const result = await queryIndexPage({ ...indexQuery(index), limit: page.limit, cursor: page.cursor, filter: filterOf(index, filters) });
-  return { items: result.items.filter((item) => item.type === CONTACT_TYPE).map(fromContactItem), cursor: result.cursor };
+  let items = result.items.filter((item) => item.type === CONTACT_TYPE).map(fromContactItem);
+  if (options.bands !== false || filters.band) items = await withBands(items);
+  if (filters.band) items = items.filter((c) => c.band === filters.band);
+  return { items, cursor: result.cursor };
 }
 
 export type ItemKey = { pk: string; sk: string };

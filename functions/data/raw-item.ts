@@ -80,7 +80,8 @@ export const approxSize = (item: RawItem) => Buffer.byteLength(canonicalMap(item
  * A condition that holds only while the item is as it was read: attributes
  * that writers of this table change (state versions, timestamps, delivery
  * status, subscription status, renamed list or tag names, the engagement
- * band the stream writes on profiles) must be unchanged.
+ * band the stream removes from profiles written before band items) must be
+ * unchanged.
  */
 export function unchangedCondition(item: RawItem, prefix: string): { expression: string; names: Record<string, string>; values: RawItem } {
   const parts = ['attribute_exists(pk)'];

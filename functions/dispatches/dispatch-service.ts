@@ -24,7 +24,7 @@ async function reachesBlockedPerson(profile: Record<string, unknown>, channel: C
   if (!index) return false;
   let cursor: string | undefined;
   do {
-    const page = await contactsPage(index, { limit: 100, cursor }, { blocked: true });
+    const page = await contactsPage(index, { limit: 100, cursor }, { blocked: true }, { bands: false });
     if (page.items.length > 0) return true;
     cursor = page.cursor ?? undefined;
   } while (cursor);

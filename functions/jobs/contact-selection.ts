@@ -1,6 +1,7 @@
 import { listContacts } from '../contacts/contact-search.js';
 import { contactSummary } from '../contacts/contact-view.js';
 import { getContacts } from '../data/contact.js';
+import { withBands } from '../data/contact-band.js';
 import { getList, getTag } from '../data/catalog-entity.js';
 import { countContacts } from '../data/contact-bulk.js';
 import { blobStore } from '../lib/blob-store.js';
@@ -63,7 +64,7 @@ export async function nextPage(
     const ids = await loadIds(selection);
     const offset = state.offset ?? 0;
     const slice = ids.slice(offset, offset + size);
-    const contacts = options.contacts ? (await getContacts(slice)).map(contactSummary) : undefined;
+    const contacts = options.contacts ? (await withBands(await getContacts(slice))).map(contactSummary) : undefined;
     return { ids: slice, contacts, state: { offset: offset + slice.length }, exhausted: offset + slice.length >= ids.length };
   }
   let cursor = state.cursor;

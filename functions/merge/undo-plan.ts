@@ -19,6 +19,7 @@ import { actionCount, exists, MAX_ACTIONS, notExists, type Op } from './transact
  * profiles, what the forwarder moved and the snapshot replayed backwards.
  */
 
+/** The band snapshot a profile written before band items carries (data/contact-band.ts); the stream's refresh moves it off. */
 const STREAM_OWNED = ['band', 'gsi7pk', 'gsi7sk'];
 
 function withoutStreamOwned(item: RawItem): RawItem {

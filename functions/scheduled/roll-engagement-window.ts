@@ -17,8 +17,8 @@ const ROLL_NAME = 'engagement';
  * Hourly: moves the 90-day window of the contacts whose day just left it.
  * The ENGDAY#<day> index lists the contacts with counters on a day, so the
  * work is proportional to what changed, never a scan of the base. For each
- * such contact the band snapshot is recomputed (and the profile's band
- * moved if it changed), then the day's counters, now outside every window,
+ * such contact the band snapshot is recomputed (and its band item moved if
+ * it changed; data/contact-band.ts), then the day's counters, now outside every window,
  * are deleted so profile reads stay bounded. Progress is saved per day;
  * a crash repeats at most one day, and repeating is harmless.
  */
