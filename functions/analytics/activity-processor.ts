@@ -1,32 +1,22 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { ulid } from 'ulid';
 import { config } from '../lib/config.js';
 import { ddb } from '../lib/dynamo.js';
-import { cancellationCodes } from '../lib/errors.js';
+import { isConditionFailure } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import { inParallel } from '../lib/concurrency.js';
-import { RETRY, withBackoff } from '../lib/backoff.js';
 import { WarmCache } from '../lib/warm-cache.js';
-import { activityStatePut, activityStates, isLanePk, isMergedAliasSk, isProfileSk, lanePut } from '../data/activity-state.js';
+import { activityStatePut, activityStates, carryOver, isLanePk, isMergedAliasSk, isProfileSk } from '../data/activity-state.js';
+import type { Item } from '../data/query.js';
 import { isContactPk, isEngagementStateSk } from '../data/engagement-state.js';
 import { BINNED_CONTACT_TYPE } from '../data/contact-type.js';
 import { contactIdFromPk, TOMBSTONE_SECONDS } from '../data/keys.js';
 import { seqAfter } from '../engagement/counter-store.js';
 import { failuresOf, type RecordFailure, type StreamProcessor } from '../streams/processors.js';
-import { aggregateKey, applyLaneRecords, MAX_ATTRIBUTES_PER_ITEM } from './aggregate-lanes.js';
-import {
-  activityFromItem,
-  aggregateChange,
-  applyHistoryChange,
-  applyProfileChange,
-  emptyActivity,
-  hasFacts,
-  type AggregateDeltas,
-  type ContactActivity,
-} from './contact-activity.js';
+import { aggregateKey, applyLaneRecords } from './aggregate-lanes.js';
+import { activityFromItem, applyHistoryChange, applyProfileChange, emptyActivity, hasFacts, type ContactActivity } from './contact-activity.js';
 
 export { aggregateKey };
 
@@ -35,29 +25,25 @@ export { aggregateKey };
  * stream, in two hops.
  *
  * 1. Contact records (profile, message and conversation items) update the
- *    contact's activity state (`S#ANALYTICS`). Records of one contact come
- *    in order (one partition key), so the state remembers the last sequence
- *    number it applied and a replay changes nothing. The aggregate deltas
- *    that follow from the states' change are written in the SAME
- *    transaction as the states, onto a lane item: one Put carrying the sum
- *    of up to ~99 contacts' deltas. State and deltas can never part.
- * 2. Lane records feed the counter store. Its watermark per source makes
- *    replays exact; with lanes as sources a hot aggregate keeps at most
- *    LANES watermarks, where contacts as sources would give it one per
- *    active contact and outgrow the item.
+ *    contact's activity state (`ANLANE#<n>` / `S#<contactId>`). Records of
+ *    one contact come in order (one partition key), so the state remembers
+ *    the last sequence number it applied and a replay changes nothing. Each
+ *    changed state is one conditional Put (on the version it replaces): no
+ *    transaction, no separate item for the deltas.
+ * 2. The state's own stream record carries its old and new image: the
+ *    aggregate deltas are aggregateChange(old, new), a pure function, so
+ *    hop 2 (aggregate-lanes.ts) derives them and feeds the counter store,
+ *    whose watermark per source makes replays exact. The states live in a
+ *    few lane partitions, so the sources are the lanes: a hot aggregate
+ *    keeps at most ANALYTICS_LANES watermarks, where contacts as sources
+ *    would give it one per active contact and outgrow the item.
  *
- * The hop costs one extra stream pass (well under a second locally) and
- * keeps "once per distinct aggregate item per batch" for the hot items.
+ * A state and the deltas it implies can never part: they are one write.
  */
 
-export const LANES = 8;
-/** Contacts per transaction (one state Put each): DynamoDB allows 100 items; one is the lane. */
-const MAX_TRANSACTION_ITEMS = 99;
-/** Lane payload, well under the 400 KB item limit (the stream record carries the old image too). */
-const MAX_LANE_BYTES = 150_000;
+/** Contacts' state writes in flight. */
+const WRITE_CONCURRENCY = 16;
 const MAX_ROUNDS = 4;
-/** Transactions in flight: contacts are disjoint between them, and a lane busy in another moves on to the next lane. */
-const COMMIT_CONCURRENCY = 4;
 
 const keyOf = (record: DynamoDBRecord) => ({ pk: record.dynamodb?.Keys?.pk?.S ?? '', sk: record.dynamodb?.Keys?.sk?.S ?? '' });
 const seqOf = (record: DynamoDBRecord) => record.dynamodb?.SequenceNumber ?? '';
@@ -95,16 +81,18 @@ interface Loaded {
   away?: boolean;
   /** The contact is in the recycle bin (its last profile record): a restore may bring it back, so its state never expires. */
   binned?: boolean;
+  /** Read from where states lived before lanes: carried over (carryOver) before it is written. */
+  legacy?: Item;
 }
 
 interface Plan {
   contactId: string;
   records: DynamoDBRecord[];
-  /** The transaction item that writes this contact's state. */
-  put: Record<string, unknown>;
-  /** The state as the transaction leaves it. */
+  /** The Put that writes this contact's state. */
+  put: ReturnType<typeof activityStatePut>;
+  /** The state as the Put leaves it. */
   next: Loaded;
-  deltas: AggregateDeltas;
+  legacy?: Item;
 }
 
 const byContactOf = (records: DynamoDBRecord[]) => {
@@ -138,18 +126,14 @@ async function processContactRecords(records: DynamoDBRecord[]): Promise<RecordF
       .map((contactId) => plan(contactId, byContact.get(contactId)!, loaded.get(contactId)!, timezone))
       .filter((p): p is Plan => p !== undefined);
     const retry: string[] = [];
-    // After a failed condition the contacts involved go again, each in its own transaction: one
-    // contact's trouble never holds another's records back.
-    const groups = round === 1 ? chunks(plans) : plans.map((p) => [p]);
-    await inParallel(groups, COMMIT_CONCURRENCY, async (chunk) => {
-      const outcome = await commit(chunk);
-      for (const p of chunk) {
-        if (outcome.ok) written.set(p.contactId, p.next);
-        else written.delete(p.contactId);
-      }
+    await inParallel(plans, WRITE_CONCURRENCY, async (p) => {
+      const outcome = await commit(p);
+      if (outcome.ok) written.set(p.contactId, p.next);
+      else written.delete(p.contactId);
       if (outcome.ok) return;
-      if (outcome.stale && round < MAX_ROUNDS) retry.push(...chunk.map((p) => p.contactId));
-      else for (const p of chunk) fail(p.contactId, outcome.reason);
+      // The state moved under us (a stale remembered version, or a reconciliation's repair): read it again.
+      if (outcome.stale && round < MAX_ROUNDS) retry.push(p.contactId);
+      else fail(p.contactId, outcome.reason);
     });
     pending = retry;
   }
@@ -178,8 +162,9 @@ async function loadStates(contactIds: string[]): Promise<Map<string, Loaded>> {
     if (remembered) loaded.set(id, remembered);
     else unknown.push(id);
   }
-  for (const { contactId, item } of await activityStates(unknown)) {
+  for (const { contactId, item, legacy } of await activityStates(unknown)) {
     loaded.set(contactId, {
+      ...(legacy ? { legacy: item } : {}),
       exists: true,
       activity: activityFromItem(item),
       seq: typeof item.seq === 'string' ? item.seq : undefined,
@@ -237,7 +222,6 @@ function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, time
   // addition and its removal): a replay that starts between them would otherwise apply the second
   // one alone.
   if (!moved) return undefined;
-  const deltas = aggregateChange(before, state, timezone);
   const version = (loaded.version ?? 0) + 1;
   const next: Loaded = { exists: true, activity: state, seq, version, away, binned };
   const expiresAt = isTombstone(state, away, binned) ? Math.floor(Date.now() / 1000) + TOMBSTONE_SECONDS : undefined;
@@ -246,105 +230,25 @@ function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, time
     { seq, version, ...state, ...(away ? { away } : {}), ...(binned ? { binned } : {}), ...(expiresAt ? { expiresAt } : {}) },
     loaded.exists ? (loaded.version ?? 0) : undefined,
   );
-  return { contactId, records, put, deltas, next };
-}
-
-function mergeInto(target: AggregateDeltas, source: AggregateDeltas): void {
-  for (const [id, attributes] of source) {
-    const into = target.get(id) ?? {};
-    for (const [attribute, delta] of Object.entries(attributes)) into[attribute] = (into[attribute] ?? 0) + delta;
-    target.set(id, into);
-  }
-}
-
-function fits(total: AggregateDeltas, next: AggregateDeltas): boolean {
-  for (const [id, attributes] of next) {
-    const present = total.get(id) ?? {};
-    const added = Object.keys(attributes).filter((a) => !(a in present)).length;
-    if (Object.keys(present).length + added > MAX_ATTRIBUTES_PER_ITEM) return false;
-  }
-  return true;
-}
-
-interface Chunk {
-  plans: Plan[];
-  deltas: AggregateDeltas;
-}
-
-/** Groups plans into transactions within DynamoDB's item, size and expression limits. */
-function chunks(plans: Plan[]): Plan[][] {
-  const out: Chunk[] = [];
-  let current: Chunk = { plans: [], deltas: new Map() };
-  let bytes = 0;
-  for (const p of plans) {
-    const size = JSON.stringify([...p.deltas]).length;
-    if (current.plans.length > 0 && (current.plans.length >= MAX_TRANSACTION_ITEMS || bytes + size > MAX_LANE_BYTES || !fits(current.deltas, p.deltas))) {
-      out.push(current);
-      current = { plans: [], deltas: new Map() };
-      bytes = 0;
-    }
-    current.plans.push(p);
-    mergeInto(current.deltas, p.deltas);
-    bytes += size;
-  }
-  if (current.plans.length > 0) out.push(current);
-  return out.map((c) => c.plans);
-}
-
-function laneDeltas(plans: Plan[]): Record<string, Record<string, number>> {
-  const total: AggregateDeltas = new Map();
-  for (const p of plans) mergeInto(total, p.deltas);
-  const out: Record<string, Record<string, number>> = {};
-  for (const [id, attributes] of total) {
-    const nonZero = Object.entries(attributes).filter(([, d]) => d !== 0);
-    if (nonZero.length > 0) out[id] = Object.fromEntries(nonZero);
-  }
-  return out;
-}
-
-function laneOf(contactId: string): number {
-  let h = 0;
-  for (let i = 0; i < contactId.length; i++) h = (h * 31 + contactId.charCodeAt(i)) >>> 0;
-  return h % LANES;
+  return { contactId, records, put, next, ...(loaded.legacy ? { legacy: loaded.legacy } : {}) };
 }
 
 type CommitOutcome = { ok: true } | { ok: false; stale: boolean; reason: string };
-class LanesBusy extends Error {}
 
 /**
- * Writes one transaction: the contacts' states and, when their aggregates
- * change, the lane item. A lane busy in another transaction (a concurrent
- * shard) sends us to the next lane; a failed condition means a state moved
- * under us (a stale remembered version) and the caller reads it again.
+ * Writes one contact's state: a Put conditioned on the version it replaces.
+ * A failed condition means the state moved under us (a stale remembered
+ * version) and the caller reads it again. A state still in its old place is
+ * carried over first, quietly (its aggregates are counted already).
  */
-async function commit(plans: Plan[]): Promise<CommitOutcome> {
-  const deltas = laneDeltas(plans);
-  const lane = Object.keys(deltas).length > 0 ? JSON.stringify(deltas) : undefined;
-  const start = laneOf(plans[0].contactId);
-  const conflict = (error: unknown) =>
-    (error as Error).name === 'TransactionConflictException' || cancellationCodes(error).includes('TransactionConflict');
+async function commit(p: Plan): Promise<CommitOutcome> {
   try {
-    return await withBackoff<CommitOutcome>(
-      async (attempt) => {
-        const items: unknown[] = plans.map((p) => p.put);
-        if (lane) items.push(lanePut((start + attempt) % LANES, lane, ulid()));
-        try {
-          await ddb().send(new TransactWriteCommand({ TransactItems: items as never }));
-          return { ok: true };
-        } catch (error) {
-          if (cancellationCodes(error).includes('ConditionalCheckFailed')) {
-            return { ok: false, stale: true, reason: 'activity state changed under the processor (version condition failed)' };
-          }
-          // The lane is busy in another transaction (a concurrent shard): the next attempt takes the next lane.
-          if (conflict(error)) return RETRY;
-          throw error;
-        }
-      },
-      { attempts: LANES * 2, baseMs: 5, maxMs: 200, exhausted: () => new LanesBusy() },
-    );
+    if (p.legacy) await carryOver(p.contactId, p.legacy);
+    await ddb().send(new PutCommand(p.put));
+    return { ok: true };
   } catch (error) {
-    if (error instanceof LanesBusy) return { ok: false, stale: false, reason: 'lanes stayed busy' };
-    logger.error('analytics: activity transaction failed', { error: error as Error, contacts: plans.length });
-    return { ok: false, stale: false, reason: `activity transaction failed: ${(error as Error).name}: ${(error as Error).message}` };
+    if (isConditionFailure(error)) return { ok: false, stale: true, reason: 'activity state changed under the processor (version condition failed)' };
+    logger.error('analytics: activity state write failed', { error: error as Error, contactId: p.contactId });
+    return { ok: false, stale: false, reason: `activity state write failed: ${(error as Error).name}: ${(error as Error).message}` };
   }
 }

@@ -1,17 +1,22 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { LANE_TYPE } from '../data/activity-state.js';
+import { ACTIVITY_STATE_TYPE, isLegacyLaneItem, QUIET_ATTRIBUTE } from '../data/activity-state.js';
+import { config } from '../lib/config.js';
+import { activityFromItem, aggregateChange } from './contact-activity.js';
 import { analyticsDayKey, analyticsGeoKey, analyticsMonthKey, analyticsNodeKey } from '../data/keys.js';
 import { applyCounterDeltas, type CounterDelta, type CounterKey } from '../engagement/counter-store.js';
 import type { RecordFailure } from '../streams/processors.js';
 
 /**
- * Hop 2 of the analytics stream (activity-processor.ts): lane records feed
- * the counter store. Its watermark per source makes replays exact; with
- * lanes as sources a hot aggregate keeps at most LANES watermarks, where
- * contacts as sources would give it one per active contact and outgrow the
- * item.
+ * Hop 2 of the analytics stream (activity-processor.ts): the records of the
+ * activity states, which live in lane partitions, feed the counter store
+ * with aggregateChange(old image, new image). Its watermark per source (the
+ * lane) makes replays exact; with lanes as sources a hot aggregate keeps at
+ * most ANALYTICS_LANES watermarks, where contacts as sources would give it
+ * one per active contact and outgrow the item. A quiet state write (carried
+ * over, or a reconciliation's repair) adds nothing; a state's removal (its
+ * tombstone expiring) neither: a tombstone counts nothing.
  */
 
 /** Attributes per aggregate item in one lane write / one counter write: an update expression is capped at 4 KB. */
@@ -45,6 +50,7 @@ export function aggregateKey(id: string): { key: CounterKey; init: Record<string
  */
 export async function applyLaneRecords(records: DynamoDBRecord[]): Promise<RecordFailure[]> {
   if (records.length === 0) return [];
+  const timezone = config().timezone;
   const failed = new Map<string, string>();
   const poisoned = new Set<string>();
   let round: CounterDelta[] = [];
@@ -64,10 +70,8 @@ export async function applyLaneRecords(records: DynamoDBRecord[]): Promise<Recor
       failed.set(seq, 'an earlier record of the same lane failed');
       continue;
     }
-    const item = image(record.dynamodb?.NewImage);
-    if (item?.type !== LANE_TYPE || typeof item.deltas !== 'string') continue;
     const deltas: CounterDelta[] = [];
-    for (const [id, add] of Object.entries(JSON.parse(item.deltas) as Record<string, Record<string, number>>)) {
+    for (const [id, add] of Object.entries(deltasOf(record, timezone))) {
       const { key, init } = aggregateKey(id);
       deltas.push({ key, add, init, source, seq, recordId: seq });
     }
@@ -92,4 +96,18 @@ export async function applyLaneRecords(records: DynamoDBRecord[]): Promise<Recor
   }
   await flush();
   return [...failed].map(([sequenceNumber, reason]) => ({ sequenceNumber, reason }));
+}
+
+/** The aggregate deltas a lane record carries: a state's change (old image to new), or a deltas item of earlier versions. */
+function deltasOf(record: DynamoDBRecord, timezone: string): Record<string, Record<string, number>> {
+  const after = image(record.dynamodb?.NewImage);
+  if (isLegacyLaneItem(after)) return JSON.parse(after.deltas) as Record<string, Record<string, number>>;
+  if (after?.type !== ACTIVITY_STATE_TYPE || after[QUIET_ATTRIBUTE] === true) return {};
+  const before = image(record.dynamodb?.OldImage);
+  const out: Record<string, Record<string, number>> = {};
+  for (const [id, attributes] of aggregateChange(before?.type === ACTIVITY_STATE_TYPE ? activityFromItem(before) : undefined, activityFromItem(after), timezone)) {
+    const nonZero = Object.entries(attributes).filter(([, d]) => d !== 0);
+    if (nonZero.length > 0) out[id] = Object.fromEntries(nonZero);
+  }
+  return out;
 }

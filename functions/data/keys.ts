@@ -166,18 +166,33 @@ export const TOMBSTONE_SECONDS = 3 * 86_400;
  * counter items written through the engagement counter store; each has its
  * own partition except the day and month series, which the panel reads as
  * one range each.
- *   CONTACT#<id>   S#ANALYTICS            the contact's activity state (days per metric, months, journey times, base, geography)
- *   ANLANE#<n>     #LANE                  the latest tenant-wide deltas written through lane n (stream -> aggregates)
+ *   ANLANE#<n>     S#<contactId>          the contact's activity state (days per metric, months, journey times, base, geography),
+ *                                         in its lane n: hop 2 turns the state's stream records into aggregate deltas
+ *   CONTACT#<id>   S#ANALYTICS            where the state lived before (read once, carried into its lane)
  *   ANNODE#<level>#<index>  #NODE         distinct-count histograms of an aligned day range
  *   ANDAY          <yyyy-mm-dd>           daily counts, heatmap hours, base changes
  *   ANMONTH        <yyyy-mm>              monthly distinct contacts, base changes
  *   ANGEO          #GEO                   contacts in the base by country and state
  * Panel read: one BatchGet (nodes of both periods + geography) and one Query each on ANDAY and ANMONTH.
  */
+/** Where a contact's activity state lived before it moved into its lane (read once to carry it over; see activity-state.ts). */
 export const contactActivityKey = (contactId: string) => ({ pk: contactPk(contactId), sk: 'S#ANALYTICS' });
-/** Analytics lane items share this partition-key prefix (the stream filter lets them through; hop 2 claims them). */
+/** Analytics lane partitions share this partition-key prefix (the stream filter lets them through; hop 2 claims them). */
 export const ANALYTICS_LANE_PREFIX = 'ANLANE#';
+/** Lanes: a hot aggregate keeps one watermark per lane (few), and each lane is one partition the stream keeps in order. */
+export const ANALYTICS_LANES = 8;
 export const analyticsLaneKey = (lane: number) => ({ pk: `${ANALYTICS_LANE_PREFIX}${lane}`, sk: '#LANE' });
+/** A contact's lane: a fixed hash of its id, so all its state writes go through one ordered partition. */
+export function analyticsLaneOf(contactId: string): number {
+  let h = 0;
+  for (let i = 0; i < contactId.length; i++) h = (h * 31 + contactId.charCodeAt(i)) >>> 0;
+  return h % ANALYTICS_LANES;
+}
+const ANALYTICS_STATE_PREFIX = 'S#';
+/** A contact's activity state, in its lane's partition: hop 2 reads the state's own stream records (old and new image). */
+export const analyticsStateKey = (contactId: string) => ({ pk: `${ANALYTICS_LANE_PREFIX}${analyticsLaneOf(contactId)}`, sk: `${ANALYTICS_STATE_PREFIX}${contactId}` });
+export const isAnalyticsStateKey = (key: { pk: string; sk: string }) => key.pk.startsWith(ANALYTICS_LANE_PREFIX) && key.sk.startsWith(ANALYTICS_STATE_PREFIX);
+export const contactIdFromStateSk = (sk: string) => sk.slice(ANALYTICS_STATE_PREFIX.length);
 export const analyticsNodeKey = (nodeId: string) => ({ pk: `ANNODE#${nodeId}`, sk: '#NODE' });
 export const analyticsDayKey = (day: string) => ({ pk: 'ANDAY', sk: day });
 export const analyticsMonthKey = (month: string) => ({ pk: 'ANMONTH', sk: month });

@@ -1,14 +1,14 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isDeepStrictEqual } from 'node:util';
 import { activityFromItem, applyHistoryChange, applyProfileChange, emptyActivity, hasFacts, type ContactActivity } from '../analytics/contact-activity.js';
-import { activityStatePut } from '../data/activity-state.js';
+import { activityStatePut, carryOver } from '../data/activity-state.js';
 import type { ContactCollection } from '../data/contact-collection.js';
 import { TOMBSTONE_SECONDS } from '../data/keys.js';
 import { ddb } from '../lib/dynamo.js';
 import { isConditionFailure } from '../lib/errors.js';
 
 /**
- * A contact's analytics activity state (`S#ANALYTICS`,
+ * A contact's analytics activity state (`ANLANE#<n>` / `S#<contactId>`,
  * functions/analytics/contact-activity.ts), recomputed: its facts are the
  * fold of its current message and conversation items; it is in the base
  * exactly when its profile exists, and its place on the map is its
@@ -35,6 +35,8 @@ export interface StateRepair {
   markOnly: boolean;
   /** The state's attributes to write (data/activity-state.ts adds its key and type). */
   attributes: Record<string, unknown>;
+  /** The stored state still lives where states lived before lanes: carried over first. */
+  legacy?: Record<string, unknown>;
 }
 
 export interface StatePlan {
@@ -71,7 +73,8 @@ export function planStateRepair(collection: ContactCollection, timezone: string,
     ...(expiresAt ? { expiresAt } : {}),
   };
   const markOnly = stored !== undefined && isDeepStrictEqual(stored, next) && (state!.away === true) === away && (state!.binned === true) === binned;
-  return { final: next, repair: { contactId, stored, version, next, away, binned, expiresAt, markOnly, attributes } };
+  const legacy = collection.stateLegacy && state ? { legacy: state } : {};
+  return { final: next, repair: { contactId, stored, version, next, away, binned, expiresAt, markOnly, attributes, ...legacy } };
 }
 
 /**
@@ -83,7 +86,9 @@ export function planStateRepair(collection: ContactCollection, timezone: string,
  */
 export async function applyStateRepair(repair: StateRepair): Promise<boolean> {
   try {
-    await ddb().send(new PutCommand(activityStatePut(repair.contactId, repair.attributes, repair.version).Put));
+    if (repair.legacy) await carryOver(repair.contactId, repair.legacy);
+    // Quiet: the aggregates are repaired from the states by the aggregates phase, not through the stream.
+    await ddb().send(new PutCommand(activityStatePut(repair.contactId, repair.attributes, repair.version, { quiet: true })));
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;

@@ -1,6 +1,6 @@
 import { activityFromItem, type ContactActivity } from '../analytics/contact-activity.js';
 import { readContactCollection, scanContactsToReconcile, type ContactCollection } from '../data/contact-collection.js';
-import { contactActivityKey } from '../data/keys.js';
+import { analyticsStateKey } from '../data/keys.js';
 import { refreshBandSnapshot } from '../engagement/band-snapshot.js';
 import { sleep } from '../lib/backoff.js';
 import { inParallel } from '../lib/concurrency.js';
@@ -112,7 +112,7 @@ async function repairContact(before: Analysis, after: Analysis, summary: Running
 
   const repair = after.state.repair;
   if (!repair) return undefined;
-  const where = `${contactActivityKey(contactId).pk}|${contactActivityKey(contactId).sk}`;
+  const where = `${analyticsStateKey(contactId).pk}|${analyticsStateKey(contactId).sk}`;
   if (stateSignature(before.state) !== stateSignature(after.state) || !(await applyStateRepair(repair))) {
     summary.unsettled.activityStates++;
     example(summary, 'unsettled', where);

@@ -10,9 +10,10 @@ import { ANALYTICS_LANE_PREFIX, contactKey, HISTORY_PREFIX, mergedAliasKey } fro
  * The processors' own `claims` still decide what each one takes; these
  * patterns only have to let through every record some processor claims
  * (a test checks this against every key shape of the table). What stays
- * out is the processors' own output (day counters, activity states,
- * summaries, markers, tombstones expiring), which none of them reads:
- * about half the stream.
+ * out is the processors' own output (day counters, summaries, markers,
+ * tombstones expiring), which none of them reads: about half the stream.
+ * The activity states are the exception: hop 2 of the analytics reads
+ * their records.
  */
 export type FilterValue = string | { prefix: string };
 export interface FilterPattern {
@@ -28,8 +29,8 @@ export const STREAM_FILTERS: readonly FilterPattern[] = [
   keyS('sk', [contactKey('').sk]),
   // A duplicate's merged alias, written and removed with its profile by a merge and its undo (analytics).
   keyS('sk', [mergedAliasKey('').sk]),
-  // Analytics lanes (hop 2 of the panel's aggregates).
-  keyS('pk', [{ prefix: ANALYTICS_LANE_PREFIX }]),
+  // Activity states in their lanes, written or changed (hop 2 of the panel's aggregates); a tombstone's expiry counts nothing.
+  { eventName: ['INSERT', 'MODIFY'], ...keyS('pk', [{ prefix: ANALYTICS_LANE_PREFIX }]) },
 ];
 
 function matchesValue(value: unknown, allowed: FilterValue[]): boolean {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyticsProcessor } from '../../functions/analytics/activity-processor.js';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { insertContact } from '../../functions/contacts/contact-service.js';
-import { contactActivityKey } from '../../functions/data/keys.js';
+import { analyticsStateKey } from '../../functions/data/keys.js';
 import { ddb, tableName } from '../../functions/lib/dynamo.js';
 import { localDay } from '../../shared/analytics.js';
 import { expectFieldErrors } from '../support/factories.js';
@@ -200,7 +200,7 @@ describe('GET /v1/analytics/contacts', () => {
   });
 
   it('writes no activity state for a profile edit the panel does not read', async () => {
-    const state = async () => (await ddb().send(new GetCommand({ TableName: tableName(), Key: contactActivityKey(contacts.d), ConsistentRead: true }))).Item;
+    const state = async () => (await ddb().send(new GetCommand({ TableName: tableName(), Key: analyticsStateKey(contacts.d), ConsistentRead: true }))).Item;
     const before = await state();
     expect(before?.version).toBeGreaterThan(0);
     const renamed = await operator().patch(`/v1/contacts/${contacts.d}`, { firstName: 'Renamed' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { contactPk, mergeLockKey } from '../../functions/data/keys.js';
+import { analyticsStateKey, contactPk, mergeLockKey } from '../../functions/data/keys.js';
 import { canonical, queryRaw, type RawItem } from '../../functions/data/raw-item.js';
 import { resetConfig } from '../../functions/lib/config.js';
 import { runReconcile, type ReconcileResult } from '../../functions/reconcile/reconcile.js';
@@ -361,7 +361,7 @@ describe('derived numbers', () => {
     expect((await operator().delete(`/v1/contacts/${kept.id}`)).status).toBe(204);
     await stack.drain();
     await stack.drain();
-    const state = (await queryRaw(contactPk(kept.id), 'S#ANALYTICS'))[0];
+    const state = (await queryRaw(analyticsStateKey(kept.id).pk, analyticsStateKey(kept.id).sk))[0];
     expect(state.binned?.BOOL).toBe(true);
     expect(state.inBase?.BOOL).toBe(false);
     expect(state.expiresAt).toBeUndefined();

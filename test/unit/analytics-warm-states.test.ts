@@ -1,10 +1,11 @@
-import { BatchGetCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { analyticsProcessor, forgetActivityStates } from '../../functions/analytics/activity-processor.js';
 import { emptyActivity } from '../../functions/analytics/contact-activity.js';
+import { analyticsStateKey, contactActivityKey } from '../../functions/data/keys.js';
 import { useMockedTable } from '../support/mocked-table.js';
 
 /**
@@ -40,20 +41,20 @@ function sentMessage(messageId: string, contactId = 'c1'): DynamoDBRecord {
   };
 }
 
-const storedState = (version: number) => ({ pk: 'CONTACT#c1', sk: 'S#ANALYTICS', type: 'contactActivity', contactId: 'c1', seq: '1', version, ...emptyActivity(), inBase: true, joined: true });
+const storedState = (version: number, key = analyticsStateKey('c1')) => ({ ...key, type: 'contactActivity', contactId: 'c1', seq: '1', version, ...emptyActivity(), inBase: true, joined: true });
+const isStateKey = (k: { pk?: unknown; sk?: unknown }) => String(k.pk).startsWith('ANLANE#') && String(k.sk).startsWith('S#');
 const stateReads = () =>
-  ddbMock.commandCalls(BatchGetCommand).flatMap((call) => Object.values(call.args[0].input.RequestItems!).flatMap((r) => r.Keys!)).filter((k) => k.sk === 'S#ANALYTICS').length;
+  ddbMock.commandCalls(BatchGetCommand).flatMap((call) => Object.values(call.args[0].input.RequestItems!).flatMap((r) => r.Keys!)).filter(isStateKey).length;
 const statePuts = () =>
   ddbMock
-    .commandCalls(TransactWriteCommand)
-    .flatMap((call) => call.args[0].input.TransactItems!)
-    .filter((item) => item.Put?.Item?.sk === 'S#ANALYTICS')
-    .map((item) => item.Put!);
+    .commandCalls(PutCommand)
+    .map((call) => call.args[0].input)
+    .filter((input) => isStateKey(input.Item!));
 
 describe('analytics activity states in a warm function', () => {
   it('are read once, then taken from what the last batch wrote, each write conditioned on the version before it', async () => {
     ddbMock.on(BatchGetCommand).resolves({ Responses: { unit: [storedState(4)] } });
-    ddbMock.on(TransactWriteCommand).resolves({});
+    ddbMock.on(PutCommand).resolves({});
     expect(await analyticsProcessor.process([sentMessage('m1')])).toEqual([]);
     expect(await analyticsProcessor.process([sentMessage('m2')])).toEqual([]);
     expect(stateReads()).toBe(1);
@@ -66,14 +67,14 @@ describe('analytics activity states in a warm function', () => {
 
   it('read a state again when its version moved elsewhere, and apply the batch on top of it', async () => {
     ddbMock.on(BatchGetCommand).resolves({ Responses: { unit: [storedState(4)] } });
-    ddbMock.on(TransactWriteCommand).resolves({});
+    ddbMock.on(PutCommand).resolves({});
     await analyticsProcessor.process([sentMessage('m3')]);
     // Another writer moved the state to version 9 meanwhile.
     ddbMock.reset();
     ddbMock.on(BatchGetCommand).resolves({ Responses: { unit: [storedState(9)] } });
     ddbMock
-      .on(TransactWriteCommand)
-      .rejectsOnce(Object.assign(new Error('cancelled'), { name: 'TransactionCanceledException', CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] }))
+      .on(PutCommand)
+      .rejectsOnce(Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' }))
       .resolves({});
     expect(await analyticsProcessor.process([sentMessage('m4')])).toEqual([]);
     expect(stateReads()).toBe(1);
@@ -82,43 +83,39 @@ describe('analytics activity states in a warm function', () => {
 });
 
 describe('one contact in trouble', () => {
-  it("fails only its own records, never those of the contacts that shared its transaction", async () => {
+  it('fails only its own records: each state is a write of its own', async () => {
     ddbMock.on(BatchGetCommand).resolves({ Responses: { unit: [] } });
-    const cancelled = Object.assign(new Error('cancelled'), { name: 'TransactionCanceledException', CancellationReasons: [{ Code: 'ConditionalCheckFailed' }] });
-    // Every transaction holding c1's state fails its condition; the others go through.
-    ddbMock.on(TransactWriteCommand).callsFake((input: { TransactItems: { Put?: { Item?: { pk?: string } } }[] }) => {
-      if (input.TransactItems.some((item) => item.Put?.Item?.pk === 'CONTACT#c1')) throw cancelled;
+    const failedCondition = Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    // Every write of c1's state fails its condition; the others go through.
+    ddbMock.on(PutCommand).callsFake((input: { Item: { contactId?: string } }) => {
+      if (input.Item.contactId === 'c1') throw failedCondition;
       return {};
     });
     const records = [sentMessage('a', 'c1'), sentMessage('b', 'c2'), sentMessage('c', 'c3'), sentMessage('d', 'c1')];
     const failures = await analyticsProcessor.process(records);
     expect(failures.map((f) => f.sequenceNumber).sort()).toEqual([records[0], records[3]].map((r) => r.dynamodb!.SequenceNumber!).sort());
     expect(failures[0].reason).toMatch(/version condition failed/);
-    // c2 and c3 were written (in their own transactions once the shared one failed).
-    const written = new Set(statePuts().map((p) => p.Item!.pk));
-    expect(written).toEqual(new Set(['CONTACT#c1', 'CONTACT#c2', 'CONTACT#c3']));
-    const succeeded = ddbMock
-      .commandCalls(TransactWriteCommand)
-      .filter((call) => !call.args[0].input.TransactItems!.some((item) => item.Put?.Item?.pk === 'CONTACT#c1'))
-      .flatMap((call) => call.args[0].input.TransactItems!.map((item) => item.Put?.Item?.pk));
-    expect(succeeded).toEqual(expect.arrayContaining(['CONTACT#c2', 'CONTACT#c3']));
+    const written = new Set(statePuts().map((p) => p.Item!.contactId));
+    expect(written).toEqual(new Set(['c1', 'c2', 'c3']));
+    // The states live in their lanes, and no transaction is sent.
+    expect(statePuts().find((p) => p.Item!.contactId === 'c2')!.Item!.pk).toBe(analyticsStateKey('c2').pk);
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
   it('creates the state of a contact whatever it finds: no read of its profile gates the fold', async () => {
     ddbMock.on(BatchGetCommand).resolves({ Responses: { unit: [] } });
-    ddbMock.on(TransactWriteCommand).resolves({});
+    ddbMock.on(PutCommand).resolves({});
     expect(await analyticsProcessor.process([sentMessage('e', 'c9')])).toEqual([]);
     const [put] = statePuts();
     expect(put.ConditionExpression).toBe('attribute_not_exists(pk)');
-    const checks = ddbMock.commandCalls(TransactWriteCommand).flatMap((call) => call.args[0].input.TransactItems!).filter((item) => item.ConditionCheck);
-    expect(checks).toEqual([]);
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 });
 
 describe('records that net out within a batch', () => {
   it('still advance the state past them, so a replay starting between them changes nothing', async () => {
     ddbMock.on(BatchGetCommand).resolves({ Responses: { unit: [storedState(4)] } });
-    ddbMock.on(TransactWriteCommand).resolves({});
+    ddbMock.on(PutCommand).resolves({});
     const added = sentMessage('n1');
     const removed: DynamoDBRecord = {
       eventName: 'REMOVE',
@@ -127,9 +124,28 @@ describe('records that net out within a batch', () => {
     expect(await analyticsProcessor.process([added, removed])).toEqual([]);
     const [put] = statePuts();
     expect(put.Item!.seq).toBe(removed.dynamodb!.SequenceNumber);
-    // No lane: the batch changed no aggregate.
-    expect(ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!.some((item) => item.Put?.Item?.type === 'analyticsLane')).toBe(false);
     expect(await analyticsProcessor.process([removed])).toEqual([]);
-    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(statePuts()).toHaveLength(1);
+  });
+});
+
+describe('a state written before states moved into lanes', () => {
+  it('is read from its old place, carried into its lane quietly, and the batch applied on top of it', async () => {
+    // The lane holds nothing; the old place holds version 4.
+    ddbMock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { sk: string }[] }> }) => {
+      const keys = Object.values(input.RequestItems)[0].Keys;
+      return { Responses: { unit: keys.some((k) => k.sk === 'S#ANALYTICS') ? [storedState(4, contactActivityKey('c1'))] : [] } };
+    });
+    ddbMock.on(PutCommand).resolves({});
+    ddbMock.on(DeleteCommand).resolves({});
+    expect(await analyticsProcessor.process([sentMessage('m9')])).toEqual([]);
+    const puts = statePuts();
+    expect(puts).toHaveLength(2);
+    // First the copy, unchanged and quiet (hop 2 adds nothing for it), then the batch's state on its version.
+    expect(puts[0].Item).toMatchObject({ ...analyticsStateKey('c1'), version: 4, quiet: true });
+    expect(puts[0].ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(puts[1].Item!.quiet).toBeUndefined();
+    expect(puts[1].ExpressionAttributeValues![':v']).toBe(4);
+    expect(ddbMock.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key)).toEqual([contactActivityKey('c1')]);
   });
 });

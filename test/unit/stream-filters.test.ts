@@ -26,6 +26,7 @@ const keyShapes: Record<string, { pk: string; sk: string }> = {
   mergedAlias: keys.mergedAliasKey(C),
   mergeMarker: keys.mergeMarkerKey(C),
   activity: keys.contactActivityKey(C),
+  laneActivity: keys.analyticsStateKey(C),
   lane: keys.analyticsLaneKey(3),
   analyticsNode: keys.analyticsNodeKey('n1'),
   analyticsDay: keys.analyticsDayKey('2026-12-05'),
@@ -83,8 +84,12 @@ describe('stream filter criteria', () => {
     for (const shape of ['engagementDay', 'engagementSummary', 'activeDay', 'eventMarker', 'analyticsDay', 'analyticsNode', 'listMember', 'channel']) {
       for (const eventName of EVENTS) expect(passesFilters(record(keyShapes[shape], eventName)), `${shape} ${eventName}`).toBe(false);
     }
-    // Activity states are the analytics processor's own output, their expiry included.
+    // A state where states lived before lanes is read only when carried over; its removal then is nobody's input.
     for (const eventName of EVENTS) expect(passesFilters(record(keyShapes.activity, eventName)), `activity ${eventName}`).toBe(false);
+    // States in their lanes feed hop 2 when written; their expiry (a tombstone's TTL) does not.
+    expect(passesFilters(record(keyShapes.laneActivity, 'INSERT'))).toBe(true);
+    expect(passesFilters(record(keyShapes.laneActivity, 'MODIFY'))).toBe(true);
+    expect(passesFilters(record(keyShapes.laneActivity, 'REMOVE'))).toBe(false);
     for (const eventName of EVENTS) expect(passesFilters(record(keyShapes.mergedAlias, eventName)), `mergedAlias ${eventName}`).toBe(true);
   });
 
