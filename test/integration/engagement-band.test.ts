@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { contactKey, contactPk } from '../../functions/data/keys.js';
 import { plain, queryRaw } from '../../functions/data/raw-item.js';
 import { refreshBandSnapshot } from '../../functions/engagement/band-snapshot.js';
-import { countSelection } from '../../functions/jobs/contact-selection.js';
+import { countSelection, nextPage } from '../../functions/jobs/contact-selection.js';
 import { ddb, tableName } from '../../functions/lib/dynamo.js';
 import { useLocalStack, usersOf } from '../support/api-suite.js';
 import { DAY, ago, createApiKey, createContact, uniqueId as uid } from '../support/factories.js';
@@ -119,6 +119,11 @@ describe('the band item', () => {
     expect(ids(await rows(`q=${name}`))).toEqual([a.id, b.id].sort());
     expect(ids(await rows(`tag=${tag.body.id}&band=very_high`))).toEqual([a.id]);
     expect((await rows(`tag=${tag.body.id}`)).map((r) => [r.id, r.band]).sort()).toEqual([[a.id, 'very_high'], [b.id, 'high']].sort());
+    // What a bulk job (an export) reads of selected rows and of a band filter.
+    const selected = await nextPage({ kind: 'ids', count: 2, ids: [a.id, b.id] }, {}, 10, { contacts: true });
+    expect(selected.contacts!.map((c) => [c.id, c.band])).toEqual([[a.id, 'very_high'], [b.id, 'high']]);
+    const filtered = await nextPage({ kind: 'filter', filter: { band: 'high', q: name } }, {}, 10, { contacts: true });
+    expect(filtered.contacts!.map((c) => [c.id, c.band])).toEqual([[b.id, 'high']]);
   });
 
   it('leaves the listing and the count with its contact in the recycle bin, and comes back with a restore', async () => {
