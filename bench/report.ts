@@ -70,8 +70,11 @@ const kb = (value: number | undefined) => `${n(value === undefined ? undefined :
 
 /** Where the end-to-end write units go (stream.writeUnitsPerEventBy, bench/measures/stream.ts), the largest first. */
 const WRITE_UNIT_KINDS: [string, string][] = [
-  ['UpdateContact', 'band snapshot on the profile'],
-  ['TransactWriteLane', 'analytics states and lane'],
+  ['PutBand', 'band snapshots'],
+  ['DeleteBand', 'band snapshots cleared'],
+  ['PutActivityState', 'analytics activity states'],
+  ['UpdateContact', 'band snapshot on the profile (before issue 19)'],
+  ['TransactWriteLane', 'analytics states and lane (before issue 19)'],
   ['PutMessage', 'message states'],
   ['TransactWriteConversation', 'conversation messages with their markers'],
   ['PutConversation', 'conversation states'],

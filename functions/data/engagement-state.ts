@@ -76,12 +76,3 @@ export async function oldestHolders(by: { e164: string } | { email: string }, li
       : ({ index: 'byEmail', partition: gsi.byEmail(by.email, '').gsi3pk } as const);
   return (await queryIndexPage({ ...query, limit, newestFirst: false })).items;
 }
-
-/**
- * What a contact's engagement band rests on, strongly consistent, in one
- * Query: the day counters (`P#ENGD#…`), the summary and the profile item,
- * which sort together (`P#ENG` … `P#PROFILE`; list and tag memberships in
- * between come along and are ignored).
- */
-export const engagementCountersAndProfile = (contactId: string): Promise<Item[]> =>
-  queryAll({ partition: contactPk(contactId), sortBetween: [ENGAGEMENT_COUNTER_PREFIX, contactKey(contactId).sk], consistent: true, newestFirst: false });

@@ -18,10 +18,11 @@
  *
  * Access patterns:
  *   profile read             Query pk=CONTACT#id, begins_with(sk, "P#")          (one request)
- *   contact base page        Query byType gsi1pk=CONTACT, newest first           (one request)
+ *   contact base page        Query byType gsi1pk=CONTACT, newest first, + BatchGet of the rows' band items (P#BAND)
  *   phone / email lookup     Query byPhone / byEmail                             (one request)
  *   name prefix              Query byFirstName + byLastName, begins_with
- *   blocked / band / assignee  Query byFilter / byBand / byAssignee (sparse)
+ *   blocked / assignee       Query byFilter / byAssignee (sparse)
+ *   band                     Query byBand (band items, data/contact-band.ts), then BatchGet the live profiles
  *   list or tag members      Query byMember, then BatchGet the profiles
  */
 export const PROFILE_PREFIX = 'P#';
@@ -126,7 +127,7 @@ export const dispatchMergeMarkerKey = (contactId: string) => ({ pk: contactPk(co
  *                  P#ENGD#<yyyy-mm-dd>    per-day engagement counters (profile read)
  *                  P#ENG#SUMMARY          tickets counters (profile read)
  *   ENGDAY#<date>  <contactId>            contacts with engagement on that day (window roll)
- *   EVT#<eventId>  #EVT                   idempotency marker of an ingested event (TTL)
+ *   EVT#<eventId>  #EVT                   idempotency marker of a conversation message past the ids its conversation keeps (TTL; ingest.ts)
  *   APIKEY#<id>    #META                  integration API key, hash only (byType: APIKEY)
  *   ROLL#<name>    #STATE                 progress of a scheduled roll
  */

@@ -6,7 +6,7 @@
  *
  *   event -> POST /v1/events -> H#MSG# / H#CONV# state item (one conditional PutItem; the event ids it applied kept on it)
  *         -> table stream -> counters: P#ENGD#<day> per contact, P#ENG#SUMMARY tickets
- *         -> band snapshot on the profile (band, gsi7), moved only when the band moves
+ *         -> band snapshot item P#BAND (band, byBand gsi7), moved only when the band moves
  *
  * State items are convergent: applying the same events in any order, any
  * number of times, gives the same item (earliest time per stage, latest
@@ -135,9 +135,8 @@ export interface EngagementDayItem {
 /**
  * `CONTACT#<contactId>` / `P#ENG#SUMMARY`.
  * Counters (stream, counter-store): `tk_open`, `tk_resolved` (all time, by latest status).
- * The band snapshot lives on the profile item alone (`band` and its byBand index attributes,
- * band-snapshot.ts); `band`, `rate`, `windowFrom` and `refreshedAt` here are left by earlier
- * versions and no longer read.
+ * The band snapshot lives on its own item (`P#BAND`, data/contact-band.ts); `band`, `rate`,
+ * `windowFrom` and `refreshedAt` here are left by earlier versions and no longer read.
  */
 export interface EngagementSummaryItem {
   pk: string;
