@@ -49,7 +49,6 @@ export function itemKindOf(call: DdbCall): string {
     ['CONTACT#', 'H#DSP#', 'dispatch'],
     ['CONTACT#', 'P#ENGD#', 'engagement day'],
     ['CONTACT#', 'P#BAND', 'band'],
-    ['CONTACT#', 'P#ENG#BAND', 'band'],
     ['CONTACT#', 'P#ENG', 'engagement summary'],
     ['CONTACT#', 'S#ANALYTICS', 'activity state'],
     ['CONTACT#', 'P#PROFILE', 'contact'],

@@ -8,7 +8,7 @@ import { isConditionFailure } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import { inParallel } from '../lib/concurrency.js';
 import { WarmCache } from '../lib/warm-cache.js';
-import { activityStatePut, activityStates, carryOver, isLanePk, isMergedAliasSk, isProfileSk } from '../data/activity-state.js';
+import { activityStatePut, activityStates, carryOver, isLanePk, isMergedAliasSk, isProfileSk, stateCreatedAt } from '../data/activity-state.js';
 import type { Item } from '../data/query.js';
 import { isContactPk, isEngagementStateSk } from '../data/engagement-state.js';
 import { BINNED_CONTACT_TYPE } from '../data/contact-type.js';
@@ -83,6 +83,8 @@ interface Loaded {
   binned?: boolean;
   /** Read from where states lived before lanes: carried over (carryOver) before it is written. */
   legacy?: Item;
+  /** When the state came to be in its lane (activity-state.ts stateCreatedAt). */
+  createdAt?: number;
 }
 
 interface Plan {
@@ -171,6 +173,7 @@ async function loadStates(contactIds: string[]): Promise<Map<string, Loaded>> {
       version: Number(item.version ?? 0),
       away: item.away === true,
       binned: item.binned === true,
+      ...(legacy ? {} : { createdAt: stateCreatedAt(item) }),
     });
   }
   return loaded;
@@ -223,11 +226,13 @@ function plan(contactId: string, records: DynamoDBRecord[], loaded: Loaded, time
   // one alone.
   if (!moved) return undefined;
   const version = (loaded.version ?? 0) + 1;
-  const next: Loaded = { exists: true, activity: state, seq, version, away, binned };
+  // A state new to its lane (created now, or carried over from its old place) is created now.
+  const createdAt = loaded.exists && !loaded.legacy ? (loaded.createdAt ?? 0) : Date.now();
+  const next: Loaded = { exists: true, activity: state, seq, version, away, binned, createdAt };
   const expiresAt = isTombstone(state, away, binned) ? Math.floor(Date.now() / 1000) + TOMBSTONE_SECONDS : undefined;
   const put = activityStatePut(
     contactId,
-    { seq, version, ...state, ...(away ? { away } : {}), ...(binned ? { binned } : {}), ...(expiresAt ? { expiresAt } : {}) },
+    { seq, version, createdAt, ...state, ...(away ? { away } : {}), ...(binned ? { binned } : {}), ...(expiresAt ? { expiresAt } : {}) },
     loaded.exists ? (loaded.version ?? 0) : undefined,
   );
   return { contactId, records, put, next, ...(loaded.legacy ? { legacy: loaded.legacy } : {}) };
@@ -243,7 +248,7 @@ type CommitOutcome = { ok: true } | { ok: false; stale: boolean; reason: string 
  */
 async function commit(p: Plan): Promise<CommitOutcome> {
   try {
-    if (p.legacy) await carryOver(p.contactId, p.legacy);
+    if (p.legacy) await carryOver(p.contactId, p.legacy, p.next.createdAt ?? Date.now());
     await ddb().send(new PutCommand(p.put));
     return { ok: true };
   } catch (error) {

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { ACTIVITY_STATE_TYPE, isLegacyLaneItem, QUIET_ATTRIBUTE } from '../data/activity-state.js';
+import { ACTIVITY_STATE_TYPE, isLegacyLaneItem, isQuietChange } from '../data/activity-state.js';
 import { config } from '../lib/config.js';
 import { activityFromItem, aggregateChange } from './contact-activity.js';
 import { analyticsDayKey, analyticsGeoKey, analyticsMonthKey, analyticsNodeKey } from '../data/keys.js';
@@ -102,8 +102,9 @@ export async function applyLaneRecords(records: DynamoDBRecord[]): Promise<Recor
 function deltasOf(record: DynamoDBRecord, timezone: string): Record<string, Record<string, number>> {
   const after = image(record.dynamodb?.NewImage);
   if (isLegacyLaneItem(after)) return JSON.parse(after.deltas) as Record<string, Record<string, number>>;
-  if (after?.type !== ACTIVITY_STATE_TYPE || after[QUIET_ATTRIBUTE] === true) return {};
+  if (after?.type !== ACTIVITY_STATE_TYPE) return {};
   const before = image(record.dynamodb?.OldImage);
+  if (isQuietChange(before, after)) return {};
   const out: Record<string, Record<string, number>> = {};
   for (const [id, attributes] of aggregateChange(before?.type === ACTIVITY_STATE_TYPE ? activityFromItem(before) : undefined, activityFromItem(after), timezone)) {
     const nonZero = Object.entries(attributes).filter(([, d]) => d !== 0);

@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { isConditionFailure } from '../lib/errors.js';
 import { analyticsLaneKey, analyticsStateKey, contactActivityKey, contactIdFromPk, contactIdFromStateSk, contactKey, mergedAliasKey } from './keys.js';
@@ -17,7 +17,14 @@ import type { Item } from './query.js';
  *   ANLANE#<n>    #LANE          the deltas item of earlier versions (records
  *                                still in the stream at a deploy are applied)
  *   CONTACT#<id>  S#ANALYTICS    where a state lived before: read when the
- *                                lane has none, carried over once (quiet).
+ *                                lane has none, copied over once (quiet) and
+ *                                left in place, so a reconciliation under way
+ *                                still meets the contact where it began to.
+ *
+ * `createdAt` (epoch ms) is when the state came to be in its lane: a
+ * reconciliation meets a contact through its lane state when that is older
+ * than the run's scan, otherwise through its own partition
+ * (data/contact-collection.ts), so each contact is met once.
  */
 export { contactActivityKey, analyticsStateKey };
 
@@ -26,9 +33,19 @@ export const LANE_TYPE = 'analyticsLane';
 /**
  * A state write that must not reach the aggregates (hop 2 skips its
  * record): a state carried over from its old place, or a repair by the
- * reconciliation, which repairs the aggregates itself.
+ * reconciliation, which repairs the aggregates itself. Such a write sets
+ * the flag and creates the state or moves its version; a later write that
+ * keeps the version (a raw edit) is no longer quiet (isQuietChange).
  */
 export const QUIET_ATTRIBUTE = 'quiet';
+
+/** A state record hop 2 leaves alone: a quiet write, which creates the state or moves its version. */
+export function isQuietChange(before: Record<string, unknown> | undefined, after: Record<string, unknown>): boolean {
+  return after[QUIET_ATTRIBUTE] === true && (before === undefined || before.version !== after.version);
+}
+
+/** When a state came to be in its lane (epoch ms); states from before the attribute count as always there. */
+export const stateCreatedAt = (item: Record<string, unknown> | undefined): number => (typeof item?.createdAt === 'number' ? item.createdAt : 0);
 
 const PROFILE_SK = contactKey('').sk;
 const ALIAS_SK = mergedAliasKey('').sk;
@@ -77,18 +94,19 @@ export function activityStatePut(contactId: string, state: Record<string, unknow
 }
 
 /**
- * Carries a state read from its old place into its lane, unchanged and
- * quiet (the aggregates already hold it), then drops the old item. A lane
- * that got a state meanwhile (another writer carried it) wins. Once per
- * contact after the deploy that moved states into lanes.
+ * Copies a state read from its old place into its lane, unchanged and
+ * quiet (the aggregates already hold it), created `createdAt`. A lane that
+ * got a state meanwhile (another writer carried it) wins. Once per contact
+ * after the deploy that moved states into lanes. The old item stays: it is
+ * read only when the lane has none, and it keeps a reconciliation under way
+ * meeting the contact through its partition.
  */
-export async function carryOver(contactId: string, legacyItem: Item): Promise<void> {
+export async function carryOver(contactId: string, legacyItem: Item, createdAt: number): Promise<void> {
   try {
-    await ddb().send(new PutCommand(activityStatePut(contactId, legacyItem, undefined, { quiet: true })));
+    await ddb().send(new PutCommand(activityStatePut(contactId, { ...legacyItem, createdAt }, undefined, { quiet: true })));
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
   }
-  await ddb().send(new DeleteCommand({ TableName: tableName(), Key: contactActivityKey(contactId) }));
 }
 
 /** The deltas item of earlier versions (still applied by hop 2 when its records come; no longer written). */

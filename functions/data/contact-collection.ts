@@ -16,6 +16,7 @@ import {
   mergedAliasKey,
 } from './keys.js';
 import { queryAll, type Item } from './query.js';
+import { stateCreatedAt } from './activity-state.js';
 
 /**
  * A contact's whole collection as reconciliation sees it
@@ -76,17 +77,23 @@ export async function readContactCollection(contactId: string): Promise<ContactC
 
 /**
  * One page of one segment of a parallel Scan for the contacts that have
- * something to reconcile: a profile, an activity state (in its lane, or
- * where states lived before) or engagement counters. A contact with a state
- * in its lane is named by that state alone; one without, by its own items,
- * which are contiguous in a Scan, so it comes back once per item found, in
- * a row; `contactIds` keeps that order.
+ * something to reconcile: a profile, a merged alias, an activity state (in
+ * its lane, or where states lived before) or engagement counters. Each
+ * contact is met once in a run whatever moves while it goes: through its
+ * lane state when that state is older than the run's scan (`scanStartMs`),
+ * otherwise through its own items, which are contiguous in a Scan, so it
+ * comes back once per item found, in a row; `contactIds` keeps that order.
+ * (A state created while the run goes is met through the contact's
+ * partition, or not at all when its segment was already past: its
+ * aggregates then moved after the scan started, and a repair leaves them
+ * alone.)
  */
 export async function scanContactsToReconcile(
   segment: number,
   totalSegments: number,
   start: Item | undefined,
   limit: number,
+  scanStartMs: number,
 ): Promise<{ contactIds: string[]; next: Item | undefined }> {
   const page = await ddb().send(
     new ScanCommand({
@@ -95,11 +102,12 @@ export async function scanContactsToReconcile(
       TotalSegments: totalSegments,
       Limit: limit,
       ExclusiveStartKey: start,
-      FilterExpression: '(begins_with(pk, :c) AND (sk = :p OR sk = :s OR begins_with(sk, :e))) OR (begins_with(pk, :l) AND begins_with(sk, :ls))',
-      ProjectionExpression: 'pk, sk',
+      FilterExpression: '(begins_with(pk, :c) AND (sk = :p OR sk = :a OR sk = :s OR begins_with(sk, :e))) OR (begins_with(pk, :l) AND begins_with(sk, :ls))',
+      ProjectionExpression: 'pk, sk, createdAt',
       ExpressionAttributeValues: {
         ':c': contactPk(''),
         ':p': contactKey('').sk,
+        ':a': mergedAliasKey('').sk,
         ':s': contactActivityKey('').sk,
         ':e': ENGAGEMENT_COUNTER_PREFIX,
         ':l': ANALYTICS_LANE_PREFIX,
@@ -109,13 +117,16 @@ export async function scanContactsToReconcile(
   );
   const items = page.Items ?? [];
   const inLane = (item: Item) => String(item.pk).startsWith(ANALYTICS_LANE_PREFIX);
-  // A contact with a state in its lane is met there: met again through its own partition it would count twice.
+  const older = (state: Item) => stateCreatedAt(state) < scanStartMs;
+  // Through its own partition only when it has no lane state older than the scan.
   const own = [...new Set(items.filter((item) => !inLane(item)).map((item) => contactIdFromPk(String(item.pk))))];
-  const withLaneState = new Set(
-    (await batchGetItems(own.map(analyticsStateKey), { consistent: true, projection: 'pk, sk' })).map((item) => contactIdFromStateSk(String(item.sk))),
+  const metInLane = new Set(
+    (await batchGetItems(own.map(analyticsStateKey), { consistent: true, projection: 'pk, sk, createdAt' })).filter(older).map((item) => contactIdFromStateSk(String(item.sk))),
   );
-  const contactIds = items
-    .map((item) => (inLane(item) ? contactIdFromStateSk(String(item.sk)) : contactIdFromPk(String(item.pk))))
-    .filter((id, i) => inLane(items[i]) || !withLaneState.has(id));
+  const contactIds = items.flatMap((item) => {
+    if (inLane(item)) return older(item) ? [contactIdFromStateSk(String(item.sk))] : [];
+    const contactId = contactIdFromPk(String(item.pk));
+    return metInLane.has(contactId) ? [] : [contactId];
+  });
   return { contactIds, next: page.LastEvaluatedKey };
 }

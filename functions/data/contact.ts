@@ -301,6 +301,9 @@ function passes(c: ContactRecord, filters: ContactFilters): boolean {
  * contacts' profiles come with one BatchGet (binned, merged-away and purged
  * contacts drop out), in the index's order, the cursor still the index's.
  */
+/** Index pages a byBand page reads at most to fill itself. */
+const BAND_PAGE_READS = 5;
+
 export async function contactsPage(
   index: ContactIndex,
   page: { limit: number; cursor?: string },
@@ -308,10 +311,18 @@ export async function contactsPage(
   options: { bands?: boolean } = {},
 ): Promise<Page<ContactRecord>> {
   if (index.by === 'band') {
-    const result = await queryIndexPage({ ...indexQuery(index), limit: page.limit, cursor: page.cursor });
-    const profiles = await liveBandEntries(index.band, result.items);
-    const items = profiles.map((item) => ({ ...fromContactItem(item), band: index.band })).filter((c) => passes(c, filters));
-    return { items, cursor: result.cursor };
+    // Entries whose contact is not live (in the recycle bin, merged away) drop out: read on, a few index
+    // pages at most, so a page after a mass delete is not a run of empty pages.
+    const items: ContactRecord[] = [];
+    let cursor: string | null = page.cursor ?? null;
+    for (let reads = 0; reads < BAND_PAGE_READS && items.length < page.limit; reads++) {
+      const result = await queryIndexPage({ ...indexQuery(index), limit: page.limit - items.length, cursor: cursor ?? undefined });
+      const profiles = await liveBandEntries(index.band, result.items);
+      items.push(...profiles.map((item) => ({ ...fromContactItem(item), band: index.band })).filter((c) => passes(c, filters)));
+      cursor = result.cursor;
+      if (!cursor) break;
+    }
+    return { items, cursor };
   }
   const result = await queryIndexPage({ ...indexQuery(index), limit: page.limit, cursor: page.cursor, filter: filterOf(index, filters) });
   let items = result.items.filter((item) => item.type === CONTACT_TYPE).map(fromContactItem);

@@ -180,8 +180,15 @@ export const TOMBSTONE_SECONDS = 3 * 86_400;
 export const contactActivityKey = (contactId: string) => ({ pk: contactPk(contactId), sk: 'S#ANALYTICS' });
 /** Analytics lane partitions share this partition-key prefix (the stream filter lets them through; hop 2 claims them). */
 export const ANALYTICS_LANE_PREFIX = 'ANLANE#';
-/** Lanes: a hot aggregate keeps one watermark per lane (few), and each lane is one partition the stream keeps in order. */
-export const ANALYTICS_LANES = 8;
+/**
+ * Lanes: each is one partition key whose records the stream keeps in order
+ * (as a contact's partition is for its counters), and a hot aggregate keeps
+ * one watermark per lane. 32 keeps each lane at about 3% of the state writes,
+ * far below a partition's 1,000 write units a second (a partition that hot
+ * could be split by sort key, and its records would then come from two
+ * shards), at the price of hot aggregates holding up to 32 watermarks.
+ */
+export const ANALYTICS_LANES = 32;
 export const analyticsLaneKey = (lane: number) => ({ pk: `${ANALYTICS_LANE_PREFIX}${lane}`, sk: '#LANE' });
 /** A contact's lane: a fixed hash of its id, so all its state writes go through one ordered partition. */
 export function analyticsLaneOf(contactId: string): number {

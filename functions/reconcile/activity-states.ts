@@ -1,7 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isDeepStrictEqual } from 'node:util';
 import { activityFromItem, applyHistoryChange, applyProfileChange, emptyActivity, hasFacts, type ContactActivity } from '../analytics/contact-activity.js';
-import { activityStatePut, carryOver } from '../data/activity-state.js';
+import { activityStatePut, carryOver, stateCreatedAt } from '../data/activity-state.js';
 import type { ContactCollection } from '../data/contact-collection.js';
 import { TOMBSTONE_SECONDS } from '../data/keys.js';
 import { ddb } from '../lib/dynamo.js';
@@ -64,9 +64,12 @@ export function planStateRepair(collection: ContactCollection, timezone: string,
   }
   const expiresAt = tombstone ? (typeof state?.expiresAt === 'number' ? state.expiresAt : Math.floor(now.getTime() / 1000) + TOMBSTONE_SECONDS) : undefined;
   const version = state ? Number(state.version ?? 0) : undefined;
+  // A state new to its lane (created by this repair, or carried over from its old place) is created now.
+  const createdAt = state && !collection.stateLegacy ? stateCreatedAt(state) : now.getTime();
   const attributes = {
     ...(typeof state?.seq === 'string' ? { seq: state.seq } : {}),
     version: (version ?? 0) + 1,
+    createdAt,
     ...next,
     ...(away ? { away } : {}),
     ...(binned ? { binned } : {}),
@@ -86,7 +89,7 @@ export function planStateRepair(collection: ContactCollection, timezone: string,
  */
 export async function applyStateRepair(repair: StateRepair): Promise<boolean> {
   try {
-    if (repair.legacy) await carryOver(repair.contactId, repair.legacy);
+    if (repair.legacy) await carryOver(repair.contactId, repair.legacy, Number(repair.attributes.createdAt));
     // Quiet: the aggregates are repaired from the states by the aggregates phase, not through the stream.
     await ddb().send(new PutCommand(activityStatePut(repair.contactId, repair.attributes, repair.version, { quiet: true })));
     return true;

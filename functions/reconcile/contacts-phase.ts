@@ -38,7 +38,7 @@ async function nextContacts(run: RunState): Promise<string[]> {
   await Promise.all(
     run.segments.map(async (cursor, segment) => {
       if (cursor.done) return;
-      const page = await scanContactsToReconcile(segment, run.segments.length, cursor.start, run.pageLimit);
+      const page = await scanContactsToReconcile(segment, run.segments.length, cursor.start, run.pageLimit, run.scanStartMs);
       for (const id of page.contactIds) {
         if (id === cursor.last) continue;
         cursor.last = id;

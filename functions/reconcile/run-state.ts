@@ -31,7 +31,17 @@ export interface RunState {
   summary: RunningSummary;
   lease?: { token: string; until: number };
   previousRunId?: string;
+  /** How contacts are met (SCAN_VERSION); a run saved by another version is started over. */
+  scanVersion?: number;
 }
+
+/**
+ * 2: activity states live in their lanes, and a contact is met through its
+ * lane state or through its own partition by the state's `createdAt`
+ * (data/contact-collection.ts). A run an earlier version began met contacts
+ * otherwise: continuing it would count some twice.
+ */
+export const SCAN_VERSION = 2;
 
 export type ReconcileResult =
   | { status: 'finished'; summary: ReconcileSummary }
@@ -69,8 +79,9 @@ export async function claim(options: ClaimOptions, now: Date): Promise<Claim> {
   const existing = await readRun();
   const token = randomUUID();
   const lease = { token, until: now.getTime() + options.leaseMs };
-  if (!existing || existing.phase === 'done') {
-    if (options.start === false) return { status: 'idle' };
+  const outdated = existing !== undefined && existing.phase !== 'done' && existing.scanVersion !== SCAN_VERSION;
+  if (!existing || existing.phase === 'done' || outdated) {
+    if (options.start === false && !outdated) return { status: 'idle' };
     const runId = ulid(now.getTime());
     const startedAt = now.toISOString();
     const trigger = options.trigger ?? 'schedule';
@@ -85,11 +96,16 @@ export async function claim(options: ClaimOptions, now: Date): Promise<Claim> {
       chunk: 0,
       summary: emptySummary(runId, trigger, startedAt, existing?.runId),
       lease,
+      scanVersion: SCAN_VERSION,
       ...(existing?.runId ? { previousRunId: existing.runId } : {}),
     };
     const ok = await putRun(
       run,
-      existing ? { expression: '#r = :r AND #p = :done', names: { '#r': 'runId', '#p': 'phase' }, values: { ':r': existing.runId, ':done': 'done' } } : { expression: 'attribute_not_exists(pk)' },
+      outdated
+        ? { expression: '#r = :r', names: { '#r': 'runId' }, values: { ':r': existing.runId } }
+        : existing
+          ? { expression: '#r = :r AND #p = :done', names: { '#r': 'runId', '#p': 'phase' }, values: { ':r': existing.runId, ':done': 'done' } }
+          : { expression: 'attribute_not_exists(pk)' },
     );
     if (ok) return { run, token };
     const now2 = await readRun();

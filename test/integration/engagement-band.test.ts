@@ -80,6 +80,22 @@ async function writeLegacyBand(id: string, band: string) {
 }
 
 describe('the band item', () => {
+  // First in the file: these are the only contacts with a 'low' band, and the binned ones come first in the index.
+  it('fills a band page past entries whose contacts are in the recycle bin', async () => {
+    const made = [];
+    for (let i = 0; i < 4; i++) made.push(await createContact(operator(), { firstName: uid('Pagina'), phone: freshPhone() }));
+    // One read of three delivered: 33%, low.
+    await send(made.flatMap((c) => messages(c.id, 1, 2)));
+    expect((await rows('band=low')).map((c) => c.id).sort()).toEqual(made.map((c) => c.id).sort());
+    const [kept, ...binned] = [...made].sort((a, b) => (a.id < b.id ? 1 : -1));
+    for (const c of binned) expect((await operator().delete(`/v1/contacts/${c.id}`)).status).toBe(204);
+    await stack.drain();
+    // The three binned entries come first in the index; a page of one still brings the live contact.
+    const first = await agent().get('/v1/contacts?band=low&limit=1');
+    expect(first.status).toBe(200);
+    expect(first.body.items.map((c: { id: string }) => c.id)).toEqual([kept.id]);
+  });
+
   it('is what a band move writes: one small item, the profile carries no band; rows and the profile show it', async () => {
     const c = await createContact(operator(), { firstName: uid('Bandeira'), phone: freshPhone() });
     await send(messages(c.id, 1, 0));

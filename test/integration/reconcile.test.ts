@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activityFromItem } from '../../functions/analytics/contact-activity.js';
 import { decompose, nodeId } from '../../functions/analytics/distinct-nodes.js';
@@ -8,6 +8,7 @@ import {
   analyticsMonthKey,
   analyticsNodeKey,
   analyticsStateKey,
+  contactActivityKey,
   contactPk,
   engagementDayKey,
   reconcileRunKey,
@@ -308,5 +309,60 @@ describe('reconciliation', () => {
     expect(await panel()).toEqual(panelBefore);
     await storedEqualsRecomputed();
     expect(await runReconcile({ ...FAST, start: false })).toEqual({ status: 'idle' });
+  });
+
+  it('carries a state from where states lived before lanes into its lane once, and keeps the panel exact', async () => {
+    // As a deploy finds it: Dri's state at CONTACT#<id> / S#ANALYTICS, none in its lane.
+    const lane = await item(analyticsStateKey(ids.dri));
+    expect(lane).toBeDefined();
+    const { pk: _pk, sk: _sk, ...attributes } = lane!;
+    await raw.send(new PutCommand({ TableName: stack.tableName, Item: { ...contactActivityKey(ids.dri), ...attributes } }));
+    await raw.send(new DeleteCommand({ TableName: stack.tableName, Key: analyticsStateKey(ids.dri) }));
+    await stack.drain();
+    const panelBefore = await panel();
+
+    // Reconciliation reads it where it is and finds it right.
+    await sleep(1_100);
+    let summary = finished(await runReconcile(FAST));
+    expect(summary.repaired).toEqual({ engagementCounters: 0, activityStates: 0, aggregates: 0 });
+    expect(summary.checked.contacts).toBe(5);
+    expect(summary.checked.states).toBe(5);
+
+    // Its next record carries it over (quietly: the aggregates hold it already) and counts on top of it.
+    const posted = await stack.api.call('POST', '/v1/events', { body: { events: [message(ids.dri, 'd1', 'whatsapp', 'delivered', ago(5.9))] }, headers: { 'x-api-key': apiKey } });
+    expect(posted.body.accepted).toBe(1);
+    await stack.drain();
+    // The old item stays (read only when the lane has none); the lane's state is new to it.
+    expect(await item(contactActivityKey(ids.dri))).toBeDefined();
+    const carried = await item(analyticsStateKey(ids.dri));
+    expect(carried!.version).toBe(Number(attributes.version) + 1);
+    expect(carried!.quiet).toBeUndefined();
+    expect(carried!.createdAt).toBeGreaterThan(Number(attributes.createdAt));
+    // Dri's message is delivered now: one more contact in the funnel's delivered step, counted once.
+    expect((await panel()).messageFunnel.delivered).toBe(panelBefore.messageFunnel.delivered + 1);
+    await sleep(1_100);
+    summary = finished(await runReconcile(FAST));
+    expect(summary.repaired).toEqual({ engagementCounters: 0, activityStates: 0, aggregates: 0 });
+    expect(summary.unsettled).toEqual({ engagementCounters: 0, activityStates: 0, aggregates: 0 });
+    await storedEqualsRecomputed();
+    // Met once each: through the lane state now older than the run, not again through the old item.
+    expect(summary.checked.contacts).toBe(5);
+  });
+
+  it('starts over a run an earlier version left under way (it met contacts otherwise)', async () => {
+    // As a deploy finds it: a run in its contacts phase, saved without a scan version, its worker gone.
+    const finished_ = await item(reconcileStateKey());
+    await raw.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: { ...reconcileStateKey(), runId: 'OLDRUN', phase: 'contacts', trigger: 'schedule', startedAt: new Date().toISOString(), scanStartMs: Date.now(), segments: [{ done: false }], pageLimit: 50, chunk: 3, summary: finished_!.lastSummary },
+      }),
+    );
+    await sleep(1_100);
+    const summary = finished(await runReconcile({ ...FAST, start: false }));
+    expect(summary.runId).not.toBe('OLDRUN');
+    expect(summary.previousRunId).toBe('OLDRUN');
+    expect(summary.checked.contacts).toBe(5);
+    expect(summary.repaired).toEqual({ engagementCounters: 0, activityStates: 0, aggregates: 0 });
   });
 });

@@ -6,6 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { analyticsProcessor, forgetActivityStates } from '../../functions/analytics/activity-processor.js';
 import { emptyActivity } from '../../functions/analytics/contact-activity.js';
 import { analyticsStateKey, contactActivityKey } from '../../functions/data/keys.js';
+import { isQuietChange } from '../../functions/data/activity-state.js';
 import { useMockedTable } from '../support/mocked-table.js';
 
 /**
@@ -142,10 +143,20 @@ describe('a state written before states moved into lanes', () => {
     const puts = statePuts();
     expect(puts).toHaveLength(2);
     // First the copy, unchanged and quiet (hop 2 adds nothing for it), then the batch's state on its version.
-    expect(puts[0].Item).toMatchObject({ ...analyticsStateKey('c1'), version: 4, quiet: true });
+    expect(puts[0].Item).toMatchObject({ ...analyticsStateKey('c1'), version: 4, quiet: true, createdAt: puts[1].Item!.createdAt });
     expect(puts[0].ConditionExpression).toBe('attribute_not_exists(pk)');
     expect(puts[1].Item!.quiet).toBeUndefined();
     expect(puts[1].ExpressionAttributeValues![':v']).toBe(4);
-    expect(ddbMock.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key)).toEqual([contactActivityKey('c1')]);
+    // The old item stays: read only when the lane has none.
+    expect(ddbMock.commandCalls(DeleteCommand)).toHaveLength(0);
+  });
+});
+
+describe('a quiet state write', () => {
+  it('is one that sets the flag and creates the state or moves its version; a raw edit keeping the version is not', () => {
+    expect(isQuietChange(undefined, { version: 3, quiet: true })).toBe(true);
+    expect(isQuietChange({ version: 3 }, { version: 4, quiet: true })).toBe(true);
+    expect(isQuietChange({ version: 4, quiet: true }, { version: 4, quiet: true, days: {} })).toBe(false);
+    expect(isQuietChange({ version: 3 }, { version: 4 })).toBe(false);
   });
 });
