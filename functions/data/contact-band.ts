@@ -1,6 +1,6 @@
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
-import { isConditionFailure } from '../lib/errors.js';
+import { tryUpdate } from '../lib/dynamo-batch.js';
 import { CONTACT_TYPE, IS_CONTACT } from './contact-type.js';
 import { contactIdFromPk, contactKey, contactPk, gsi } from './keys.js';
 import { queryAll, type Item } from './query.js';
@@ -79,24 +79,14 @@ export async function writeBand(contactId: string, previous: string | null, band
  * to remove or the contact is no longer a contact (binned: its restore's
  * refresh does it).
  */
-export async function removeLegacyBand(contactId: string): Promise<boolean> {
-  try {
-    await ddb().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: contactKey(contactId),
-        UpdateExpression: `REMOVE ${LEGACY_BAND_ATTRIBUTES.join(', ')}`,
-        ConditionExpression: `${IS_CONTACT.expression} AND (${LEGACY_BAND_ATTRIBUTES.map((name) => `attribute_exists(${name})`).join(' OR ')})`,
-        ExpressionAttributeNames: IS_CONTACT.names,
-        ExpressionAttributeValues: IS_CONTACT.values,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-}
+export const removeLegacyBand = (contactId: string): Promise<boolean> =>
+  tryUpdate({
+    Key: contactKey(contactId),
+    UpdateExpression: `REMOVE ${LEGACY_BAND_ATTRIBUTES.join(', ')}`,
+    ConditionExpression: `${IS_CONTACT.expression} AND (${LEGACY_BAND_ATTRIBUTES.map((name) => `attribute_exists(${name})`).join(' OR ')})`,
+    ExpressionAttributeNames: IS_CONTACT.names,
+    ExpressionAttributeValues: IS_CONTACT.values,
+  });
 
 /** Band items of contacts (BatchGet), by contact id. */
 export async function bandsOf(ids: readonly string[], options: { consistent?: boolean } = {}): Promise<Map<string, string>> {

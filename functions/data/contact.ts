@@ -293,17 +293,18 @@ function passes(c: ContactRecord, filters: ContactFilters): boolean {
   return true;
 }
 
+/** Index pages a byBand page reads at most to fill itself. */
+const BAND_PAGE_READS = 5;
+
 /**
  * One page of contacts from an index (newest first, names in order),
  * narrowed by `filters`; the cursor belongs to that index. Each record has
  * its `band` (one BatchGet of the page's band items, ./contact-band.ts)
  * unless `bands: false`. A byBand page reads band items: their live
  * contacts' profiles come with one BatchGet (binned, merged-away and purged
- * contacts drop out), in the index's order, the cursor still the index's.
+ * contacts drop out), in the index's order, the cursor still the index's; it
+ * reads on, BAND_PAGE_READS index pages at most, to fill itself.
  */
-/** Index pages a byBand page reads at most to fill itself. */
-const BAND_PAGE_READS = 5;
-
 export async function contactsPage(
   index: ContactIndex,
   page: { limit: number; cursor?: string },

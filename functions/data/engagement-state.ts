@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
-import { contactKey, contactPk, conversationKey, ENGAGEMENT_COUNTER_PREFIX, eventMarkerKey, gsi, mergedAliasKey, messageKey } from './keys.js';
-import { queryAll, queryIndexPage, type Item } from './query.js';
+import { contactKey, contactPk, conversationKey, eventMarkerKey, gsi, mergedAliasKey, messageKey } from './keys.js';
+import { queryIndexPage, type Item } from './query.js';
 
 /**
  * What an integration event lands on (shapes in functions/engagement/items.ts):

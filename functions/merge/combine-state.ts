@@ -8,9 +8,11 @@ import { unionKeptIds } from '../events/message-ids.js';
  * reducers in functions/events/apply-event.ts make state items convergent,
  * so two partial states combine like the events behind them: earliest time
  * per stage, latest status by event time, message counts added (each event
- * id reached only one of the two; each item keeps the ids of the messages it
- * counted, `msgIds`, and the combination keeps both lists, so a retried
- * message is still known as counted).
+ * id reached one of the two; each item keeps the ids of the messages it
+ * counted, `msgIds`, and the combination keeps both lists, so a later retry
+ * is still known as counted. A message a client retries while the merge
+ * switches can reach both, and is then counted twice: the item ids, unlike
+ * the global EVT# markers before them, cannot see across contacts).
  *
  * `into` is the item that stays (its key, owner and version lineage);
  * the result carries `into.version + 1` for the optimistic write.
