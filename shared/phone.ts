@@ -1,4 +1,7 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+// The core entry point takes the metadata as an argument: ./phone-metadata.ts is the package's
+// "min" metadata (what its default entry point bundles) without the formats, which only formatting reads.
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/core';
+import { PHONE_METADATA } from './phone-metadata.js';
 
 export interface NormalizedPhone {
   /** E.164, e.g. +5511912345678 */
@@ -19,7 +22,7 @@ export function normalizePhone(input: string, defaultRegion: string): Normalized
   // "55 11 9..." typed without "+" but with the country code is common in Brazil.
   const candidates = text.startsWith('+') ? [text] : [text, `+${digits}`];
   for (const candidate of candidates) {
-    const parsed = parsePhoneNumberFromString(candidate, defaultRegion as CountryCode);
+    const parsed = parsePhoneNumberFromString(candidate, defaultRegion as CountryCode, PHONE_METADATA);
     if (parsed && parsed.isValid()) return { e164: parsed.number, country: parsed.country };
   }
   return undefined;

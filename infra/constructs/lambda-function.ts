@@ -133,7 +133,7 @@ export interface BindTableOptions {
  * X-Ray tracing is off rather than half on: Lambda's active tracing alone
  * records the invocation but none of the DynamoDB calls in it, and tracing
  * those takes the X-Ray SDK (Powertools Tracer): about 120 KB more in every
- * bundle (the largest is within 20 KB of issue 7's 300 KB) and its work on
+ * bundle (the largest is about 250 KB of issue 7's 300 KB) and its work on
  * each of the stream function's requests. Business metrics
  * (functions/lib/metrics.ts), alarms and a dashboard (./monitoring.ts) and
  * the JSON logs watch the functions instead.
