@@ -1,5 +1,7 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/core';
 import { areaCodeOf, stateOfAreaCode } from '../../shared/area-codes.js';
+// The metadata without number formats (shared/phone.ts): the country of a number needs no formatting.
+import { PHONE_METADATA } from '../../shared/phone-metadata.js';
 
 /**
  * Where a contact counts on the geography chart, as one string so it can be
@@ -16,7 +18,7 @@ export function geoKeyOf(contact: { phone?: unknown; country?: unknown }): strin
     return `BR:${(ddd && stateOfAreaCode(ddd)) ?? ''}`;
   }
   // +1 and a few other codes are shared by several countries; the number itself says which.
-  const country = parsePhoneNumberFromString(phone)?.country ?? (typeof contact.country === 'string' && contact.country ? contact.country : 'ZZ');
+  const country = parsePhoneNumberFromString(phone, PHONE_METADATA)?.country ?? (typeof contact.country === 'string' && contact.country ? contact.country : 'ZZ');
   return `${country}:`;
 }
 
