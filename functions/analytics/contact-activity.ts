@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Channel } from '../../shared/contact-schema.js';
 import { CONVERSION_WINDOW_MS, dayNumber, dayString, localDay, localTime, monthOf } from '../../shared/analytics.js';
 import { effectiveStages } from '../../shared/engagement.js';
+import { storedCounts } from '../data/activity-state.js';
 import type { ConversationItem, MessageItem } from '../engagement/items.js';
 import { nodeDeltas, type NodeDeltas } from './distinct-nodes.js';
 import { geoKeyOf } from './geography.js';
@@ -295,20 +296,23 @@ export function aggregateChange(
   return out;
 }
 
-/** The activity held by a stored state item (missing maps read as empty). */
+/**
+ * The activity held by a stored state item (missing maps read as empty),
+ * whichever form holds its count maps (data/activity-state.ts storedCounts).
+ */
 export function activityFromItem(item: Record<string, unknown>): ContactActivity {
-  const maps = (value: unknown) => (value && typeof value === 'object' ? { ...(value as Counts) } : {});
+  const counts = storedCounts(item);
   const days: ContactActivity['days'] = {};
-  for (const [metric, counts] of Object.entries((item.days as Record<string, Counts> | undefined) ?? {})) {
-    if ((DAY_METRICS as readonly string[]).includes(metric) && Object.keys(counts ?? {}).length > 0) days[metric as DayMetric] = { ...counts };
+  for (const [metric, byDay] of Object.entries(counts.days)) {
+    if ((DAY_METRICS as readonly string[]).includes(metric) && Object.keys(byDay).length > 0) days[metric as DayMetric] = byDay;
   }
   return {
     days,
-    broadcasts: maps(item.broadcasts),
-    salesOpened: maps(item.salesOpened),
-    months: maps(item.months),
-    salesHours: maps(item.salesHours),
-    base: maps(item.base),
+    broadcasts: counts.broadcasts,
+    salesOpened: counts.salesOpened,
+    months: counts.months,
+    salesHours: counts.salesHours,
+    base: counts.base,
     inBase: item.inBase === true,
     joined: item.joined === true,
     ...(typeof item.geo === 'string' ? { geo: item.geo } : {}),

@@ -2,6 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, typ
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activityFromItem } from '../../functions/analytics/contact-activity.js';
 import { decompose, nodeId } from '../../functions/analytics/distinct-nodes.js';
+import { activityStateItem } from '../../functions/data/activity-state.js';
 import {
   analyticsDayKey,
   analyticsGeoKey,
@@ -198,16 +199,13 @@ describe('reconciliation', () => {
       }
     }
     expect(corruptedNode).toBeDefined();
-    // 8. An activity state's facts: a broadcast day it never had, a month it was never active in.
-    await raw.send(
-      new UpdateCommand({
-        TableName: stack.tableName,
-        Key: analyticsStateKey(ids.cal),
-        UpdateExpression: 'SET #d.#rc = :rc, #m.#old = :one',
-        ExpressionAttributeNames: { '#d': 'days', '#rc': 'rc', '#m': 'months', '#old': '2020-01' },
-        ExpressionAttributeValues: { ':rc': { [String(dayNumber(day) - 3)]: 1 }, ':one': 1 },
-      }),
-    );
+    // 8. An activity state's facts: a broadcast day it never had, a month it was never active in (a raw write of
+    // the stored form, version kept).
+    const stored = (await item(analyticsStateKey(ids.cal)))!;
+    const edited = activityFromItem(stored);
+    edited.days.rc = { [String(dayNumber(day) - 3)]: 1 };
+    edited.months['2020-01'] = 1;
+    await raw.send(new PutCommand({ TableName: stack.tableName, Item: activityStateItem(ids.cal, { ...stored, ...edited }) }));
 
     // A state's write reaches the aggregates through the stream (its own record is hop 2's input), the corruption
     // too: let it land, and whole seconds pass, before the run starts.
@@ -312,11 +310,12 @@ describe('reconciliation', () => {
   });
 
   it('carries a state from where states lived before lanes into its lane once, and keeps the panel exact', async () => {
-    // As a deploy finds it: Dri's state at CONTACT#<id> / S#ANALYTICS, none in its lane.
+    // As a deploy finds it: Dri's state at CONTACT#<id> / S#ANALYTICS, as states were stored there (count maps
+    // plain, not packed), none in its lane.
     const lane = await item(analyticsStateKey(ids.dri));
-    expect(lane).toBeDefined();
-    const { pk: _pk, sk: _sk, ...attributes } = lane!;
-    await raw.send(new PutCommand({ TableName: stack.tableName, Item: { ...contactActivityKey(ids.dri), ...attributes } }));
+    expect(lane?.counts).toBeDefined();
+    const { pk: _pk, sk: _sk, counts: _counts, ...attributes } = lane!;
+    await raw.send(new PutCommand({ TableName: stack.tableName, Item: { ...contactActivityKey(ids.dri), ...attributes, ...activityFromItem(lane!) } }));
     await raw.send(new DeleteCommand({ TableName: stack.tableName, Key: analyticsStateKey(ids.dri) }));
     await stack.drain();
     const panelBefore = await panel();
@@ -336,6 +335,8 @@ describe('reconciliation', () => {
     expect(await item(contactActivityKey(ids.dri))).toBeDefined();
     const carried = await item(analyticsStateKey(ids.dri));
     expect(carried!.version).toBe(Number(attributes.version) + 1);
+    expect(carried!.counts).toBeDefined();
+    expect(carried!.days).toBeUndefined();
     expect(carried!.quiet).toBeUndefined();
     expect(carried!.createdAt).toBeGreaterThan(Number(attributes.createdAt));
     // Dri's message is delivered now: one more contact in the funnel's delivered step, counted once.
@@ -347,6 +348,35 @@ describe('reconciliation', () => {
     await storedEqualsRecomputed();
     // Met once each: through the lane state now older than the run, not again through the old item.
     expect(summary.checked.contacts).toBe(5);
+  });
+
+  it('reads a lane state stored before the compact form (plain count maps): nothing to repair for its form, and its next record counts exactly', async () => {
+    const lane = (await item(analyticsStateKey(ids.bia)))!;
+    expect(lane.counts).toBeDefined();
+    const { counts: _counts, ...attributes } = lane;
+    // As the stream stored it before (a raw write of the same state: its record moves no aggregate).
+    await raw.send(new PutCommand({ TableName: stack.tableName, Item: { ...attributes, ...activityFromItem(lane) } }));
+    await stack.drain();
+    await sleep(1_100);
+    let summary = finished(await runReconcile(FAST));
+    expect(summary.repaired).toEqual({ engagementCounters: 0, activityStates: 0, aggregates: 0 });
+    const plain = (await item(analyticsStateKey(ids.bia)))!;
+    expect(plain.counts).toBeUndefined();
+    expect(activityFromItem(plain)).toEqual(activityFromItem(lane));
+
+    // Its next record reads the plain maps and writes the packed form; hop 2 decodes both images.
+    const posted = await stack.api.call('POST', '/v1/events', { body: { events: [message(ids.bia, 'b2', 'whatsapp', 'delivered', ago(1))] }, headers: { 'x-api-key': apiKey } });
+    expect(posted.body.accepted).toBe(1);
+    await stack.drain();
+    const packed = (await item(analyticsStateKey(ids.bia)))!;
+    expect(packed.counts).toBeDefined();
+    expect(packed.days).toBeUndefined();
+    expect(packed.version).toBe(Number(lane.version) + 1);
+    await sleep(1_100);
+    summary = finished(await runReconcile(FAST));
+    expect(summary.repaired).toEqual({ engagementCounters: 0, activityStates: 0, aggregates: 0 });
+    expect(summary.unsettled).toEqual({ engagementCounters: 0, activityStates: 0, aggregates: 0 });
+    await storedEqualsRecomputed();
   });
 
   it('starts over a run an earlier version left under way (it met contacts otherwise)', async () => {
