@@ -52,14 +52,20 @@ interface ShardState {
 
 type Av = Record<string, unknown>;
 
+const base64 = (bytes: unknown): unknown => (bytes instanceof Uint8Array ? Buffer.from(bytes).toString('base64') : bytes);
+
 /**
  * The Streams SDK client deserializes an empty map attribute (`{"M":{}}`) as
  * `{}`; Lambda delivers `{"M":{}}`. Put the map back so handlers see what
- * they would see in AWS.
+ * they would see in AWS. Likewise binary values: the SDK gives bytes, a
+ * Lambda event (JSON) gives base64 text, which is also what the failure
+ * file keeps and `npm run replay` hands back.
  */
 function repairAttribute(value: Av): Av {
   const keys = Object.keys(value);
   if (keys.length === 0) return { M: {} };
+  if (value.B !== undefined) return { B: base64(value.B) };
+  if (Array.isArray(value.BS)) return { BS: value.BS.map(base64) };
   if (value.M && typeof value.M === 'object') return { M: repairImage(value.M as Record<string, Av>) };
   if (Array.isArray(value.L)) return { L: (value.L as Av[]).map(repairAttribute) };
   return value;

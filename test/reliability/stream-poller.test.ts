@@ -209,6 +209,24 @@ describe('StreamPoller', () => {
     expect(deliveries.at(-1)!.at(-1)).toBe(11);
   });
 
+  it('hands binary attributes over as base64 text, as a Lambda event does, and the failure file keeps them so', async () => {
+    const { table, streamArn } = await aStream(0);
+    const bytes = Buffer.from([0, 1, 2, 250, 255]);
+    await doc.send(new BatchWriteCommand({ RequestItems: { [table]: [{ PutRequest: { Item: { pk: 'ITEM#0000', sk: '#', n: 0, packed: bytes, set: new Set([Buffer.from('a'), Buffer.from('b')]) } } }] } }));
+    const failureFile = join(dir, `failures-binary-${tables}.jsonl`);
+    const seen: DynamoDBRecord[] = [];
+    const { poller } = aPoller(streamArn, async (records) => {
+      seen.push(...records);
+      return { batchItemFailures: records.map(failure) };
+    }, { failureFile, maxAttempts: 1 });
+    await poller.drain(30_000);
+    await poller.stop();
+    expect(seen[0].dynamodb!.NewImage!.packed).toEqual({ B: bytes.toString('base64') });
+    expect([...(seen[0].dynamodb!.NewImage!.set as { BS: string[] }).BS].sort()).toEqual([Buffer.from('a').toString('base64'), Buffer.from('b').toString('base64')]);
+    const [line] = readFileSync(failureFile, 'utf8').trim().split('\n').map((text) => JSON.parse(text));
+    expect(line.record.dynamodb.NewImage.packed).toEqual({ B: bytes.toString('base64') });
+  });
+
   it('resumes after its checkpoint when started again', async () => {
     const { streamArn, write } = await aStream(15);
     const checkpointFile = join(dir, `checkpoint-${tables}.json`);
