@@ -116,7 +116,7 @@ async function processContactRecords(records: DynamoDBRecord[]): Promise<RecordF
   const fail = (contactId: string, reason: string) => failed.push(...failuresOf(byContact.get(contactId)!, reason));
   let pending = [...byContact.keys()];
   for (let round = 1; pending.length > 0; round++) {
-    let loaded: Map<string, Loaded>;
+    let loaded: Map<string, Loaded | { error: string }>;
     try {
       loaded = await loadStates(pending);
     } catch (error) {
@@ -124,9 +124,16 @@ async function processContactRecords(records: DynamoDBRecord[]): Promise<RecordF
       for (const id of pending) fail(id, `activity states could not be read: ${(error as Error).message}`);
       break;
     }
-    const plans = pending
-      .map((contactId) => plan(contactId, byContact.get(contactId)!, loaded.get(contactId)!, timezone))
-      .filter((p): p is Plan => p !== undefined);
+    const plans: Plan[] = [];
+    for (const contactId of pending) {
+      const state = loaded.get(contactId)!;
+      // A state that could not be decoded fails its own contact's records, never the batch's.
+      if ('error' in state) fail(contactId, state.error);
+      else {
+        const next = plan(contactId, byContact.get(contactId)!, state, timezone);
+        if (next) plans.push(next);
+      }
+    }
     const retry: string[] = [];
     await inParallel(plans, WRITE_CONCURRENCY, async (p) => {
       const outcome = await commit(p);
@@ -156,8 +163,8 @@ export function forgetActivityStates(): void {
 }
 
 /** Current activity states (remembered or read). */
-async function loadStates(contactIds: string[]): Promise<Map<string, Loaded>> {
-  const loaded = new Map<string, Loaded>(contactIds.map((id) => [id, { exists: false }]));
+async function loadStates(contactIds: string[]): Promise<Map<string, Loaded | { error: string }>> {
+  const loaded = new Map<string, Loaded | { error: string }>(contactIds.map((id) => [id, { exists: false }]));
   const unknown: string[] = [];
   for (const id of contactIds) {
     const remembered = written.get(id);
@@ -165,10 +172,18 @@ async function loadStates(contactIds: string[]): Promise<Map<string, Loaded>> {
     else unknown.push(id);
   }
   for (const { contactId, item, legacy } of await activityStates(unknown)) {
+    let activity: ContactActivity;
+    try {
+      activity = activityFromItem(item);
+    } catch (error) {
+      logger.error('analytics: activity state could not be decoded', { contactId, error: error as Error });
+      loaded.set(contactId, { error: `activity state could not be decoded: ${(error as Error).message}` });
+      continue;
+    }
     loaded.set(contactId, {
       ...(legacy ? { legacy: item } : {}),
       exists: true,
-      activity: activityFromItem(item),
+      activity,
       seq: typeof item.seq === 'string' ? item.seq : undefined,
       version: Number(item.version ?? 0),
       away: item.away === true,

@@ -251,7 +251,10 @@ export const storedCounts = (item: Record<string, unknown>): StateCounts => coun
 /** `copy`: plain maps are copied, so the result shares nothing with the item. */
 function countsOf(item: Record<string, unknown>, copy: boolean): StateCounts {
   const out: StateCounts = { days: {}, broadcasts: {}, salesOpened: {}, months: {}, salesHours: {}, base: {} };
-  const packed = bytesOf(item[COUNTS_ATTRIBUTE]);
+  const stored = item[COUNTS_ATTRIBUTE];
+  const packed = bytesOf(stored);
+  // Anything else (a JSON copy of bytes, say) would read as "no counts" and take the contact's whole share away.
+  if (stored !== undefined && stored !== null && !packed) throw new Error(`activity state: ${COUNTS_ATTRIBUTE} is neither bytes nor base64 text`);
   if (packed && packed.length > 0) {
     for (const section of inflateRawSync(packed).toString('utf8').split(';')) {
       const eq = section.indexOf('=');

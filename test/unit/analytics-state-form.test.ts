@@ -120,6 +120,14 @@ describe('the stored form of an activity state', () => {
     expect(activityFromItem(asEvent)).toEqual(yearLong);
   });
 
+  it('refuses a packed attribute it cannot read rather than reading it as no counts (a JSON copy of the bytes)', () => {
+    const item = stored(yearLong);
+    const bytes = item[COUNTS_ATTRIBUTE] as Uint8Array;
+    for (const copy of [JSON.parse(JSON.stringify(bytes)), JSON.parse(JSON.stringify(Buffer.from(bytes))), 42]) {
+      expect(() => activityFromItem({ ...item, [COUNTS_ATTRIBUTE]: copy })).toThrow(/neither bytes nor base64/);
+    }
+  });
+
   it('lets a plain map given over a read item win over its packed section (a state rebuilt from a stored one)', () => {
     const changed = structuredClone(small);
     changed.broadcasts['1773150000'] = 1;

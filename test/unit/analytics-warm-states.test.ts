@@ -103,6 +103,17 @@ describe('one contact in trouble', () => {
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
+  it('fails only its own records when its stored state cannot be decoded', async () => {
+    const corrupt = { ...storedState(3, analyticsStateKey('c1')), counts: 'not deflate data!' };
+    ddbMock.on(BatchGetCommand).resolves({ Responses: { unit: [corrupt] } });
+    ddbMock.on(PutCommand).resolves({});
+    const records = [sentMessage('e', 'c1'), sentMessage('f', 'c2'), sentMessage('g', 'c1')];
+    const failures = await analyticsProcessor.process(records);
+    expect(failures.map((f) => f.sequenceNumber).sort()).toEqual([records[0], records[2]].map((r) => r.dynamodb!.SequenceNumber!).sort());
+    expect(failures[0].reason).toMatch(/could not be decoded/);
+    expect(new Set(statePuts().map((p) => p.Item!.contactId))).toEqual(new Set(['c2']));
+  });
+
   it('creates the state of a contact whatever it finds: no read of its profile gates the fold', async () => {
     ddbMock.on(BatchGetCommand).resolves({ Responses: { unit: [] } });
     ddbMock.on(PutCommand).resolves({});
