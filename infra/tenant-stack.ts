@@ -93,6 +93,7 @@ export class TenantStack extends Stack {
       cursorSecret: this.cursorSecret.secretValue,
       suppressionSecret: this.suppressionSecret.secretValue,
       recycleDays: props.recycleDays,
+      analyticsStatePacking: props.analyticsStatePacking,
     };
     // Account-scoped so the prefix stays unique across AWS; known before the pool exists.
     const loginDomainPrefix = props.loginDomainPrefix ?? `${props.tenant}-contacts-${this.account}`;

@@ -1,5 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { analyticsStatePacking } from '../lib/config.js';
 import { batchGetItems, ddb, tableName } from '../lib/dynamo.js';
 import { isConditionFailure } from '../lib/errors.js';
 import { analyticsLaneKey, analyticsStateKey, contactActivityKey, contactIdFromPk, contactIdFromStateSk, contactKey, mergedAliasKey } from './keys.js';
@@ -76,13 +77,16 @@ export async function activityStates(contactIds: readonly string[]): Promise<{ c
 
 /**
  * The item of a contact's state in its lane, its count maps stored
- * compactly (packCounts). `state` may hold the maps plainly (an activity),
- * packed (an item read), or both (a plain map wins over its packed section).
+ * compactly (packCounts), or, with the tenant setting analyticsStatePacking
+ * off (lib/config.ts), as plain maps: the form code from before packing
+ * reads. `state` may hold the maps plainly (an activity), packed (an item
+ * read), or both (a plain map wins over its packed section).
  */
 export function activityStateItem(contactId: string, state: Record<string, unknown>): Record<string, unknown> {
   const { pk: _pk, sk: _sk, [QUIET_ATTRIBUTE]: _quiet, [COUNTS_ATTRIBUTE]: _counts, ...rest } = state;
   for (const field of COUNT_FIELDS) delete rest[field];
-  return { ...analyticsStateKey(contactId), type: ACTIVITY_STATE_TYPE, contactId, ...rest, ...packCounts(countsOf(state, false)) };
+  const counts = countsOf(state, false);
+  return { ...analyticsStateKey(contactId), type: ACTIVITY_STATE_TYPE, contactId, ...rest, ...(analyticsStatePacking() ? packCounts(counts) : counts) };
 }
 
 /**
@@ -141,8 +145,9 @@ export interface StateCounts {
  * first: the key itself)>[*<count>]` in decimal, the count only when it is
  * not 1: `ms=20423,2*3,1;B=1764601200,86412;J=20423`. Decimal deflates
  * smaller than base 36 here and is quicker to write. Items from before it
- * hold the maps plainly, as do maps whose keys this form cannot give back
- * exactly; a plain map wins over its section.
+ * hold the maps plainly, as do items written with analyticsStatePacking off
+ * and maps whose keys this form cannot give back exactly; a plain map wins
+ * over its section.
  */
 export const COUNTS_ATTRIBUTE = 'counts';
 

@@ -43,6 +43,7 @@ const checkAwsConfig = () => requiredEnv(AWS_CONFIG_ENV, 'every function, functi
 let cached: Config | undefined;
 let cachedCursorSecret: string | undefined;
 let cachedSuppressionSecret: string | undefined;
+let cachedStatePacking: boolean | undefined;
 
 function required(name: string): string {
   const value = process.env[name];
@@ -90,11 +91,26 @@ export function suppressionSecret(): string {
   return cachedSuppressionSecret;
 }
 
+/**
+ * Whether the analytics stream writes activity states with their count maps
+ * packed (functions/data/activity-state.ts): ANALYTICS_STATE_PACKING, the
+ * tenant setting analyticsStatePacking. `off` writes them as plain maps, as
+ * before packing, which code from before it reads (the first deploy of an
+ * upgrade, so a rollback is harmless); anything else is the default, on.
+ * Apart from config(), as the secrets are, so that writing a state without
+ * a table (unit tests) needs no TABLE_NAME.
+ */
+export function analyticsStatePacking(): boolean {
+  cachedStatePacking ??= process.env.ANALYTICS_STATE_PACKING !== 'off';
+  return cachedStatePacking;
+}
+
 /** Tests and the local host reset configuration after changing the environment. */
 export function resetConfig(): void {
   cached = undefined;
   cachedCursorSecret = undefined;
   cachedSuppressionSecret = undefined;
+  cachedStatePacking = undefined;
 }
 
 // Cold start in AWS: a function missing a variable fails here, before its first request.

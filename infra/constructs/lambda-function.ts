@@ -96,6 +96,8 @@ export interface FunctionDefaults {
   readonly suppressionSecret: SecretValue;
   /** Days a deleted contact stays in the recycle bin (RECYCLE_DAYS, issue 17). @default - unset: the functions' own default */
   readonly recycleDays?: number;
+  /** Whether activity states are written packed (ANALYTICS_STATE_PACKING `on`/`off`). @default - unset: the functions' own default, on */
+  readonly analyticsStatePacking?: boolean;
 }
 
 export interface LambdaFunctionProps {
@@ -197,6 +199,7 @@ export class LambdaFunction extends NodejsFunction {
         CURSOR_SECRET: props.defaults.cursorSecret.unsafeUnwrap(),
         SUPPRESSION_SECRET: props.defaults.suppressionSecret.unsafeUnwrap(),
         ...(props.defaults.recycleDays !== undefined ? { RECYCLE_DAYS: String(props.defaults.recycleDays) } : {}),
+        ...(props.defaults.analyticsStatePacking !== undefined ? { ANALYTICS_STATE_PACKING: props.defaults.analyticsStatePacking ? 'on' : 'off' } : {}),
         ...props.environment,
       },
       bundling: LAMBDA_BUNDLING,

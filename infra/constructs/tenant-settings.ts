@@ -32,6 +32,14 @@ export interface TenantSettings {
   readonly alarmEmails: string[];
   /** Days a deleted contact stays in the recycle bin before it is purged. @default 30 */
   readonly recycleDays: number;
+  /**
+   * Whether the analytics stream writes activity states packed
+   * (functions/data/activity-state.ts). False writes them as plain maps, the
+   * form code from before packing reads: the first deploy of a tenant whose
+   * stack predates packed states, so that a rollback of the stream function
+   * loses no counts; set it true in a later deploy. @default true
+   */
+  readonly analyticsStatePacking: boolean;
   /** Rollout wave: `-c wave=N` builds the tenants of one wave; 0 is the canary. @default 1 */
   readonly wave: number;
   /** AWS account of the tenant's stack. @default - the CLI's (CDK_DEFAULT_ACCOUNT) */
@@ -62,6 +70,7 @@ export const SETTING_KEYS: readonly string[] = [
   'reconcileSchedule',
   'alarmEmail',
   'recycleDays',
+  'analyticsStatePacking',
   'wave',
   'account',
   'region',
@@ -103,6 +112,15 @@ function optionalInteger(node: SettingsSource, key: string, min: number, max: nu
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(n) || n < min || n > max) throw new TenantSettingsError(`invalid ${key} ${JSON.stringify(value)}: a whole number from ${min} to ${max}`);
   return n;
+}
+
+/** `-c key=true` arrives as a string; a tenants file or cdk.json may hold a boolean. */
+function optionalBoolean(node: SettingsSource, key: string): boolean | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new TenantSettingsError(`invalid ${key} ${JSON.stringify(value)}: true or false`);
 }
 
 function isTimezone(zone: string): boolean {
@@ -175,6 +193,7 @@ export function readTenantSettings(node: SettingsSource): TenantSettings {
     if (!/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(email)) throw new TenantSettingsError(`invalid alarmEmail "${email}": give an address such as oncall@example.com`);
   }
   const recycleDays = optionalInteger(node, 'recycleDays', 1, 365) ?? 30;
+  const analyticsStatePacking = optionalBoolean(node, 'analyticsStatePacking') ?? true;
   const wave = optionalInteger(node, 'wave', 0, 99) ?? 1;
   const account = optionalString(node, 'account');
   if (account && !/^\d{12}$/.test(account)) throw new TenantSettingsError(`invalid account "${account}": a 12-digit AWS account id`);
@@ -190,5 +209,5 @@ export function readTenantSettings(node: SettingsSource): TenantSettings {
     throw new TenantSettingsError(`invalid tableStreamArn "${tableStreamArn}": the stream ARN of table ${tableName}`);
   }
 
-  return { tenant, timezone, phoneRegion, domain, certificateArn, callbackUrls, loginDomainPrefix, reconcileSchedule, alarmEmails, recycleDays, wave, account, region, tableName, tableStreamArn };
+  return { tenant, timezone, phoneRegion, domain, certificateArn, callbackUrls, loginDomainPrefix, reconcileSchedule, alarmEmails, recycleDays, analyticsStatePacking, wave, account, region, tableName, tableStreamArn };
 }

@@ -50,6 +50,8 @@ export interface LocalStackOptions {
   phoneRegion?: string;
   /** Days a deleted contact stays in the recycle bin (RECYCLE_DAYS, 1-365). @default process.env.RECYCLE_DAYS, else 30 */
   recycleDays?: number;
+  /** Whether activity states are written packed (ANALYTICS_STATE_PACKING `on`/`off`). @default process.env.ANALYTICS_STATE_PACKING, else on */
+  analyticsStatePacking?: boolean;
   tenant?: string;
   log?: (line: string) => void;
 }
@@ -166,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     TENANT_TIMEZONE: options.timezone ?? process.env.TENANT_TIMEZONE ?? 'America/Sao_Paulo',
     DEFAULT_PHONE_REGION: options.phoneRegion ?? process.env.DEFAULT_PHONE_REGION ?? 'BR',
     RECYCLE_DAYS: String(options.recycleDays ?? process.env.RECYCLE_DAYS ?? 30),
+    ANALYTICS_STATE_PACKING: options.analyticsStatePacking === undefined ? (process.env.ANALYTICS_STATE_PACKING ?? 'on') : options.analyticsStatePacking ? 'on' : 'off',
     // The composition keeps blobs here (./runtime.ts); named for whoever looks (tests, operators).
     BLOB_DIR: blobDir,
     SENTIMENT_PROVIDER: 'lexicon',

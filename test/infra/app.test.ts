@@ -23,6 +23,7 @@ describe('tenant settings from context', () => {
       loginDomainPrefix: undefined,
       alarmEmails: [],
       recycleDays: 30,
+      analyticsStatePacking: true,
       wave: 1,
       account: undefined,
       region: undefined,
@@ -58,12 +59,20 @@ describe('tenant settings from context', () => {
     [{ tenant: 'aws-team' }, /loginDomainPrefix/],
     [{ tenant: 'acme', alarmEmail: 'oncall' }, /invalid alarmEmail "oncall"/],
     [{ tenant: 'acme', recycleDays: '0' }, /invalid recycleDays "0"/],
+    [{ tenant: 'acme', analyticsStatePacking: 'no' }, /invalid analyticsStatePacking "no": true or false/],
+    [{ tenant: 'acme', analyticsStatePacking: 1 }, /invalid analyticsStatePacking 1: true or false/],
     [{ tenant: 'acme', wave: -1 }, /invalid wave -1/],
     [{ tenant: 'acme', account: '1234' }, /invalid account "1234"/],
     [{ tenant: 'acme', region: 'brazil' }, /invalid region "brazil"/],
   ])('rejects %j with a clear message', (context, message) => {
     expect(() => settingsFrom(context)).toThrow(TenantSettingsError);
     expect(() => settingsFrom(context)).toThrow(message);
+  });
+
+  it('takes analyticsStatePacking as true or false, from -c (a string) or JSON (a boolean)', () => {
+    expect(settingsFrom({ tenant: 'acme', analyticsStatePacking: 'false' }).analyticsStatePacking).toBe(false);
+    expect(settingsFrom({ tenant: 'acme', analyticsStatePacking: false }).analyticsStatePacking).toBe(false);
+    expect(settingsFrom({ tenant: 'acme', analyticsStatePacking: 'true' }).analyticsStatePacking).toBe(true);
   });
 
   it('accepts the longest and shortest valid tenant names', () => {

@@ -198,6 +198,11 @@ describe('Lambda functions', () => {
     }
   });
 
+  it('share the analyticsStatePacking setting (on by default) as ANALYTICS_STATE_PACKING, the stream function included', () => {
+    expect(envOf(stack.streamProcessor.handler).ANALYTICS_STATE_PACKING).toBe('on');
+    for (const [id, fn] of projectFunctions()) expect(fn.Properties.Environment.Variables.ANALYTICS_STATE_PACKING, id).toBe('on');
+  });
+
   it('share a generated cursor-signing secret and a suppression-hash secret, as deploy-time references (the template holds no secret)', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     template.allResourcesProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 64 }) });

@@ -18,7 +18,7 @@ const THREE_TENANTS = {
   defaults: { alarmEmail: 'oncall@ops.example', phoneRegion: 'BR' },
   tenants: [
     { tenant: 'acme', wave: 0 },
-    { tenant: 'globex', timezone: 'America/Bogota', phoneRegion: 'CO', recycleDays: 60, domain: 'contacts.globex.example', certificateArn: CERT },
+    { tenant: 'globex', timezone: 'America/Bogota', phoneRegion: 'CO', recycleDays: 60, analyticsStatePacking: false, domain: 'contacts.globex.example', certificateArn: CERT },
     { tenant: 'initech', timezone: 'Europe/Lisbon', phoneRegion: 'PT', alarmEmail: ['ops@initech.example', 'cto@initech.example'], region: 'eu-west-1', wave: 2 },
   ],
 };
@@ -39,8 +39,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the tenants file', () => {
   it('applies defaults under each entry, the entry winning', () => {
     const [acme, globex, initech] = parseTenantsFile(THREE_TENANTS);
-    expect(acme).toMatchObject({ tenant: 'acme', timezone: 'America/Sao_Paulo', phoneRegion: 'BR', alarmEmails: ['oncall@ops.example'], wave: 0, recycleDays: 30 });
-    expect(globex).toMatchObject({ tenant: 'globex', timezone: 'America/Bogota', phoneRegion: 'CO', recycleDays: 60, domain: 'contacts.globex.example', wave: 1 });
+    expect(acme).toMatchObject({ tenant: 'acme', timezone: 'America/Sao_Paulo', phoneRegion: 'BR', alarmEmails: ['oncall@ops.example'], wave: 0, recycleDays: 30, analyticsStatePacking: true });
+    expect(globex).toMatchObject({ tenant: 'globex', timezone: 'America/Bogota', phoneRegion: 'CO', recycleDays: 60, analyticsStatePacking: false, domain: 'contacts.globex.example', wave: 1 });
     expect(initech).toMatchObject({ alarmEmails: ['ops@initech.example', 'cto@initech.example'], region: 'eu-west-1', wave: 2 });
   });
 
@@ -57,6 +57,8 @@ describe('the tenants file', () => {
     [{ tenants: ['acme'] }, 'tenants.json, tenants[0]: each entry must be an object'],
     [{ tenants: [{ tenant: 'acme', domain: 'contacts.acme.example' }] }, 'tenants.json, tenants[0] "acme": setting "domain" needs "certificateArn"'],
     [{ tenants: [{ tenant: 'acme', recycleDays: 0 }] }, 'tenants.json, tenants[0] "acme": invalid recycleDays 0'],
+    [{ tenants: [{ tenant: 'acme', analyticsStatePacking: 'off' }] }, 'tenants.json, tenants[0] "acme": invalid analyticsStatePacking "off": true or false'],
+    [{ defaults: { analyticsStatePacking: 0 }, tenants: [{ tenant: 'acme' }] }, 'tenants.json, tenants[0] "acme": invalid analyticsStatePacking 0: true or false'],
     [{ tenants: [{ tenant: 'acme', alarmEmail: 'not-an-address' }] }, 'tenants.json, tenants[0] "acme": invalid alarmEmail "not-an-address"'],
     [{ defaults: { domain: 'c.example.com' }, tenants: [{ tenant: 'acme' }] }, 'tenants.json, defaults: "domain" names one tenant\'s resources'],
     [{ defaults: { timezon: 'UTC' }, tenants: [{ tenant: 'acme' }] }, 'tenants.json, defaults: unknown key "timezon"'],
@@ -103,8 +105,8 @@ describe('the app from a tenants file', () => {
 
   it('gives each stack its own settings', () => {
     const [acme, globex, initech] = stacks;
-    for (const env of envOf(acme)) expect(env).toMatchObject({ TENANT: 'acme', TENANT_TIMEZONE: 'America/Sao_Paulo', DEFAULT_PHONE_REGION: 'BR', RECYCLE_DAYS: '30' });
-    for (const env of envOf(globex)) expect(env).toMatchObject({ TENANT: 'globex', TENANT_TIMEZONE: 'America/Bogota', DEFAULT_PHONE_REGION: 'CO', RECYCLE_DAYS: '60' });
+    for (const env of envOf(acme)) expect(env).toMatchObject({ TENANT: 'acme', TENANT_TIMEZONE: 'America/Sao_Paulo', DEFAULT_PHONE_REGION: 'BR', RECYCLE_DAYS: '30', ANALYTICS_STATE_PACKING: 'on' });
+    for (const env of envOf(globex)) expect(env).toMatchObject({ TENANT: 'globex', TENANT_TIMEZONE: 'America/Bogota', DEFAULT_PHONE_REGION: 'CO', RECYCLE_DAYS: '60', ANALYTICS_STATE_PACKING: 'off' });
     for (const env of envOf(initech)) expect(env).toMatchObject({ TENANT: 'initech', TENANT_TIMEZONE: 'Europe/Lisbon', DEFAULT_PHONE_REGION: 'PT' });
     expect(emailsOf(acme)).toEqual(['oncall@ops.example']);
     expect(emailsOf(initech)).toEqual(['ops@initech.example', 'cto@initech.example']);
@@ -130,7 +132,7 @@ describe('the app from a tenants file', () => {
   it('builds one tenant of the file with -c tenant, from its entry', () => {
     const { stacks: one } = fleet({ tenantsFile: fileWith(THREE_TENANTS, 'three.json'), tenant: 'globex' });
     expect(one.map((stack) => stack.stackName)).toEqual(['contacts-globex']);
-    for (const env of envOf(one[0])) expect(env).toMatchObject({ TENANT_TIMEZONE: 'America/Bogota', RECYCLE_DAYS: '60' });
+    for (const env of envOf(one[0])) expect(env).toMatchObject({ TENANT_TIMEZONE: 'America/Bogota', RECYCLE_DAYS: '60', ANALYTICS_STATE_PACKING: 'off' });
   }, SYNTH_TIMEOUT);
 
   it('refuses -c settings for a tenant the file lists (the next deploy of all would undo them)', () => {

@@ -1,8 +1,9 @@
 import { inflateRawSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { activityFromItem, applyHistoryChange, applyProfileChange, emptyActivity, type ContactActivity } from '../../functions/analytics/contact-activity.js';
-import { activityStateItem, COUNTS_ATTRIBUTE } from '../../functions/data/activity-state.js';
+import { activityStateItem, analyticsStateKey, COUNTS_ATTRIBUTE } from '../../functions/data/activity-state.js';
 import type { ContactCollection } from '../../functions/data/contact-collection.js';
+import { resetConfig } from '../../functions/lib/config.js';
 import { planStateRepair } from '../../functions/reconcile/activity-states.js';
 import { dayNumber } from '../../shared/analytics.js';
 import { planEvents } from '../support/events.js';
@@ -175,6 +176,45 @@ describe('the stored form of an activity state', () => {
       const plan = planStateRepair(collection(state), TZ, new Date(NOW));
       expect(plan.repair).toBeUndefined();
       expect(plan.final).toEqual(activity);
+    }
+  });
+});
+
+describe('the tenant setting analyticsStatePacking (ANALYTICS_STATE_PACKING)', () => {
+  const packing = (value: string | undefined) => {
+    if (value === undefined) delete process.env.ANALYTICS_STATE_PACKING;
+    else process.env.ANALYTICS_STATE_PACKING = value;
+    resetConfig();
+  };
+  afterEach(() => packing(undefined));
+
+  it('off: writes the count maps plainly, the item the writer from before packing wrote, which reads back the same', () => {
+    packing('off');
+    for (const activity of [emptyActivity(), small, yearLong]) {
+      const item = stored(activity);
+      expect(item).not.toHaveProperty(COUNTS_ATTRIBUTE);
+      expect(item).toEqual({ ...analyticsStateKey(CONTACT), type: 'contactActivity', contactId: CONTACT, ...stateOf(activity) });
+      expect(activityFromItem(item)).toEqual(activity);
+    }
+  });
+
+  it('off: a state read packed (packing was on) is written back plainly, as the same activity', () => {
+    const packed = stored(small);
+    expect(packed[COUNTS_ATTRIBUTE]).toBeInstanceOf(Uint8Array);
+    packing('off');
+    const item = activityStateItem(CONTACT, packed);
+    expect(item).not.toHaveProperty(COUNTS_ATTRIBUTE);
+    expect(item).toMatchObject({ days: small.days, broadcasts: small.broadcasts, salesOpened: small.salesOpened, months: small.months, salesHours: small.salesHours, base: small.base });
+    expect(activityFromItem(item)).toEqual(small);
+  });
+
+  it('on, unset or anything but off: packs', () => {
+    for (const value of ['on', undefined, 'OFF', 'false']) {
+      packing(value);
+      const item = stored(small);
+      expect(item[COUNTS_ATTRIBUTE], String(value)).toBeInstanceOf(Uint8Array);
+      expect(item.broadcasts, String(value)).toBeUndefined();
+      expect(activityFromItem(item)).toEqual(small);
     }
   });
 });
