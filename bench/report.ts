@@ -137,7 +137,15 @@ export const ROWS: Row[] = [
     what: 'End to end vs the lean ceiling of the same run (issue 19)',
     goal: '>= 0.6',
     keys: ['stream.eventsPerSecond', 'stream.ceiling.minimal.eventsPerSecond'],
-    show: (v) => `${n(v('stream.eventsPerSecond')! / v('stream.ceiling.minimal.eventsPerSecond')!, 2)} (${n(v('stream.eventsPerSecond'))} / ${n(v('stream.ceiling.minimal.eventsPerSecond'))} events/s)`,
+    show: (v) =>
+      `${n(v('stream.eventsPerSecond')! / v('stream.ceiling.minimal.eventsPerSecond')!, 2)} (${n(v('stream.eventsPerSecond'))} / ${n(v('stream.ceiling.minimal.eventsPerSecond'))} events/s)` +
+      (v('stream.lean.eventsPerSecond') !== undefined
+        ? `; the lean design itself, built end to end here, ${n(v('stream.lean.ratioToOwnCeiling'), 2)} of its own ceiling (${n(v('stream.lean.eventsPerSecond'))} / ${n(v('stream.lean.ceiling.eventsPerSecond'))} events/s)`
+        : '') +
+      (v('stream.cpuMsPerEvent.endToEnd.node') !== undefined
+        ? `; CPU per event end to end ${n(v('stream.cpuMsPerEvent.endToEnd.dynamoLocal'), 2)} ms DynamoDB Local + ${n(v('stream.cpuMsPerEvent.endToEnd.node'), 2)} ms Node` +
+          (v('stream.lean.cpuMsPerEvent.node') !== undefined ? ` (lean: ${n(v('stream.lean.cpuMsPerEvent.dynamoLocal'), 2)} + ${n(v('stream.lean.cpuMsPerEvent.node'), 2)})` : '')
+        : ''),
     pass: (v) => v('stream.eventsPerSecond')! >= 0.6 * v('stream.ceiling.minimal.eventsPerSecond')!,
   },
   {

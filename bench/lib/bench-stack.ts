@@ -33,6 +33,8 @@ export interface BenchStack {
   readonly meter: DdbMeter;
   /** A client of the bench's own, outside the meter: raw baselines and inspection. */
   readonly raw: DynamoDBDocumentClient;
+  /** DynamoDB Local's process id, for its CPU time (cpu.ts). */
+  readonly dynamoPid: number | undefined;
   /** One entry per stream batch handled since the last `batches.length = 0`. */
   readonly batches: BatchStats[];
   /**
@@ -101,6 +103,7 @@ export async function startBenchStack(tableName: string): Promise<BenchStack> {
     api: apiClient(stack),
     meter,
     raw,
+    dynamoPid: dynamo.pid,
     batches,
     // The poller stops reading, so the backlog is read afterwards in full batches, as the event source mapping would.
     pauseStream: () => stack.poller.hold(),

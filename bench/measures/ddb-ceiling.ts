@@ -8,6 +8,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inParallel } from '../../functions/lib/concurrency.js';
 import { ceilingOf, type Ceiling, type ItemCosts, type Mix } from '../lib/ceiling.js';
 import { round } from '../lib/stats.js';
@@ -31,10 +32,21 @@ const PAD = 'x'.repeat(300);
  * item; a transaction has the pipeline's mean number of items.
  */
 export async function rawItemCosts(b: BenchStack, transactionSize: number): Promise<ItemCosts> {
-  const table = b.stack.tableName;
+  return rawItemCostsOn({ table: b.stack.tableName, client: b.raw, pause: () => b.pauseStream(), resume: () => b.resumeStream() }, transactionSize);
+}
+
+/** Where rawItemCosts times its requests: a table, a client outside the product's meter, and the stream poller to hold meanwhile. */
+export interface CostTarget {
+  table: string;
+  client: DynamoDBDocumentClient;
+  pause: () => void;
+  resume: () => void;
+}
+
+export async function rawItemCostsOn(target: CostTarget, transactionSize: number): Promise<ItemCosts> {
+  const { table, client } = target;
   const prefix = `RAW#${Date.now().toString(36)}`;
-  const client = b.raw;
-  b.pauseStream();
+  target.pause();
   const perItem = async (requests: number, itemsPerRequest: number, send: (i: number) => Promise<unknown>) => {
     const started = performance.now();
     await inParallel(
@@ -96,11 +108,15 @@ export async function rawItemCosts(b: BenchStack, transactionSize: number): Prom
     const second = await timeAll(`${prefix}#2`);
     return Object.fromEntries(Object.entries(first).map(([operation, ms]) => [operation, Math.min(ms, second[operation])]));
   } finally {
-    b.resumeStream();
+    target.resume();
   }
 }
 
-const figures = (c: Ceiling) => ({ msPerEvent: round(c.msPerEvent, 3), eventsPerSecond: round(c.eventsPerSecond, 1) });
+/** The lean design's requests for `events` events: each written and read once in full batches, one update per counter item. */
+export const leanCeiling = (events: number, counterItems: number, costs: ItemCosts): Ceiling =>
+  ceilingOf({ BatchWrite: { requests: 0, items: events }, BatchGet: { requests: 0, items: events }, Update: { requests: 0, items: counterItems } }, events, costs);
+
+export const figures = (c: Ceiling) => ({ msPerEvent: round(c.msPerEvent, 3), eventsPerSecond: round(c.eventsPerSecond, 1) });
 
 /**
  * The ceiling of the end-to-end rate on this machine, from the requests the
@@ -121,7 +137,7 @@ export async function measureCeiling(
   const transact = mix.TransactWrite;
   const costs = await rawItemCosts(b, transact ? transact.items / transact.requests : 1);
   const pipeline = ceilingOf(mix, events, costs);
-  const minimal = ceilingOf({ BatchWrite: { requests: 0, items: events }, BatchGet: { requests: 0, items: events }, Update: { requests: 0, items: counterItems } }, events, costs);
+  const minimal = leanCeiling(events, counterItems, costs);
   const requests = Object.values(mix).reduce((total, m) => total + m.requests, 0);
   log(`  raw DynamoDB Local cost per item (ms): ${Object.entries(costs).map(([op, msPerItem]) => `${op} ${round(msPerItem, 3)}`).join(', ')}`);
   log(

@@ -5,10 +5,12 @@ import { waitFor } from '../lib/load.js';
 import { perSecond, round, summarize } from '../lib/stats.js';
 import { itemKindOf, mixOf, type Mix } from '../lib/ceiling.js';
 import { operationOf } from '../../test/support/ddb-calls.js';
-import { measureCeiling } from './ddb-ceiling.js';
+import { figures as ceilingFigures, measureCeiling } from './ddb-ceiling.js';
 import { ddb } from '../../functions/lib/dynamo.js';
 import { CapacityMeter, type Units } from '../lib/capacity-meter.js';
 import type { DdbCall } from '../../test/support/ddb-calls.js';
+import { cpuSince, cpuSnapshot } from '../lib/cpu.js';
+import { leanPipeline } from './lean-pipeline.js';
 
 /**
  * Request units as DynamoDB bills them (ReturnConsumedCapacity on every
@@ -65,6 +67,60 @@ function allAccepted(posted: { failedCalls: number; rejected: number }): void {
   if (posted.failedCalls > 0 || posted.rejected > 0) throw new Error(`${posted.failedCalls} calls failed and ${posted.rejected} events were rejected`);
 }
 
+interface CpuTotals {
+  wallMs: number;
+  nodeMs: number;
+  dynamoMs: number;
+  events: number;
+}
+const noCpu = (): CpuTotals => ({ wallMs: 0, nodeMs: 0, dynamoMs: 0, events: 0 });
+const addCpu = (into: CpuTotals, more: CpuTotals) => {
+  into.wallMs += more.wallMs;
+  into.nodeMs += more.nodeMs;
+  into.dynamoMs += more.dynamoMs;
+  into.events += more.events;
+};
+/** CPU ms per event of each process, and the cores both kept busy on average (2 is all this machine has). */
+const cpuPerEvent = (c: CpuTotals, events: number) => ({
+  node: round(c.nodeMs / Math.max(1, events), 3),
+  dynamoLocal: round(c.dynamoMs / Math.max(1, events), 3),
+  wall: round(c.wallMs / Math.max(1, events), 3),
+  coresBusy: round((c.nodeMs + c.dynamoMs) / Math.max(1, c.wallMs), 2),
+});
+
+/**
+ * The lean design of the ceiling built end to end (lean-pipeline.ts) on the
+ * same messages' shape: what share of its own ceiling any design reaches
+ * here once HTTP, JSON, the stream's reads and Node share the two cores.
+ */
+async function measureLean(contactIds: readonly string[], messages: number, rounds: number, log: (line: string) => void) {
+  const lean = await leanPipeline();
+  const rates: number[] = [];
+  const cpu = noCpu();
+  try {
+    for (let r = 1; r <= rounds; r++) {
+      const cpu0 = cpuSnapshot(lean.dynamoPid);
+      const once = await lean.run(contactIds, messages, `${r}`);
+      addCpu(cpu, { ...cpuSince(cpu0, lean.dynamoPid), events: once.events });
+      rates.push(once.eventsPerSecond);
+      log(`  lean design end to end, round ${r}: ${once.events} events at ${once.eventsPerSecond} events/s`);
+    }
+    const ceiling = await lean.ceiling();
+    const eventsPerSecond = median(rates);
+    log(`  the lean design's own ceiling on its DynamoDB Local: ${round(ceiling.eventsPerSecond, 1)} events/s; end to end it reached ${eventsPerSecond} = ${round(eventsPerSecond / ceiling.eventsPerSecond, 2)} of it`);
+    return {
+      eventsPerSecond,
+      eventsPerSecondMin: Math.min(...rates),
+      eventsPerSecondMax: Math.max(...rates),
+      ceiling: ceilingFigures(ceiling),
+      ratioToOwnCeiling: round(eventsPerSecond / ceiling.eventsPerSecond, 3),
+      cpuMsPerEvent: cpuPerEvent(cpu, cpu.events),
+    };
+  } finally {
+    await lean.stop();
+  }
+}
+
 /** Median of a few rates (the middle one; the lower middle for an even count). */
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 
@@ -95,10 +151,13 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
   let events = 0;
   let splitEvents = 0;
   let counterItems = 0;
+  // CPU time (ms) of this Node process and of DynamoDB Local: end to end, and each hop apart.
+  const cpu = { endToEnd: noCpu(), ingestion: noCpu(), stream: noCpu() };
   try {
     for (let r = 1; r <= rounds; r++) {
       const before = structuredClone(meter.byKind);
-      const { figures: once, requests, counterItems: roundCounterItems, units: roundUnits } = await measureEndToEnd(b, apiKey, contactIds, messages, `${r}`);
+      const { figures: once, requests, counterItems: roundCounterItems, units: roundUnits, cpu: roundCpu } = await measureEndToEnd(b, apiKey, contactIds, messages, `${r}`);
+      addCpu(cpu.endToEnd, roundCpu);
       for (const [kind, u] of Object.entries(meter.byKind)) {
         const was = before[kind] ?? noUnits();
         addUnits((byKind[kind] ??= noUnits()), { read: u.read - was.read, write: u.write - was.write, failedConditions: u.failedConditions - was.failedConditions });
@@ -114,6 +173,8 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
       ingestAlone.push(split.ingestAloneEventsPerSecond);
       processorAlone.push(split.processorAloneEventsPerSecond);
       splitEvents += split.events;
+      addCpu(cpu.ingestion, split.cpu.ingestion);
+      addCpu(cpu.stream, split.cpu.stream);
       for (const hop of ['ingestion', 'stream'] as const) {
         mixOf(split.calls[hop], hops[hop].mix, true);
         hops[hop].events += split.events;
@@ -138,13 +199,29 @@ export async function measureStream(b: BenchStack, apiKey: string, contactIds: r
       `ingestion ${perEvent(hopUnits.ingestion.write, splitEvents)} write / ${perEvent(hopUnits.ingestion.read, splitEvents)} read, ` +
       `stream ${perEvent(hopUnits.stream.write, splitEvents)} write / ${perEvent(hopUnits.stream.read, splitEvents)} read`,
   );
+  const cpuMsPerEvent = {
+    endToEnd: cpuPerEvent(cpu.endToEnd, events),
+    ingestion: cpuPerEvent(cpu.ingestion, splitEvents),
+    stream: cpuPerEvent(cpu.stream, splitEvents),
+  };
+  log(
+    `  CPU per event (ms of this Node process / of DynamoDB Local; cores kept busy of 2): ` +
+      Object.entries(cpuMsPerEvent).map(([part, c]) => `${part} ${c.node} / ${c.dynamoLocal} (${c.coresBusy})`).join('; '),
+  );
+  const lean = await measureLean(contactIds, messages, rounds, log);
   const { line: _line, ...figures } = first!;
   const { ceiling } = await measureCeiling(b, mix, events, counterItems, log, hops);
+  log(
+    `  end to end / lean ceiling: the pipeline ${median(endToEnd)} / ${ceiling.minimal.eventsPerSecond} = ${round(median(endToEnd) / ceiling.minimal.eventsPerSecond, 2)}; ` +
+      `the lean design built end to end ${lean.eventsPerSecond} / ${lean.ceiling.eventsPerSecond} (its own DynamoDB Local) = ${lean.ratioToOwnCeiling}`,
+  );
   return {
     stream: {
       ...figures,
       ceiling,
       ratioToMinimal: round(median(endToEnd) / ceiling.minimal.eventsPerSecond, 3),
+      cpuMsPerEvent,
+      lean,
       writeUnitsPerEvent: perEvent(units.write, events),
       writeUnitsPerEventBy: writeUnitsByKind,
       readUnitsPerEvent: perEvent(units.read, events),
@@ -171,6 +248,7 @@ async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readon
   // Earlier rounds sent these contacts messages too: the check counts this round's on top.
   const baseline = await dispatchedNow(b, [...plan.messagesByContact.keys()].slice(0, 200));
   b.batches.length = 0;
+  const cpu0 = cpuSnapshot(b.dynamoPid);
   const t0 = performance.now();
   let postedMs = 0;
   let posted!: Awaited<ReturnType<typeof postEvents>>;
@@ -184,6 +262,7 @@ async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readon
     }));
   });
   const elapsedMs = performance.now() - t0;
+  const cpu = cpuSince(cpu0, b.dynamoPid);
   allAccepted(posted);
 
   const batches = b.batches.filter((s) => s.records > 0);
@@ -213,7 +292,7 @@ async function measureEndToEnd(b: BenchStack, apiKey: string, contactIds: readon
     profilesChecked: check.checked,
     profilesMismatched: check.mismatches,
   };
-  return { figures, requests, units, counterItems: sum((s) => s.counterKeys) };
+  return { figures, requests, units, counterItems: sum((s) => s.counterKeys), cpu: { ...cpu, events: posted.accepted } };
 }
 
 /**
@@ -228,25 +307,31 @@ async function measureSplit(b: BenchStack, apiKey: string, contactIds: readonly 
   let ingestMs = 0;
   const calls: Record<'ingestion' | 'stream', DdbCall[]> = { ingestion: [], stream: [] };
   const units = { ingestion: noUnits(), stream: noUnits() };
+  const cpu = { ingestion: noCpu(), stream: noCpu() };
   const posted = await withStreamHeld(b, async () => {
     let out!: Awaited<ReturnType<typeof postEvents>>;
     units.ingestion = await capacityMeter().measure(async () => {
+      const cpu0 = cpuSnapshot(b.dynamoPid);
       const t0 = performance.now();
       ({ result: out, calls: calls.ingestion } = await b.meter.record(() => postEvents(b.api, apiKey, plan.events, { concurrency: 2, perCall: PER_CALL })));
       ingestMs = performance.now() - t0;
+      cpu.ingestion = { ...cpuSince(cpu0, b.dynamoPid), events: out.accepted };
     });
     return out;
   });
+  const cpu1 = cpuSnapshot(b.dynamoPid);
   const t1 = performance.now();
   units.stream = await capacityMeter().measure(async () => {
     ({ calls: calls.stream } = await b.meter.record(() => b.stack.drain(DRAIN_MS)));
   });
   const drainMs = performance.now() - t1;
+  cpu.stream = { ...cpuSince(cpu1, b.dynamoPid), events: posted.accepted };
   allAccepted(posted);
   return {
     events: posted.accepted,
     calls,
     units,
+    cpu,
     ingestAloneEventsPerSecond: perSecond(posted.accepted, ingestMs),
     processorAloneEventsPerSecond: perSecond(posted.accepted, drainMs),
   };

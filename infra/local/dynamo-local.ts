@@ -49,6 +49,8 @@ export async function freePort(): Promise<number> {
 export interface DynamoLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** The Java process's id (benchmarks read its CPU time). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -118,6 +120,7 @@ export async function startDynamoLocal(options: { port?: number; dataDir?: strin
   return {
     endpoint,
     port,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         process.removeListener('exit', killChild);
