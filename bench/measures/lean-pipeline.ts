@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { inParallel } from '../../functions/lib/concurrency.js';
+import { batchGetItems } from '../../functions/lib/dynamo.js';
 import { StreamPoller } from '../../infra/local/stream-poller.js';
 import { planEvents, postEvents } from '../../test/support/events.js';
 import { apiClient } from '../../test/support/local-stack.js';
@@ -112,11 +113,8 @@ const eventKey = (id: string) => ({ pk: `E#${id}`, sk: 'E' });
 function ingestHandler(client: DynamoDBDocumentClient, table: string) {
   return async (body: string): Promise<{ accepted: number; duplicates: number; rejected: never[] }> => {
     const events = (JSON.parse(body) as { events: Record<string, unknown>[] }).events;
-    const seen = new Set<string>();
-    await inParallel(chunks(events, 100), CONCURRENCY, async (chunk) => {
-      const { Responses } = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: chunk.map((e) => eventKey(String(e.id))), ProjectionExpression: 'pk' } } }));
-      for (const item of Responses?.[table] ?? []) seen.add(String(item.pk));
-    });
+    const found = await batchGetItems(events.map((e) => eventKey(String(e.id))), { table, send: (command) => client.send(command), projection: 'pk', concurrency: CONCURRENCY });
+    const seen = new Set(found.map((item) => String(item.pk)));
     const fresh = events.filter((e) => !seen.has(eventKey(String(e.id)).pk));
     await inParallel(chunks(fresh, 25), CONCURRENCY, async (chunk) => {
       let requests = chunk.map((e) => ({ PutRequest: { Item: { ...eventKey(String(e.id)), contactId: e.contactId, at: e.at, type: e.type, status: e.status ?? e.type } } }));

@@ -50,6 +50,8 @@ export interface BatchGetOptions {
   send?: (command: BatchGetCommand) => Promise<BatchGetCommandOutput>;
   /** Calls of 100 keys in flight at once. @default 4 */
   concurrency?: number;
+  /** The table to read (with `send`, a client of another DynamoDB). @default tableName() */
+  table?: string;
 }
 
 /**
@@ -59,6 +61,7 @@ export interface BatchGetOptions {
  */
 export async function batchGetItems<T extends Key = Key>(keys: readonly Key[], options: BatchGetOptions = {}): Promise<T[]> {
   const send = options.send ?? ((command: BatchGetCommand) => ddb().send(command));
+  const table = options.table ?? tableName();
   const found: T[] = [];
   const chunks: Key[][] = [];
   for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
@@ -69,12 +72,12 @@ export async function batchGetItems<T extends Key = Key>(keys: readonly Key[], o
         const out: BatchGetCommandOutput = await send(
           new BatchGetCommand({
             RequestItems: {
-              [tableName()]: { Keys: pending, ConsistentRead: options.consistent, ProjectionExpression: options.projection, ExpressionAttributeNames: options.names },
+              [table]: { Keys: pending, ConsistentRead: options.consistent, ProjectionExpression: options.projection, ExpressionAttributeNames: options.names },
             },
           }),
         );
-        found.push(...((out.Responses?.[tableName()] ?? []) as T[]));
-        pending = out.UnprocessedKeys?.[tableName()]?.Keys ?? [];
+        found.push(...((out.Responses?.[table] ?? []) as T[]));
+        pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
         return pending.length > 0 ? RETRY : undefined;
       },
       { attempts: 10, baseMs: 40, maxMs: 1000, exhausted: () => new Error('BatchGetItem kept returning unprocessed keys') },
